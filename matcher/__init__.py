@@ -1,0 +1,1 @@
+"""Waive materials the city already holds: catalog, evidence, decisions, API."""

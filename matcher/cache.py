@@ -1,0 +1,110 @@
+"""Registry-answer cache: Redis when configured, else in-process. Keys are keyed hashes.
+
+A cache key never holds a raw ID number: it is HMAC-SHA256 over the registry, the evidence kind,
+the holder and the types asked for. A cache fault is a miss, never an error for the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from adapters.model import EvidenceQuery
+
+__all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key"]
+
+log = logging.getLogger(__name__)
+KEY_PREFIX = "matcher:reg:"
+
+
+def cache_key(secret: bytes, registry: str, query: EvidenceQuery) -> str:
+    """Keyed hash of what was asked; the same question gives the same key for one secret."""
+    parts = [registry, query.kind, query.holder.id_type, query.holder.id, *sorted(query.types)]
+    digest = hmac.new(secret, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+    return KEY_PREFIX + digest
+
+
+def new_secret() -> bytes:
+    return secrets.token_bytes(32)
+
+
+class Cache(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    """Bounded in-process cache with per-entry expiry (the embedded default)."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max = max_entries
+
+    async def get(self, key: str) -> bytes | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires < time.monotonic():
+            self._data.pop(key, None)
+            return None
+        return value
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        if ttl_s <= 0:
+            return
+        self._data[key] = (time.monotonic() + ttl_s, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self._max:
+            self._data.popitem(last=False)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisCache:
+    """Redis-backed cache shared by every instance; faults degrade to misses."""
+
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value = await self._redis.get(key)
+        except (RedisError, OSError) as exc:
+            log.warning("redis get failed, treating as a miss: %s", exc)
+            return None
+        return value if isinstance(value, bytes) else None
+
+    async def set(self, key: str, value: bytes, ttl_s: float) -> None:
+        if ttl_s <= 0:
+            return
+        try:
+            await self._redis.set(key, value, px=max(1, int(ttl_s * 1000)))
+        except (RedisError, OSError) as exc:
+            log.warning("redis set failed, answer not cached: %s", exc)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,339 @@
+"""The waive-check flow: plan lookups → query registries concurrently → verify → decide → record."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import anyio.to_thread
+
+from adapters.base import Adapter
+from adapters.errors import RegistryError, RegistryRejected
+from adapters.model import Evidence, EvidenceQuery, Holder, RequestContext
+from matcher.cache import Cache, cache_key
+from matcher.catalog import Catalog, EvidenceSpec, Matter
+from matcher.decide import Considered, SpecOutcome, decide
+from matcher.errors import ConflictError, InputError
+from matcher.evidence import TrustStore, verify_evidence
+from matcher.ids import check_holder_id
+from matcher.payloads import Summary, WaiveCheckRequest, WaiveCheckResponse
+from matcher.records import CheckRecord, DataProblem, Records, UsageRecord
+
+__all__ = ["CheckOptions", "WaiveCheckService"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    timezone: str = "Asia/Shanghai"
+    cache_ttl_s: float = 300.0
+    negative_cache_ttl_s: float = 60.0
+    cache_secret: bytes = b""
+    accept_pre_standard_uscc: bool = False
+    max_parties: int = 20
+
+
+@dataclass
+class Lookup:
+    """One question to one registry, and its answer."""
+
+    adapter: Adapter
+    role: str
+    query: EvidenceQuery
+    status: str = "pending"  # answered | unavailable | rejected
+    items: list[Evidence] = field(default_factory=list)
+    from_cache: bool = False
+    error_code: str | None = None
+
+
+def request_hash(request: WaiveCheckRequest) -> str:
+    body = request.model_dump(mode="json", exclude={"consent_token"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class WaiveCheckService:
+    """Answers waive-checks. Built once at start-up with everything it needs injected."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        adapters: Sequence[Adapter],
+        trust_store: TrustStore,
+        cache: Cache,
+        records: Records,
+        options: CheckOptions,
+    ) -> None:
+        self.catalog = catalog
+        self.adapters = list(adapters)
+        self.trust_store = trust_store
+        self.cache = cache
+        self.records = records
+        self.options = options
+        self._tz = ZoneInfo(options.timezone)
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def _holders(self, request: WaiveCheckRequest) -> tuple[dict[str, Holder], list[str]]:
+        """Role → checked holder; the applicant is role ``applicant``. Also flags to report."""
+        if len(request.parties) > self.options.max_parties:
+            raise InputError(f"参与方过多（最多{self.options.max_parties}个）", field="parties")
+        warnings: list[str] = []
+        holders: dict[str, Holder] = {}
+        people = [("applicant", request.applicant, "applicant")]
+        people += [(p.role, p, f"parties[{i}]") for i, p in enumerate(request.parties)]
+        for role, person, where in people:
+            if role in holders:
+                raise InputError(f"角色 {role} 重复出现", field=f"{where}.role")
+            try:
+                checked = check_holder_id(
+                    person.id_type,
+                    person.id,
+                    accept_pre_standard_uscc=self.options.accept_pre_standard_uscc,
+                )
+            except InputError as exc:
+                raise type(exc)(str(exc), field=f"{where}.id") from None
+            warnings += [f"{where}.id: {flag}" for flag in checked.flags]
+            holders[role] = Holder(id_type=person.id_type, id=checked.value, name=person.name)
+        return holders, warnings
+
+    def _plan(self, matter: Matter, holders: dict[str, Holder]) -> list[Lookup]:
+        """The fewest registry questions that cover every required material's evidence specs."""
+        licence_types: dict[str, set[str]] = {}
+        cert_types: dict[str, set[str]] = {}
+        for material in matter.materials:
+            if not material.required:
+                continue
+            for spec in material.evidence:
+                if spec.holder_role not in holders:
+                    continue
+                target = licence_types if spec.kind == "e_licence" else cert_types
+                target.setdefault(spec.holder_role, set()).add(spec.type)
+        lookups: list[Lookup] = []
+        for adapter in self.adapters:
+            if adapter.kind == "e_licence":
+                for role, types in licence_types.items():
+                    q = EvidenceQuery(kind="e_licence", holder=holders[role], types=tuple(sorted(types)))
+                    lookups.append(Lookup(adapter, role, q))
+            else:
+                for role, types in cert_types.items():
+                    for t in sorted(types):
+                        q = EvidenceQuery(kind="data_certificate", holder=holders[role], types=(t,))
+                        lookups.append(Lookup(adapter, role, q))
+        return lookups
+
+    async def _run(self, lookup: Lookup, context: RequestContext) -> None:
+        key = cache_key(self.options.cache_secret, lookup.adapter.name, lookup.query)
+        cached = await self.cache.get(key)
+        if cached is not None:
+            try:
+                lookup.items = [Evidence.model_validate(x) for x in json.loads(cached)]
+                lookup.status, lookup.from_cache = "answered", True
+                return
+            except ValueError:
+                log.warning("ignoring an unreadable cache entry for %s", lookup.adapter.name)
+        budget = getattr(getattr(lookup.adapter, "options", None), "timeout_s", 5.0)
+        try:
+            # The adapter keeps its own budget; this is the backstop for one that does not.
+            items = await asyncio.wait_for(
+                lookup.adapter.lookup(lookup.query, context), timeout=budget + 0.25
+            )
+        except TimeoutError:
+            lookup.status, lookup.error_code = "unavailable", "timeout"
+            log.warning("registry %s overran its budget", lookup.adapter.name)
+            return
+        except RegistryRejected as exc:
+            lookup.status, lookup.error_code = "rejected", exc.code
+            log.error("registry %s rejected the request: %s", lookup.adapter.name, exc.message)
+            return
+        except RegistryError as exc:
+            lookup.status, lookup.error_code = "unavailable", exc.code
+            log.warning("registry %s unavailable: %s", lookup.adapter.name, exc.message)
+            return
+        lookup.status, lookup.items = "answered", list(items)
+        ttl = self.options.cache_ttl_s if items else self.options.negative_cache_ttl_s
+        payload = json.dumps([e.model_dump(mode="json") for e in items], ensure_ascii=False)
+        await self.cache.set(key, payload.encode(), ttl)
+
+    def _outcomes(
+        self, matter: Matter, lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
+    ) -> dict[str, list[SpecOutcome]]:
+        verified: dict[tuple[int, str], Considered] = {}
+
+        def consider(lookup: Lookup, e: Evidence, spec: EvidenceSpec) -> Considered:
+            memo = (id(e), spec.type)
+            if memo not in verified:
+                holder = holders[spec.holder_role]
+                verified[memo] = Considered(
+                    e,
+                    verify_evidence(
+                        e,
+                        self.trust_store,
+                        holder_id_type=holder.id_type,
+                        holder_id=holder.id,
+                        expected_type=spec.type,
+                        today=today,
+                    ),
+                )
+            return verified[memo]
+
+        result: dict[str, list[SpecOutcome]] = {}
+        for material in matter.materials:
+            if not material.required:
+                continue
+            outcomes: list[SpecOutcome] = []
+            for spec in material.evidence:
+                if spec.holder_role not in holders:
+                    outcomes.append(SpecOutcome(spec, "party_missing"))
+                    continue
+                mine = [
+                    lk
+                    for lk in lookups
+                    if lk.role == spec.holder_role
+                    and lk.query.kind == spec.kind
+                    and spec.type in lk.query.types
+                ]
+                found = tuple(
+                    consider(lk, e, spec) for lk in mine for e in lk.items if e.type == spec.type
+                )
+                down = any(lk.status != "answered" for lk in mine) or not mine
+                outcomes.append(SpecOutcome(spec, "unavailable" if down else "answered", found))
+            result[material.code] = outcomes
+        return result
+
+    # -- the flow ------------------------------------------------------------------------------
+
+    async def check(self, request: WaiveCheckRequest, requester: str) -> WaiveCheckResponse:
+        matter = self.catalog.get(request.matter_code)
+        holders, warnings = self._holders(request)
+        req_hash = request_hash(request)
+
+        replaces: str | None = None
+        if request.application_id is not None:
+            stored = await anyio.to_thread.run_sync(
+                self.records.find_idempotent, requester, request.application_id
+            )
+            if stored is not None:
+                if stored.request_hash != req_hash:
+                    raise ConflictError(
+                        f"申请编号 {request.application_id} 已用于内容不同的核验请求"
+                    )
+                previous = WaiveCheckResponse.model_validate(stored.response)
+                if not any(d.basis == "registry_unavailable" for d in previous.decisions):
+                    return previous
+                replaces = stored.check_id  # the registry was down then: ask again
+
+        now = dt.datetime.now(self._tz)
+        context = RequestContext(
+            requester=requester,
+            matter_code=matter.code,
+            application_id=request.application_id,
+            consent_token=request.consent_token,
+        )
+        lookups = self._plan(matter, holders)
+        await asyncio.gather(*(self._run(lk, context) for lk in lookups))
+        outcomes = self._outcomes(matter, lookups, holders, now.date())
+        decisions = [decide(m, outcomes[m.code]) for m in matter.materials if m.required]
+        response = WaiveCheckResponse(
+            check_id=str(uuid.uuid4()),
+            matter_code=matter.code,
+            matter_name=matter.name,
+            application_id=request.application_id,
+            checked_at=now,
+            decisions=decisions,
+            summary=Summary(
+                waived=sum(d.decision == "waive" for d in decisions),
+                required=sum(d.decision == "require" for d in decisions),
+                review=sum(d.decision == "review" for d in decisions),
+            ),
+            warnings=warnings,
+        )
+        record = self._record(response, requester, req_hash, lookups, outcomes)
+        stored = await anyio.to_thread.run_sync(
+            lambda: self.records.save_check(record, replaces=replaces)
+        )
+        if stored.check_id != response.check_id:
+            # Another request with the same application_id won the race.
+            if stored.request_hash != req_hash:
+                raise ConflictError(
+                    f"申请编号 {request.application_id} 已用于内容不同的核验请求"
+                )
+            return WaiveCheckResponse.model_validate(stored.response)
+        return response
+
+    def _record(
+        self,
+        response: WaiveCheckResponse,
+        requester: str,
+        req_hash: str,
+        lookups: list[Lookup],
+        outcomes: dict[str, list[SpecOutcome]],
+    ) -> CheckRecord:
+        usage: list[UsageRecord] = []
+        verified_ids = {
+            (c.evidence.registry, c.evidence.id): c.verification.verified
+            for specs in outcomes.values()
+            for o in specs
+            for c in o.found
+        }
+        for lk in lookups:
+            base = {
+                "holder_role": lk.role,
+                "holder_id_type": lk.query.holder.id_type,
+                "holder_id": lk.query.holder.id,
+                "registry": lk.adapter.name,
+                "evidence_kind": lk.query.kind,
+                "from_cache": lk.from_cache,
+            }
+            if lk.items:
+                for e in lk.items:
+                    usage.append(
+                        UsageRecord(
+                            **base,
+                            evidence_type=e.type,
+                            evidence_id=e.id,
+                            outcome="found",
+                            verified=verified_ids.get((e.registry, e.id)),
+                        )
+                    )
+            else:
+                outcome = "none" if lk.status == "answered" else lk.status
+                for t in lk.query.types:
+                    usage.append(
+                        UsageRecord(
+                            **base, evidence_type=t, evidence_id=None, outcome=outcome, verified=None
+                        )
+                    )
+        problems = {
+            (c.evidence.registry, c.evidence.id, p): DataProblem(
+                registry=c.evidence.registry,
+                evidence_id=c.evidence.id,
+                evidence_type=c.evidence.type,
+                issuer_code=c.evidence.issuer.code,
+                problem=p,
+            )
+            for specs in outcomes.values()
+            for o in specs
+            for c in o.found
+            if c.verification.integrity_failed
+            for p in c.verification.problems
+        }
+        return CheckRecord(
+            check_id=response.check_id,
+            requester=requester,
+            application_id=response.application_id,
+            matter_code=response.matter_code,
+            request_hash=req_hash,
+            response=response.model_dump(mode="json"),
+            created_at=response.checked_at,
+            usage=tuple(usage),
+            problems=tuple(problems.values()),
+        )

@@ -1,0 +1,195 @@
+"""``matcher serve | demo | sandbox | check-config`` — the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from matcher.errors import MatcherError
+
+__all__ = ["main"]
+
+log = logging.getLogger("matcher")
+CONFIG_ENV = "MATCHER_CONFIG_FILE"
+
+
+def app_from_env():  # type: ignore[no-untyped-def]  # uvicorn factory for --workers > 1
+    from matcher.api import create_app
+    from matcher.settings import load_settings
+
+    return create_app(load_settings(os.environ.get(CONFIG_ENV) or None))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from matcher.api import create_app
+    from matcher.settings import load_settings
+    from matcher.wiring import build_services
+
+    settings = load_settings(args.config)
+    build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
+    if args.workers > 1:
+        if args.config:
+            os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+        uvicorn.run(
+            "matcher.cli:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    else:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from matcher.settings import load_settings
+    from matcher.wiring import build_services
+
+    services = build_services(load_settings(args.config))
+    print(
+        f"ok: {len(services.catalog)} matters, {len(services.trust_store)} trusted keys, "
+        f"{len(services.adapters)} registries"
+    )
+    asyncio.run(services.aclose())
+    return 0
+
+
+def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from matcher.sandbox import SandboxConfig
+
+    return SandboxConfig(
+        data_dir=args.data,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        fault_mode=args.fault_mode,
+    )
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from matcher.sandbox import run_sandbox
+    from matcher.settings import default_state_dir
+
+    out = args.trust_store_out or default_state_dir() / "sandbox-trust.json"
+    print(f"sandbox registry on http://{args.host}:{args.port}; trust store written to {out}")
+    run_sandbox(_sandbox_config(args), args.host, args.port, Path(out))
+    return 0
+
+
+def demo_curl(base_url: str) -> str:
+    from matcher.sandbox import load_holders
+
+    holder = load_holders()["zhang_wei"]
+    body = {
+        "matter_code": "ent-establish",
+        "applicant": {"id_type": holder.id_type, "id": holder.id, "name": holder.name},
+        "application_id": "DEMO-0001",
+    }
+    payload = json.dumps(body, ensure_ascii=False)
+    return (
+        f"curl -s -X POST {base_url}/v1/waive-check -H 'Content-Type: application/json' "
+        f"-H 'X-Requester: demo' -d {shlex.quote(payload)}"
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from matcher.api import create_app
+    from matcher.sandbox import create_sandbox_app, write_trust_store
+    from matcher.serving import ServerThread
+    from matcher.settings import RegistryConfig, Settings, default_state_dir
+
+    state = default_state_dir()
+    state.mkdir(parents=True, exist_ok=True)
+    config = _sandbox_config(args)
+    trust = state / "sandbox-trust.json"
+    write_trust_store(config, trust)
+    with ServerThread(create_sandbox_app(config), port=args.sandbox_port) as sandbox:
+        settings = Settings(
+            trust_store=trust,
+            state_dir=state,
+            registries=[
+                RegistryConfig(name="sandbox-elicence", adapter="elicence", base_url=sandbox.url),
+                RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=sandbox.url),
+            ],
+        )
+        base = f"http://{args.host}:{args.port}"
+        print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
+        print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
+        print(demo_curl(base) + "\n", flush=True)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, default=None, help="folder of sandbox records")
+    p.add_argument("--seed", default="matcher-sandbox", help="seed of the signing keys")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--fault-rate", type=float, default=0.0)
+    p.add_argument(
+        "--fault-mode", default="5xx", choices=["5xx", "timeout", "garbage", "malformed", "429", "mixed"]
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="matcher", description="材料免交核验服务")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the API")
+    p.add_argument("--config", type=Path, default=None, help="TOML file (none: demo defaults)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("demo", help="sandbox registry + API on embedded defaults")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--sandbox-port", type=int, default=9001)
+    _add_sandbox_options(p)
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("sandbox", help="serve the sandbox registry")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9001)
+    p.add_argument("--trust-store-out", type=Path, default=None)
+    _add_sandbox_options(p)
+    p.set_defaults(func=_sandbox)
+
+    p = sub.add_parser("check-config", help="load and check a config, then exit")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except MatcherError as exc:
+        print(f"matcher: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

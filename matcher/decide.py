@@ -1,0 +1,155 @@
+"""Per-material decisions. The safety rule lives here and nowhere else:
+
+**never waive on evidence that was not verified.** A bad or unknown signature, an expired, revoked
+or suspended licence, a holder mismatch, or a registry that did not answer all end in ``require`` or
+``review``. Only a record with no verification problem at all can waive a material.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from adapters.model import Evidence
+from matcher.catalog import EvidenceSpec, Material
+from matcher.evidence import Verification
+from matcher.payloads import EvidenceRef, MaterialDecision
+
+__all__ = ["Considered", "SpecOutcome", "decide"]
+
+PROBLEM_TEXT = {
+    "unsigned": "缺少签名",
+    "unknown_key": "签名密钥不在信任列表中",
+    "alg_mismatch": "签名算法与密钥不符",
+    "issuer_mismatch": "签发机构与密钥不符",
+    "signature_invalid": "签名验证失败（数据可能被篡改）",
+    "holder_mismatch": "持证主体与申请人不一致",
+    "type_mismatch": "证照类型不符",
+    "expired": "已过有效期",
+    "not_yet_valid": "尚未生效",
+    "revoked": "已注销",
+    "suspended": "已暂停使用",
+    "status_unknown": "状态无法识别",
+}
+
+ROLE_TEXT = {
+    "applicant": "申请人",
+    "legal_representative": "法定代表人",
+    "spouse": "配偶",
+    "seller": "卖方",
+    "buyer": "买方",
+    "employer": "用人单位",
+    "contractor": "施工单位",
+}
+
+
+@dataclass(frozen=True)
+class Considered:
+    """One registry record found for an evidence spec, with its verification."""
+
+    evidence: Evidence
+    verification: Verification
+
+
+@dataclass(frozen=True)
+class SpecOutcome:
+    """What the registries said for one evidence spec of a material."""
+
+    spec: EvidenceSpec
+    status: Literal["answered", "unavailable", "party_missing"]
+    found: tuple[Considered, ...] = ()
+
+
+def _ref(c: Considered, role: str) -> EvidenceRef:
+    e = c.evidence
+    return EvidenceRef(
+        kind=e.kind,
+        registry=e.registry,
+        id=e.id,
+        type=e.type,
+        type_name=e.type_name,
+        number=e.number,
+        holder_role=role,
+        issuer=e.issuer.name,
+        valid_until=e.valid_until,
+        verified=c.verification.verified,
+        problems=list(c.verification.problems),
+        flags=list(c.verification.flags),
+    )
+
+
+def _label(c: Considered) -> str:
+    e = c.evidence
+    name = e.type_name or e.type
+    what = "电子证照" if e.kind == "e_licence" else "数据凭证"
+    no = f"，编号{e.number or e.id}" if e.kind == "e_licence" else f"，凭证号{e.id}"
+    return f"{what}《{name}》（{e.issuer.name}{no}）"
+
+
+def _problems_text(c: Considered) -> str:
+    return "、".join(PROBLEM_TEXT.get(p, p) for p in c.verification.problems)
+
+
+def decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDecision:
+    """One decision for one material from everything its evidence specs turned up."""
+    refs = [_ref(c, o.spec.holder_role) for o in outcomes for c in o.found]
+
+    def make(decision: str, basis: str, reason: str) -> MaterialDecision:
+        allowed = material.accept_commitment and decision != "waive"
+        if allowed:
+            reason += "；本材料可采用告知承诺方式办理"
+        return MaterialDecision.model_validate(
+            {
+                "material_code": material.code,
+                "material_name": material.name,
+                "decision": decision,
+                "basis": basis,
+                "reason": reason,
+                "commitment_allowed": allowed,
+                "evidence": refs,
+            }
+        )
+
+    if not material.evidence:
+        reason = "该材料暂无可替代的电子证照或数据凭证，需申请人提交"
+        if material.issued_by_city:
+            reason += "（属本市核发材料，建议接入共享数据源后免交）"
+        return make("require", "no_evidence_source", reason)
+
+    found = [c for o in outcomes for c in o.found]
+    verified = [c for c in found if c.verification.verified]
+    if verified:
+        # Prefer an e-licence: the physical licence it replaces is what the applicant would bring.
+        best = min(verified, key=lambda c: c.evidence.kind != "e_licence")
+        basis = "e_licence" if best.evidence.kind == "e_licence" else "data_certificate"
+        return make("waive", basis, f"已核验{_label(best)}，免于提交")
+
+    broken = [c for c in found if c.verification.integrity_failed]
+    if broken:
+        return make(
+            "review",
+            "evidence_invalid",
+            f"查询到{_label(broken[0])}，但未通过核验：{_problems_text(broken[0])}；请人工核查",
+        )
+
+    if any(o.status == "unavailable" for o in outcomes):
+        return make(
+            "review",
+            "registry_unavailable",
+            "证照库或数据凭证服务未能及时答复，无法核验；请稍后重试或人工核查",
+        )
+
+    if found:
+        return make(
+            "require",
+            "evidence_invalid",
+            f"{_label(found[0])}{_problems_text(found[0])}，需提交有效材料",
+        )
+
+    missing = [o.spec.holder_role for o in outcomes if o.status == "party_missing"]
+    if missing and len(missing) == len(outcomes):
+        roles = "、".join(dict.fromkeys(ROLE_TEXT.get(r, r) for r in missing))
+        return make("require", "party_missing", f"申请中未提供{roles}信息，无法查询，需提交材料")
+
+    return make("require", "no_evidence", "未查询到可用的电子证照或数据凭证，需申请人提交")

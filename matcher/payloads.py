@@ -1,0 +1,137 @@
+"""API payloads: the waive-check request and response. ``schemas/`` holds their JSON Schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Basis",
+    "DecisionKind",
+    "EvidenceRef",
+    "MaterialDecision",
+    "Party",
+    "Person",
+    "Summary",
+    "WaiveCheckRequest",
+    "WaiveCheckResponse",
+]
+
+DecisionKind = Literal["waive", "require", "review"]
+Basis = Literal[
+    "e_licence",
+    "data_certificate",
+    "no_evidence",
+    "no_evidence_source",
+    "evidence_invalid",
+    "registry_unavailable",
+    "party_missing",
+]
+IdType = Literal["citizen_id", "uscc"]
+
+
+class Person(BaseModel):
+    """The applicant: a person (citizen_id) or an organisation (uscc)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_type: IdType
+    id: str = Field(min_length=1, max_length=32, examples=["330902198101011236"])
+    name: str = Field(min_length=1, max_length=100, examples=["张伟"])
+
+
+class Party(Person):
+    """Another party of the application, named by role (legal_representative, spouse …)."""
+
+    role: str = Field(pattern=r"^[a-z_]{1,32}$", examples=["spouse"])
+
+
+class WaiveCheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    matter_code: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["ent-establish"])
+    applicant: Person
+    parties: list[Party] = Field(default_factory=list, max_length=100)
+    application_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+        description="the caller's application number; also the idempotency key",
+    )
+    consent_token: str | None = Field(default=None, max_length=2048)
+
+
+class EvidenceRef(BaseModel):
+    """One registry record considered for a material, and what verifying it found."""
+
+    kind: Literal["e_licence", "data_certificate"]
+    registry: str
+    id: str
+    type: str
+    type_name: str | None = None
+    number: str | None = None
+    holder_role: str
+    issuer: str | None = None
+    valid_until: dt.date | None = None
+    verified: bool
+    problems: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+
+
+class MaterialDecision(BaseModel):
+    material_code: str
+    material_name: str
+    decision: DecisionKind
+    basis: Basis
+    reason: str = Field(description="一句给窗口人员看的中文说明")
+    commitment_allowed: bool = False
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+
+
+class Summary(BaseModel):
+    waived: int
+    required: int
+    review: int
+
+
+class WaiveCheckResponse(BaseModel):
+    check_id: str
+    matter_code: str
+    matter_name: str
+    application_id: str | None = None
+    checked_at: dt.datetime
+    decisions: list[MaterialDecision]
+    summary: Summary
+    warnings: list[str] = Field(default_factory=list)
+
+
+SCHEMA_FILES: dict[str, type[BaseModel]] = {
+    "waive-check-request.schema.json": WaiveCheckRequest,
+    "waive-check-response.schema.json": WaiveCheckResponse,
+}
+
+
+def payload_schemas() -> dict[str, dict[str, object]]:
+    """File name in ``schemas/`` → the JSON Schema its model generates (mode as on the wire)."""
+    out: dict[str, dict[str, object]] = {}
+    for name, model in SCHEMA_FILES.items():
+        mode = "validation" if name.endswith("request.schema.json") else "serialization"
+        schema = model.model_json_schema(mode=mode)
+        out[name] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://matcher.example/schemas/{name}",
+            **schema,
+        }
+    return out
+
+
+if __name__ == "__main__":  # python -m matcher.payloads schemas/  — regenerate after a change
+    import json
+    import sys
+    from pathlib import Path
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")
+    for file_name, doc in payload_schemas().items():
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        (target / file_name).write_text(text, encoding="utf-8")

@@ -1,0 +1,279 @@
+"""Durable records: waive-checks, usage records (用证记录) and data-problem reports.
+
+SQLite by default, PostgreSQL by URL, through SQLAlchemy Core. Everything a check produces is
+written in one transaction, committed before the API answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
+
+__all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
+
+metadata = MetaData()
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("check_id", String(36), primary_key=True),
+    Column("requester", String(128), nullable=False),
+    Column("application_id", String(128)),
+    Column("matter_code", String(64), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_json", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("requester", String(128), primary_key=True),
+    Column("application_id", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("check_id", String(36), nullable=False),
+)
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("check_id", String(36), nullable=False),
+    Column("requester", String(128), nullable=False),
+    Column("matter_code", String(64), nullable=False),
+    Column("application_id", String(128)),
+    Column("holder_role", String(32), nullable=False),
+    Column("holder_id_type", String(16), nullable=False),
+    Column("holder_id", String(32), nullable=False),
+    Column("registry", String(64), nullable=False),
+    Column("evidence_kind", String(32), nullable=False),
+    Column("evidence_type", String(64), nullable=False),
+    Column("evidence_id", String(256)),
+    Column("outcome", String(32), nullable=False),
+    Column("verified", Boolean),
+    Column("from_cache", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_usage_holder", "holder_id_type", "holder_id"),
+    Index("ix_usage_check", "check_id"),
+)
+
+data_problems = Table(
+    "data_problems",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("check_id", String(36), nullable=False),
+    Column("registry", String(64), nullable=False),
+    Column("evidence_id", String(256), nullable=False),
+    Column("evidence_type", String(64), nullable=False),
+    Column("issuer_code", String(64)),
+    Column("problem", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    holder_role: str
+    holder_id_type: str
+    holder_id: str
+    registry: str
+    evidence_kind: str
+    evidence_type: str
+    evidence_id: str | None
+    outcome: str  # found | none | unavailable | rejected
+    verified: bool | None
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    registry: str
+    evidence_id: str
+    evidence_type: str
+    issuer_code: str | None
+    problem: str
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    check_id: str
+    requester: str
+    application_id: str | None
+    matter_code: str
+    request_hash: str
+    response: dict[str, Any]
+    created_at: dt.datetime
+    usage: tuple[UsageRecord, ...]
+    problems: tuple[DataProblem, ...]
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    check_id: str
+    request_hash: str
+    response: dict[str, Any]
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL with synchronous=FULL: every commit is on disk before the API answers.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Records:
+    """The service's durable store. Methods are blocking: call them from a worker thread."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any driver error means "not ready"
+            return False
+        return True
+
+    def find_idempotent(self, requester: str, application_id: str) -> StoredCheck | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(idempotency_keys.c.request_hash, checks.c.check_id, checks.c.response_json)
+                .join(checks, checks.c.check_id == idempotency_keys.c.check_id)
+                .where(
+                    idempotency_keys.c.requester == requester,
+                    idempotency_keys.c.application_id == application_id,
+                )
+            ).first()
+        if row is None:
+            return None
+        return StoredCheck(row.check_id, row.request_hash, json.loads(row.response_json))
+
+    def save_check(self, record: CheckRecord, *, replaces: str | None = None) -> StoredCheck:
+        """Store a check and all it used, in one transaction.
+
+        With an application_id the idempotency key is claimed too; when another request claimed it
+        first, nothing is written and the stored check is returned instead. ``replaces`` names the
+        check a re-run supersedes (one that met an unavailable registry).
+        """
+        with self.engine.begin() as conn:
+            if record.application_id is not None:
+                key = {"requester": record.requester, "application_id": record.application_id}
+                if replaces is None:
+                    try:
+                        with conn.begin_nested():
+                            conn.execute(
+                                insert(idempotency_keys).values(
+                                    **key,
+                                    request_hash=record.request_hash,
+                                    check_id=record.check_id,
+                                )
+                            )
+                    except IntegrityError:
+                        existing = self.find_idempotent(record.requester, record.application_id)
+                        if existing is not None:
+                            return existing
+                        raise
+                else:
+                    conn.execute(
+                        idempotency_keys.update()
+                        .where(
+                            idempotency_keys.c.requester == record.requester,
+                            idempotency_keys.c.application_id == record.application_id,
+                            idempotency_keys.c.check_id == replaces,
+                        )
+                        .values(check_id=record.check_id, request_hash=record.request_hash)
+                    )
+            conn.execute(
+                insert(checks).values(
+                    check_id=record.check_id,
+                    requester=record.requester,
+                    application_id=record.application_id,
+                    matter_code=record.matter_code,
+                    request_hash=record.request_hash,
+                    response_json=json.dumps(record.response, ensure_ascii=False),
+                    created_at=record.created_at,
+                )
+            )
+            common = {
+                "check_id": record.check_id,
+                "requester": record.requester,
+                "matter_code": record.matter_code,
+                "application_id": record.application_id,
+                "created_at": record.created_at,
+            }
+            if record.usage:
+                conn.execute(
+                    insert(usage_records), [{**common, **u.__dict__} for u in record.usage]
+                )
+            if record.problems:
+                conn.execute(
+                    insert(data_problems),
+                    [
+                        {"check_id": record.check_id, "created_at": record.created_at, **p.__dict__}
+                        for p in record.problems
+                    ],
+                )
+        return StoredCheck(record.check_id, record.request_hash, record.response)
+
+    def usage_for_check(self, check_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(usage_records).where(usage_records.c.check_id == check_id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(data_problems).where(data_problems.c.check_id == check_id)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def get_check(self, check_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(checks.c.response_json).where(checks.c.check_id == check_id)
+            ).scalar()
+        return json.loads(value) if value is not None else None

@@ -1,0 +1,156 @@
+"""One Settings object: a TOML file, overridden by ``MATCHER_*`` environment variables.
+
+Loaded once at start-up (``load_settings``) and injected; nothing reads the environment later.
+With no file at all the settings are the demo's: the sandbox registry on 127.0.0.1:9001, the sample
+catalog, SQLite in the state folder and an in-process cache.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from matcher.errors import ConfigError
+
+__all__ = ["RegistryConfig", "Settings", "default_state_dir", "load_settings"]
+
+DEMO_SANDBOX_URL = "http://127.0.0.1:9001"
+
+
+def default_state_dir() -> Path:
+    """Where the embedded defaults keep their files (SQLite, the sandbox trust store)."""
+    base = os.environ.get("MATCHER_STATE_DIR") or os.environ.get("XDG_STATE_HOME")
+    root = Path(base) if base else Path.home() / ".local" / "state"
+    return root if os.environ.get("MATCHER_STATE_DIR") else root / "matcher"
+
+
+class RegistryConfig(BaseModel):
+    """One ``[[registries]]`` entry. Keys beyond these go to the adapter's own options model."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    adapter: str = Field(min_length=1)
+    base_url: str = Field(pattern=r"^https?://")
+    timeout_s: float = Field(default=2.0, gt=0, le=60)
+    api_key_env: str | None = None
+
+    def adapter_options(self) -> dict[str, Any]:
+        """Options for the adapter's model: base_url, timeout, the key read from its variable."""
+        options: dict[str, Any] = {"base_url": self.base_url, "timeout_s": self.timeout_s}
+        options.update(self.model_extra or {})
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise ConfigError(
+                    f"registries[{self.name}].api_key_env: variable {self.api_key_env} is not set"
+                )
+            options["api_key"] = key
+        return options
+
+
+def _demo_registries() -> list[RegistryConfig]:
+    return [
+        RegistryConfig(name="sandbox-elicence", adapter="elicence", base_url=DEMO_SANDBOX_URL),
+        RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=DEMO_SANDBOX_URL),
+    ]
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads. Names are fixed: operators and outside suites write them."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="forbid", frozen=True)
+
+    catalog: Path | None = Field(default=None, description="YAML file or folder; none = sample")
+    trust_store: Path | None = Field(
+        default=None, description="REGISTRY-PROTOCOL §5 file; none = the sandbox's, in state_dir"
+    )
+    database_url: str | None = Field(default=None, description="sqlite:///… or postgresql://…")
+    redis_url: str | None = None
+    registries: list[RegistryConfig] = Field(default_factory=_demo_registries)
+    state_dir: Path = Field(default_factory=default_state_dir)
+    timezone: str = "Asia/Shanghai"
+    cache_ttl_s: float = Field(default=300.0, ge=0)
+    negative_cache_ttl_s: float = Field(default=60.0, ge=0)
+    cache_key_secret: SecretStr | None = Field(
+        default=None, description="HMAC key for cache keys; set it when instances share Redis"
+    )
+    accept_pre_standard_uscc: bool = Field(
+        default=False,
+        description="accept credit codes whose only fault is the GB 32100 check character",
+    )
+    max_parties: int = Field(default=20, ge=0, le=100)
+
+    @field_validator("registries")
+    @classmethod
+    def _unique_names(cls, value: list[RegistryConfig]) -> list[RegistryConfig]:
+        names = [r.name for r in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"registry names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment overrides it.
+        return env_settings, init_settings
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'matcher.db'}"
+
+    def resolved_trust_store(self) -> Path:
+        return self.trust_store or self.state_dir / "sandbox-trust.json"
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    for key in ("catalog", "trust_store", "state_dir"):
+        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+            data[key] = str(base / data[key])
+    url = data.get("database_url")
+    if isinstance(url, str) and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url.removeprefix("sqlite:///")
+        if rel and rel != ":memory:":
+            data["database_url"] = f"sqlite:///{base / rel}"
+    return data
+
+
+def _describe(exc: ValidationError, where: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{where}: {key}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Settings from ``path`` (TOML) and the environment; errors name the file and the key."""
+    data: dict[str, Any] = {}
+    where = "environment"
+    if path is not None:
+        path = Path(path)
+        where = str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = _resolve_paths(data, path.resolve().parent)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, where)) from None

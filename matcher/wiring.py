@@ -1,0 +1,96 @@
+"""Build the running service from Settings: catalog, trust store, adapters, cache, records."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from pydantic import ValidationError
+
+from adapters.base import Adapter, UnknownAdapter, load_adapter_class
+from matcher.cache import Cache, MemoryCache, RedisCache, new_secret
+from matcher.catalog import Catalog, load_catalog
+from matcher.check import CheckOptions, WaiveCheckService
+from matcher.errors import ConfigError
+from matcher.evidence import TrustStore, load_trust_store
+from matcher.records import Records
+from matcher.settings import Settings
+
+__all__ = ["Services", "build_adapters", "build_services"]
+
+log = logging.getLogger(__name__)
+
+
+def build_adapters(settings: Settings, client: httpx.AsyncClient) -> list[Adapter]:
+    """One adapter per ``[[registries]]`` entry, by entry-point name; errors name the entry."""
+    adapters: list[Adapter] = []
+    for i, reg in enumerate(settings.registries):
+        where = f"registries[{i}] ({reg.name})"
+        try:
+            cls = load_adapter_class(reg.adapter)
+        except UnknownAdapter as exc:
+            raise ConfigError(f"{where}.adapter: {exc}") from None
+        try:
+            options = cls.options_model.model_validate(reg.adapter_options())
+        except ValidationError as exc:
+            msgs = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"{where}: {msgs}") from None
+        adapters.append(cls(reg.name, options, client))
+    return adapters
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    trust_store: TrustStore
+    cache: Cache
+    records: Records
+    client: httpx.AsyncClient
+    adapters: list[Adapter]
+    checker: WaiveCheckService
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.cache.close()
+        self.records.close()
+
+
+def build_services(settings: Settings) -> Services:
+    """Everything the API needs, built once; fails fast with the file and key at fault."""
+    catalog = load_catalog(settings.catalog)
+    trust_store = load_trust_store(settings.resolved_trust_store())
+    cache: Cache
+    if settings.redis_url:
+        cache = RedisCache(settings.redis_url)
+    else:
+        cache = MemoryCache()
+    if settings.cache_key_secret is not None:
+        secret = settings.cache_key_secret.get_secret_value().encode()
+    else:
+        if settings.redis_url:
+            log.warning("cache_key_secret is not set: instances sharing Redis will not share cache")
+        secret = new_secret()
+    records = Records(settings.resolved_database_url())
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    client = httpx.AsyncClient(limits=limits, follow_redirects=False)
+    adapters = build_adapters(settings, client)
+    checker = WaiveCheckService(
+        catalog=catalog,
+        adapters=adapters,
+        trust_store=trust_store,
+        cache=cache,
+        records=records,
+        options=CheckOptions(
+            timezone=settings.timezone,
+            cache_ttl_s=settings.cache_ttl_s,
+            negative_cache_ttl_s=settings.negative_cache_ttl_s,
+            cache_secret=secret,
+            accept_pre_standard_uscc=settings.accept_pre_standard_uscc,
+            max_parties=settings.max_parties,
+        ),
+    )
+    return Services(settings, catalog, trust_store, cache, records, client, adapters, checker)

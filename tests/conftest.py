@@ -1,0 +1,95 @@
+"""Real services for the tests: Redis and PostgreSQL are started when they are not running."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+PG_ADMIN_URL = os.environ.get("MATCHER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def _wait_port(host: str, port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _port_open(host, port):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server: the machine's, or one started here for the session."""
+    proc = None
+    if not _port_open("127.0.0.1", 6379):
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.fail("Redis is not running and redis-server is not installed (see .ci/run)")
+        workdir = tmp_path_factory.mktemp("redis")
+        proc = subprocess.Popen(
+            [exe, "--port", "6379", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not _wait_port("127.0.0.1", 6379, 10):
+            proc.kill()
+            pytest.fail("could not start redis-server")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+    yield REDIS_URL
+    if proc is not None:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _start_postgres() -> None:
+    clusters = Path("/etc/postgresql")
+    if shutil.which("pg_ctlcluster") and clusters.is_dir():
+        for version in sorted(p.name for p in clusters.iterdir()):
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                check=False,
+                capture_output=True,
+            )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for the session, dropped afterwards."""
+    import psycopg
+
+    if not _port_open("127.0.0.1", 5432):
+        _start_postgres()
+        if not _wait_port("127.0.0.1", 5432, 20):
+            pytest.fail("PostgreSQL is not running and could not be started (see .ci/run)")
+    name = f"matcher_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
