@@ -1,0 +1,62 @@
+"""Caches: the in-process one and real Redis; keys never hold a raw ID number."""
+
+import asyncio
+
+import pytest
+import redis
+
+from adapters.model import EvidenceQuery, Holder
+from matcher.cache import MemoryCache, RedisCache, cache_key
+
+pytestmark = pytest.mark.anyio
+ID = "330902198101011230"
+
+
+def _query(holder_id: str = ID) -> EvidenceQuery:
+    return EvidenceQuery(
+        kind="e_licence", holder=Holder(id_type="citizen_id", id=holder_id), types=("T1", "T2")
+    )
+
+
+def test_key_is_keyed_hash_without_the_id() -> None:
+    key = cache_key(b"s1", "zs", _query())
+    assert ID not in key and ID[-6:] not in key
+    assert key == cache_key(b"s1", "zs", _query())
+    assert key != cache_key(b"s2", "zs", _query())
+    assert key != cache_key(b"s1", "zs", _query("11010519491231002X"))
+
+
+async def test_memory_cache_expires() -> None:
+    cache = MemoryCache()
+    await cache.set("k", b"v", 0.05)
+    assert await cache.get("k") == b"v"
+    await asyncio.sleep(0.08)
+    assert await cache.get("k") is None
+
+
+async def test_memory_cache_is_bounded() -> None:
+    cache = MemoryCache(max_entries=2)
+    for k in ("a", "b", "c"):
+        await cache.set(k, b"v", 60)
+    assert await cache.get("a") is None
+    assert await cache.get("c") == b"v"
+
+
+async def test_redis_cache_round_trip_with_ttl(redis_url: str) -> None:
+    cache = RedisCache(redis_url)
+    key = cache_key(b"s", "zs", _query())
+    await cache.set(key, b"payload", 30)
+    assert await cache.get(key) == b"payload"
+    raw = redis.Redis.from_url(redis_url)
+    assert 0 < raw.pttl(key) <= 30_000
+    assert all(ID.encode() not in k for k in raw.keys("*"))
+    raw.close()
+    await cache.close()
+
+
+async def test_redis_down_is_a_miss_not_an_error() -> None:
+    cache = RedisCache("redis://127.0.0.1:1/0")
+    await cache.set("k", b"v", 30)
+    assert await cache.get("k") is None
+    assert await cache.ping() is False
+    await cache.close()

@@ -1,0 +1,96 @@
+"""Records on both real databases: SQLite (embedded default) and PostgreSQL."""
+
+import datetime as dt
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from matcher.records import CheckRecord, DataProblem, Records, UsageRecord
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records(request: pytest.FixtureRequest, tmp_path: Path) -> Records:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'records.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    store = Records(url)
+    request.addfinalizer(store.close)
+    return store
+
+
+def _record(application_id: str | None, request_hash: str = "h1") -> CheckRecord:
+    usage = UsageRecord(
+        holder_role="applicant",
+        holder_id_type="citizen_id",
+        holder_id="330902198101011230",
+        registry="zs-elicence",
+        evidence_kind="e_licence",
+        evidence_type="T001",
+        evidence_id="LIC-1",
+        outcome="found",
+        verified=True,
+        from_cache=False,
+    )
+    problem = DataProblem("zs-elicence", "LIC-2", "T001", "X", "signature_invalid")
+    check_id = str(uuid.uuid4())
+    return CheckRecord(
+        check_id=check_id,
+        requester="biz",
+        application_id=application_id,
+        matter_code="ent-establish",
+        request_hash=request_hash,
+        response={"check_id": check_id},
+        created_at=dt.datetime.now(dt.UTC),
+        usage=(usage,),
+        problems=(problem,),
+    )
+
+
+def test_check_usage_and_problems_are_stored_together(records: Records) -> None:
+    rec = _record(None)
+    records.save_check(rec)
+    usage = records.usage_for_check(rec.check_id)
+    assert [(u["holder_id"], u["evidence_id"], u["requester"]) for u in usage] == [
+        ("330902198101011230", "LIC-1", "biz")
+    ]
+    assert [p["problem"] for p in records.problems_for_check(rec.check_id)] == ["signature_invalid"]
+    assert records.get_check(rec.check_id) == {"check_id": rec.check_id}
+
+
+def test_application_id_claims_once_and_the_first_wins(records: Records) -> None:
+    app_id = f"APP-{uuid.uuid4().hex[:8]}"
+    first, second = _record(app_id), _record(app_id)
+    assert records.save_check(first).check_id == first.check_id
+    assert records.save_check(second).check_id == first.check_id
+    assert records.usage_for_check(second.check_id) == []
+
+
+def test_concurrent_claims_store_one_check(records: Records) -> None:
+    app_id = f"APP-{uuid.uuid4().hex[:8]}"
+    recs = [_record(app_id) for _ in range(8)]
+    winners: list[str] = []
+    threads = [threading.Thread(target=lambda r=r: winners.append(records.save_check(r).check_id))
+               for r in recs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(winners)) == 1
+    stored = records.find_idempotent("biz", app_id)
+    assert stored is not None and stored.check_id == winners[0]
+
+
+def test_rerun_replaces_the_idempotent_answer(records: Records) -> None:
+    app_id = f"APP-{uuid.uuid4().hex[:8]}"
+    first = _record(app_id)
+    records.save_check(first)
+    rerun = _record(app_id)
+    records.save_check(rerun, replaces=first.check_id)
+    stored = records.find_idempotent("biz", app_id)
+    assert stored is not None and stored.check_id == rerun.check_id
+    assert records.get_check(first.check_id) is not None  # the earlier check stays on record
+
+
