@@ -26,7 +26,10 @@ HolderIdType = Literal["citizen_id", "uscc"]
 
 
 class Holder(BaseModel):
-    """A licence holder (持证主体): a person by 公民身份号码 or an organisation by 统一社会信用代码."""
+    """A licence holder (持证主体).
+
+    A person by 公民身份号码 or an organisation by 统一社会信用代码.
+    """
 
     model_config = ConfigDict(frozen=True)
 
