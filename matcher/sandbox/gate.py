@@ -1,0 +1,145 @@
+"""What stands in front of the registry endpoints: request counts, latency, the API key, faults.
+
+A plain ASGI middleware rather than a FastAPI dependency, so a fault can answer with anything —
+bytes that are not JSON, or nothing for thirty seconds — and a request costs little when no fault
+is set (the sandbox backs a latency benchmark).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from matcher.sandbox.config import FAULT_KINDS, FaultMode, FaultSettings, SandboxConfig
+
+__all__ = ["GARBAGE_BODY", "MALFORMED_BODY", "RegistryGate", "SandboxState"]
+
+GARBAGE_BODY = b"\x89\xfe<html><body>502 Bad Gateway</body></html>\x00\xff{"
+MALFORMED_BODY = b'{"items":"not-a-list","next":7,"licence_id":null,"data":[1,2,3]}'
+
+
+@dataclass
+class SandboxState:
+    """The mutable part of a running sandbox: fault settings and counters."""
+
+    config: SandboxConfig
+    faults: FaultSettings
+    requests: Counter[str] = field(default_factory=Counter)
+    faults_injected: Counter[str] = field(default_factory=Counter)
+    unauthorised: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "faults_injected": dict(self.faults_injected),
+            "unauthorised": self.unauthorised,
+        }
+
+    def reset_stats(self) -> None:
+        self.requests.clear()
+        self.faults_injected.clear()
+        self.unauthorised = 0
+
+
+def endpoint_name(method: str, path: str) -> str:
+    """The route a registry request is for, as stats name it."""
+    if path == "/v1/licences":
+        return f"{method} /v1/licences"
+    if path.startswith("/v1/licences/"):
+        return f"{method} /v1/licences/{{licence_id}}"
+    if path == "/v1/certificates":
+        return f"{method} /v1/certificates"
+    return f"{method} other"
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+async def _hold_open(receive: Receive, seconds: float) -> bool:
+    """Wait ``seconds`` or until the client hangs up; True if it hung up."""
+
+    async def until_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(until_disconnect(), seconds)
+        return True
+    return False
+
+
+@dataclass
+class RegistryGate:
+    """ASGI middleware for ``/v1/…``: count, delay, authenticate, then maybe fail."""
+
+    app: ASGIApp
+    state: SandboxState
+
+    def __post_init__(self) -> None:
+        key = self.state.config.api_key
+        self._expected = f"Bearer {key.get_secret_value()}".encode() if key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        state = self.state
+        state.requests[endpoint_name(scope["method"], scope["path"])] += 1
+        faults = state.faults
+        delay_ms = faults.latency_ms
+        if faults.jitter_ms:
+            delay_ms += state.rng.uniform(0, faults.jitter_ms)
+        if delay_ms:
+            await asyncio.sleep(delay_ms / 1000)
+        if self._expected is not None and not self._authorised(scope):
+            state.unauthorised += 1
+            response = _error(
+                401, "unauthorized", "missing or wrong API key", {"WWW-Authenticate": "Bearer"}
+            )
+            await response(scope, receive, send)
+            return
+        if faults.fault_rate and state.rng.random() < faults.fault_rate:
+            await self._fail(faults.fault_mode, scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorised(self, scope: Scope) -> bool:
+        assert self._expected is not None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return hmac.compare_digest(value, self._expected)
+        return False
+
+    async def _fail(self, mode: FaultMode, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.state
+        if mode == "mixed":
+            mode = state.rng.choice(FAULT_KINDS)
+        state.faults_injected[mode] += 1
+        if mode == "timeout":
+            if await _hold_open(receive, state.config.hang_s):
+                return
+            response = _error(504, "timeout", "sandbox fault: the registry did not answer")
+        elif mode == "garbage":
+            response = Response(GARBAGE_BODY, media_type="application/json")
+        elif mode == "malformed":
+            response = Response(MALFORMED_BODY, media_type="application/json")
+        elif mode == "429":
+            response = _error(
+                429,
+                "rate_limited",
+                "sandbox fault: too many requests",
+                {"Retry-After": str(state.config.retry_after_s)},
+            )
+        else:
+            response = _error(503, "unavailable", "sandbox fault: registry unavailable")
+        await response(scope, receive, send)
