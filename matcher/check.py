@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -121,7 +122,9 @@ class WaiveCheckService:
         for adapter in self.adapters:
             if adapter.kind == "e_licence":
                 for role, types in licence_types.items():
-                    q = EvidenceQuery(kind="e_licence", holder=holders[role], types=tuple(sorted(types)))
+                    q = EvidenceQuery(
+                        kind="e_licence", holder=holders[role], types=tuple(sorted(types))
+                    )
                     lookups.append(Lookup(adapter, role, q))
             else:
                 for role, types in cert_types.items():
@@ -263,9 +266,7 @@ class WaiveCheckService:
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             if stored.request_hash != req_hash:
-                raise ConflictError(
-                    f"申请编号 {request.application_id} 已用于内容不同的核验请求"
-                )
+                raise ConflictError(f"申请编号 {request.application_id} 已用于内容不同的核验请求")
             return WaiveCheckResponse.model_validate(stored.response)
         return response
 
@@ -285,33 +286,31 @@ class WaiveCheckService:
             for c in o.found
         }
         for lk in lookups:
-            base = {
-                "holder_role": lk.role,
-                "holder_id_type": lk.query.holder.id_type,
-                "holder_id": lk.query.holder.id,
-                "registry": lk.adapter.name,
-                "evidence_kind": lk.query.kind,
-                "from_cache": lk.from_cache,
-            }
+            base = partial(
+                UsageRecord,
+                holder_role=lk.role,
+                holder_id_type=lk.query.holder.id_type,
+                holder_id=lk.query.holder.id,
+                registry=lk.adapter.name,
+                evidence_kind=lk.query.kind,
+                from_cache=lk.from_cache,
+            )
             if lk.items:
-                for e in lk.items:
-                    usage.append(
-                        UsageRecord(
-                            **base,
-                            evidence_type=e.type,
-                            evidence_id=e.id,
-                            outcome="found",
-                            verified=verified_ids.get((e.registry, e.id)),
-                        )
+                usage += [
+                    base(
+                        evidence_type=e.type,
+                        evidence_id=e.id,
+                        outcome="found",
+                        verified=verified_ids.get((e.registry, e.id)),
                     )
+                    for e in lk.items
+                ]
             else:
                 outcome = "none" if lk.status == "answered" else lk.status
-                for t in lk.query.types:
-                    usage.append(
-                        UsageRecord(
-                            **base, evidence_type=t, evidence_id=None, outcome=outcome, verified=None
-                        )
-                    )
+                usage += [
+                    base(evidence_type=t, evidence_id=None, outcome=outcome, verified=None)
+                    for t in lk.query.types
+                ]
         problems = {
             (c.evidence.registry, c.evidence.id, p): DataProblem(
                 registry=c.evidence.registry,

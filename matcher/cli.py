@@ -140,7 +140,9 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--fault-rate", type=float, default=0.0)
     p.add_argument(
-        "--fault-mode", default="5xx", choices=["5xx", "timeout", "garbage", "malformed", "429", "mixed"]
+        "--fault-mode",
+        default="5xx",
+        choices=["5xx", "timeout", "garbage", "malformed", "429", "mixed"],
     )
 
 
@@ -182,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs whole request URLs at INFO, and e-licence queries carry holder ID numbers.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except MatcherError as exc:

@@ -42,6 +42,7 @@ __all__ = [
     "load_trust_store",
     "public_key_pem",
     "sign_record",
+    "signature_problem",
     "verify_evidence",
 ]
 
@@ -196,7 +197,8 @@ def signature_problem(
     sig = record.get("signature")
     if not isinstance(sig, dict):
         return "unsigned"
-    key = store.keys.get(sig.get("key_id")) if isinstance(sig.get("key_id"), str) else None
+    key_id = sig.get("key_id")
+    key = store.keys.get(key_id) if isinstance(key_id, str) else None
     if key is None:
         return "unknown_key"
     if sig.get("alg") != key.alg:

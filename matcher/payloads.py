@@ -116,8 +116,9 @@ def payload_schemas() -> dict[str, dict[str, object]]:
     """File name in ``schemas/`` → the JSON Schema its model generates (mode as on the wire)."""
     out: dict[str, dict[str, object]] = {}
     for name, model in SCHEMA_FILES.items():
-        mode = "validation" if name.endswith("request.schema.json") else "serialization"
-        schema = model.model_json_schema(mode=mode)
+        schema = model.model_json_schema(
+            mode="validation" if name.endswith("request.schema.json") else "serialization"
+        )
         out[name] = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"https://matcher.example/schemas/{name}",

@@ -172,7 +172,7 @@ class Records:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any driver error means "not ready"
+        except Exception:  # any driver error means "not ready"
             return False
         return True
 

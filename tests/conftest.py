@@ -47,8 +47,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             pytest.fail("Redis is not running and redis-server is not installed (see .ci/run)")
         workdir = tmp_path_factory.mktemp("redis")
         proc = subprocess.Popen(
-            [exe, "--port", "6379", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(workdir)],
+            [
+                exe,
+                "--port",
+                "6379",
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -84,7 +84,10 @@ async def readyz(services: ServicesDep) -> JSONResponse:
             for r in services.settings.registries
         ),
     )
-    registries = {r.name: ("up" if ok else "down") for r, ok in zip(services.settings.registries, regs, strict=True)}
+    registries = {
+        r.name: ("up" if ok else "down")
+        for r, ok in zip(services.settings.registries, regs, strict=True)
+    }
     # Without its database the service cannot record usage, so it must not take traffic.
     # A registry or Redis outage degrades answers (review, no cache) but is not fatal.
     status = "ready" if db_ok and cache_ok and all(regs) else ("degraded" if db_ok else "down")

@@ -44,17 +44,18 @@ def test_verified_licence_waives_with_its_evidence() -> None:
 
 
 def test_verified_data_certificate_waives() -> None:
-    d = decide(
-        _material(CERT), [SpecOutcome(CERT, "answered", (_found("data_certificate"),))]
-    )
+    d = decide(_material(CERT), [SpecOutcome(CERT, "answered", (_found("data_certificate"),))])
     assert (d.decision, d.basis) == ("waive", "data_certificate")
 
 
 @pytest.mark.parametrize(
-    "problem", ["signature_invalid", "unknown_key", "holder_mismatch", "issuer_mismatch", "unsigned"]
+    "problem",
+    ["signature_invalid", "unknown_key", "holder_mismatch", "issuer_mismatch", "unsigned"],
 )
 def test_untrustworthy_record_goes_to_review(problem: str) -> None:
-    d = decide(_material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(problems=(problem,)),))])
+    d = decide(
+        _material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(problems=(problem,)),))]
+    )
     assert (d.decision, d.basis) == ("review", "evidence_invalid")
     assert d.evidence[0].verified is False
     assert d.evidence[0].problems == [problem]
@@ -62,7 +63,9 @@ def test_untrustworthy_record_goes_to_review(problem: str) -> None:
 
 @pytest.mark.parametrize("problem", ["expired", "revoked", "suspended", "not_yet_valid"])
 def test_invalid_licence_is_required(problem: str) -> None:
-    d = decide(_material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(problems=(problem,)),))])
+    d = decide(
+        _material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(problems=(problem,)),))]
+    )
     assert (d.decision, d.basis) == ("require", "evidence_invalid")
 
 

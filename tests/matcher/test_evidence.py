@@ -61,8 +61,12 @@ def _evidence(raw: dict[str, Any]) -> Evidence:
 def signer(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Any, Path]:
     key = generate_key(request.param)
     store = tmp_path / "trust.json"
-    entry = {"key_id": "k1", "alg": request.param, "issuer_code": ISSUER,
-             "public_key_pem": public_key_pem(key)}
+    entry = {
+        "key_id": "k1",
+        "alg": request.param,
+        "issuer_code": ISSUER,
+        "public_key_pem": public_key_pem(key),
+    }
     store.write_text(json.dumps({"keys": [entry]}))
     return key, store
 
@@ -137,8 +141,11 @@ def test_holder_must_match_and_lowercase_x_is_the_same_holder(signer: tuple[Any,
 
 @pytest.mark.parametrize(
     ("body", "problem"),
-    [("[]", "keys"), ('{"keys": [{"key_id": "a", "alg": "RSA"}]}', "alg"),
-     ('{"keys": [{"key_id": "a", "alg": "Ed25519", "public_key_pem": "x"}]}', "PEM")],
+    [
+        ("[]", "keys"),
+        ('{"keys": [{"key_id": "a", "alg": "RSA"}]}', "alg"),
+        ('{"keys": [{"key_id": "a", "alg": "Ed25519", "public_key_pem": "x"}]}', "PEM"),
+    ],
 )
 def test_bad_trust_store_names_the_problem(tmp_path: Path, body: str, problem: str) -> None:
     path = tmp_path / "trust.json"

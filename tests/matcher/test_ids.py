@@ -33,7 +33,9 @@ def test_impossible_birth_date_is_rejected(number: str) -> None:
         check_citizen_id(body + ric.calc_check_digit(body + "0"))
 
 
-@pytest.mark.parametrize("number", ["", "33090219810101123", "3309021981010112301", "A30902198101011230"])
+@pytest.mark.parametrize(
+    "number", ["", "33090219810101123", "3309021981010112301", "A30902198101011230"]
+)
 def test_malformed_citizen_id_is_rejected(number: str) -> None:
     with pytest.raises(InvalidIdentifier, match="18位"):
         check_citizen_id(number)

@@ -72,8 +72,10 @@ def test_concurrent_claims_store_one_check(records: Records) -> None:
     app_id = f"APP-{uuid.uuid4().hex[:8]}"
     recs = [_record(app_id) for _ in range(8)]
     winners: list[str] = []
-    threads = [threading.Thread(target=lambda r=r: winners.append(records.save_check(r).check_id))
-               for r in recs]
+    threads = [
+        threading.Thread(target=lambda r=r: winners.append(records.save_check(r).check_id))
+        for r in recs
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -92,5 +94,3 @@ def test_rerun_replaces_the_idempotent_answer(records: Records) -> None:
     stored = records.find_idempotent("biz", app_id)
     assert stored is not None and stored.check_id == rerun.check_id
     assert records.get_check(first.check_id) is not None  # the earlier check stays on record
-
-

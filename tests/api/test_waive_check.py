@@ -1,0 +1,184 @@
+"""POST /v1/waive-check end to end: real HTTP, real sandbox registry, real databases."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def _decisions(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["material_code"]: d for d in body["decisions"]}
+
+
+def _check(api: Api, holder: Any, matter: str, **extra: Any) -> dict[str, Any]:
+    r = api.check({"matter_code": matter, "applicant": applicant(holder), **extra})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_valid_licences_and_certificates_waive_with_verified_evidence(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    body = _check(api, holders["zhang_wei"], "ent-establish")
+    d = _decisions(body)
+    with_evidence = [m for m in d.values() if m["basis"] != "no_evidence_source"]
+    assert len(with_evidence) >= 8
+    assert all(m["decision"] == "waive" for m in with_evidence)
+    id_card = d["legal-rep-id"]
+    assert id_card["basis"] == "e_licence"
+    assert id_card["evidence"] and all(e["verified"] for e in id_card["evidence"])
+    assert id_card["evidence"][0]["registry"] == "zs-elicence"
+    assert d["legal-rep-eligibility"]["basis"] == "data_certificate"
+    assert d["application"]["decision"] == "require"
+    assert body["summary"] == {
+        "waived": len(with_evidence),
+        "required": len(d) - len(with_evidence),
+        "review": 0,
+    }
+
+
+def test_response_matches_the_published_schema(api: Api, holders: dict[str, Any]) -> None:
+    body = _check(api, holders["zhang_wei"], "ent-establish")
+    schema = json.loads((SCHEMAS / "waive-check-response.schema.json").read_text())
+    jsonschema.validate(body, schema)
+
+
+def test_usage_records_are_durable_when_the_answer_arrives(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    body = _check(api, holders["zhang_wei"], "ent-establish", application_id="APP-DURABLE-1")
+    store = api.records()
+    try:
+        usage = store.usage_for_check(body["check_id"])
+    finally:
+        store.close()
+    found = {u["evidence_id"] for u in usage if u["outcome"] == "found"}
+    evidence_ids = {e["id"] for m in body["decisions"] for e in m["evidence"]}
+    assert evidence_ids <= found
+    assert {u["holder_id"] for u in usage} == {holders["zhang_wei"].id}
+    assert all(u["application_id"] == "APP-DURABLE-1" for u in usage)
+
+
+@pytest.mark.parametrize(
+    ("holder", "matter", "material", "decision", "problem"),
+    [
+        ("wang_fang", "seafarer-service-book", "id-card", "require", "expired"),
+        ("liu_yang", "seafarer-service-book", "id-card", "require", "expired"),
+        ("chen_jing", "re-change-name", "title-certificate", "require", "revoked"),
+        ("yang_fan", "re-change-name", "title-certificate", "review", "signature_invalid"),
+        ("zhao_lei", "seafarer-service-book", "id-card", "review", "unknown_key"),
+        ("zhou_jie", "re-change-name", "title-certificate", "review", "holder_mismatch"),
+    ],
+)
+def test_unusable_licence_is_never_waived(
+    api: Api,
+    holders: dict[str, Any],
+    holder: str,
+    matter: str,
+    material: str,
+    decision: str,
+    problem: str,
+) -> None:
+    d = _decisions(_check(api, holders[holder], matter))[material]
+    assert d["decision"] == decision
+    assert d["basis"] == "evidence_invalid"
+    assert any(problem in e["problems"] for e in d["evidence"])
+    assert not any(e["verified"] for e in d["evidence"])
+
+
+def test_tampered_licence_files_a_data_problem(api: Api, holders: dict[str, Any]) -> None:
+    body = _check(api, holders["yang_fan"], "re-change-name")
+    store = api.records()
+    try:
+        problems = store.problems_for_check(body["check_id"])
+    finally:
+        store.close()
+    assert [p["problem"] for p in problems] == ["signature_invalid"]
+
+
+def test_holder_with_nothing_on_record_must_bring_everything(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    body = _check(api, holders["sun_hao"], "ent-establish")
+    assert body["summary"]["waived"] == 0 and body["summary"]["review"] == 0
+    assert {d["basis"] for d in body["decisions"]} == {"no_evidence", "no_evidence_source"}
+
+
+def test_data_certificate_found_and_no_data(api: Api, holders: dict[str, Any]) -> None:
+    found = _decisions(_check(api, holders["zhang_wei"], "seafarer-passport"))
+    assert found["no-criminal-record"]["decision"] == "waive"
+    assert found["no-criminal-record"]["evidence"][0]["kind"] == "data_certificate"
+    none = _decisions(_check(api, holders["lin_hai"], "seafarer-passport"))
+    assert (none["no-criminal-record"]["decision"], none["no-criminal-record"]["basis"]) == (
+        "require",
+        "no_evidence",
+    )
+    assert none["id-card"]["decision"] == "waive"
+
+
+def test_party_named_by_role_is_checked(api: Api, holders: dict[str, Any]) -> None:
+    body = {
+        "matter_code": "re-transfer-sale",
+        "applicant": applicant(holders["huang_min"]),
+        "parties": [
+            {"role": "seller", **applicant(holders["huang_min"])},
+            {"role": "buyer", **applicant(holders["zhang_wei"])},
+        ],
+    }
+    r = api.check(body)
+    assert r.status_code == 200, r.text
+    d = _decisions(r.json())
+    assert d["title-certificate"]["decision"] == "waive"
+    assert d["buyer-id"]["decision"] == "waive"
+    assert d["buyer-id"]["evidence"][0]["holder_role"] == "buyer"
+
+
+def test_missing_party_is_required_not_waived(api: Api, holders: dict[str, Any]) -> None:
+    d = _decisions(_check(api, holders["zhang_wei"], "re-transfer-sale"))
+    assert (d["seller-id"]["decision"], d["seller-id"]["basis"]) == ("require", "party_missing")
+
+
+@pytest.mark.parametrize("mode", ["timeout", "5xx", "garbage", "malformed"])
+def test_registry_fault_is_review_within_budget(
+    faulty_sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], mode: str
+) -> None:
+    faulty_sandbox.faults(fault_rate=1.0, fault_mode=mode)
+    api = make_api(faulty_sandbox, timeout_s=0.6)
+    started = time.monotonic()
+    body = _check(api, holders["zhang_wei"], "ent-establish")
+    elapsed = time.monotonic() - started
+    with_evidence = [d for d in body["decisions"] if d["basis"] != "no_evidence_source"]
+    assert with_evidence
+    assert all(
+        (d["decision"], d["basis"]) == ("review", "registry_unavailable") for d in with_evidence
+    )
+    assert body["summary"]["waived"] == 0
+    assert elapsed < 0.6 + 0.5
+
+
+def test_registry_recovers_and_a_retry_of_the_same_application_is_answered_afresh(
+    faulty_sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(faulty_sandbox, timeout_s=0.5)
+    request = {
+        "matter_code": "seafarer-passport",
+        "applicant": applicant(holders["zhang_wei"]),
+        "application_id": "APP-RETRY-1",
+    }
+    faulty_sandbox.faults(fault_rate=1.0, fault_mode="5xx")
+    first = api.check(request).json()
+    assert first["summary"]["waived"] == 0
+    faulty_sandbox.faults(fault_rate=0.0)
+    second = api.check(request).json()
+    assert second["check_id"] != first["check_id"]
+    assert second["summary"]["waived"] > 0
+    assert api.check(request).json()["check_id"] == second["check_id"]
