@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -39,6 +40,8 @@ def new_secret() -> bytes:
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
     async def set(self, key: str, value: bytes, ttl_s: float) -> None: ...
 
     async def ping(self) -> bool: ...
@@ -62,6 +65,9 @@ class MemoryCache:
             self._data.pop(key, None)
             return None
         return value
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(k) for k in keys]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if ttl_s <= 0:
@@ -91,6 +97,17 @@ class RedisCache:
             log.warning("redis get failed, treating as a miss: %s", exc)
             return None
         return value if isinstance(value, bytes) else None
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """One round trip (MGET) for every key of a check."""
+        if not keys:
+            return []
+        try:
+            values = await self._redis.mget(list(keys))
+        except (RedisError, OSError) as exc:
+            log.warning("redis mget failed, treating as misses: %s", exc)
+            return [None] * len(keys)
+        return [v if isinstance(v, bytes) else None for v in values]
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         if ttl_s <= 0:

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -22,12 +23,13 @@ from matcher.cache import Cache, cache_key
 from matcher.catalog import Catalog, EvidenceSpec, Matter
 from matcher.decide import Considered, SpecOutcome, decide
 from matcher.errors import ConflictError, InputError
-from matcher.evidence import TrustStore, verify_evidence
+from matcher.evidence import TrustStore, check_evidence, signature_problem
 from matcher.ids import check_holder_id
 from matcher.payloads import Summary, WaiveCheckRequest, WaiveCheckResponse
-from matcher.records import CheckRecord, DataProblem, Records, UsageRecord
+from matcher.recorder import Recorder
+from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
 
-__all__ = ["CheckOptions", "WaiveCheckService"]
+__all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +53,22 @@ class Lookup:
     query: EvidenceQuery
     status: str = "pending"  # answered | unavailable | rejected
     items: list[Evidence] = field(default_factory=list)
+    signature_problems: list[str | None] = field(default_factory=list)
     from_cache: bool = False
     error_code: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A waive-check answer, and its JSON exactly as recorded (the API sends these bytes)."""
+
+    response: WaiveCheckResponse
+    body: bytes
+
+    @classmethod
+    def from_stored(cls, stored: StoredCheck) -> CheckResult:
+        body = stored.response_json.encode()
+        return cls(WaiveCheckResponse.model_validate_json(body), body)
 
 
 def request_hash(request: WaiveCheckRequest) -> str:
@@ -78,6 +94,10 @@ class WaiveCheckService:
         self.trust_store = trust_store
         self.cache = cache
         self.records = records
+        self.recorder = Recorder(records)
+        self._decoded_memo: OrderedDict[str, tuple[bytes, list[Evidence], list[str | None]]] = (
+            OrderedDict()
+        )
         self.options = options
         self._tz = ZoneInfo(options.timezone)
 
@@ -133,16 +153,42 @@ class WaiveCheckService:
                         lookups.append(Lookup(adapter, role, q))
         return lookups
 
-    async def _run(self, lookup: Lookup, context: RequestContext) -> None:
-        key = cache_key(self.options.cache_secret, lookup.adapter.name, lookup.query)
-        cached = await self.cache.get(key)
-        if cached is not None:
-            try:
-                lookup.items = [Evidence.model_validate(x) for x in json.loads(cached)]
-                lookup.status, lookup.from_cache = "answered", True
-                return
-            except ValueError:
-                log.warning("ignoring an unreadable cache entry for %s", lookup.adapter.name)
+    def _decoded(self, key: str, payload: bytes) -> tuple[list[Evidence], list[str | None]]:
+        """Evidence and signature findings for a cached answer; the same bytes decode once."""
+        known = self._decoded_memo.get(key)
+        if known is not None and known[0] == payload:
+            self._decoded_memo.move_to_end(key)
+            return known[1], known[2]
+        items = [Evidence.model_validate(x) for x in json.loads(payload)]
+        return self._remember(key, payload, items)
+
+    def _remember(
+        self, key: str, payload: bytes, items: list[Evidence]
+    ) -> tuple[list[Evidence], list[str | None]]:
+        sigs = [signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items]
+        self._decoded_memo[key] = (payload, items, sigs)
+        if len(self._decoded_memo) > 4096:
+            self._decoded_memo.popitem(last=False)
+        return items, sigs
+
+    async def _query_all(self, lookups: list[Lookup], context: RequestContext) -> None:
+        """Answer what the cache holds (one round trip), ask the registries the rest at once."""
+        keys = [cache_key(self.options.cache_secret, lk.adapter.name, lk.query) for lk in lookups]
+        misses: list[tuple[Lookup, str]] = []
+        for lookup, key, cached in zip(lookups, keys, await self.cache.get_many(keys), strict=True):
+            if cached is not None:
+                try:
+                    lookup.items, lookup.signature_problems = self._decoded(key, cached)
+                    lookup.status, lookup.from_cache = "answered", True
+                    continue
+                except ValueError:
+                    log.warning("ignoring an unreadable cache entry for %s", lookup.adapter.name)
+            misses.append((lookup, key))
+        if misses:
+            await asyncio.gather(*(self._ask(lk, key, context) for lk, key in misses))
+
+    async def _ask(self, lookup: Lookup, key: str, context: RequestContext) -> None:
+        """One registry question, within the adapter's budget; faults become a status."""
         budget = getattr(getattr(lookup.adapter, "options", None), "timeout_s", 5.0)
         try:
             # The adapter keeps its own budget; this is the backstop for one that does not.
@@ -161,25 +207,29 @@ class WaiveCheckService:
             lookup.status, lookup.error_code = "unavailable", exc.code
             log.warning("registry %s unavailable: %s", lookup.adapter.name, exc.message)
             return
-        lookup.status, lookup.items = "answered", list(items)
+        payload = json.dumps(
+            [e.model_dump(mode="json") for e in items], ensure_ascii=False
+        ).encode()
+        lookup.items, lookup.signature_problems = self._remember(key, payload, list(items))
+        lookup.status = "answered"
         ttl = self.options.cache_ttl_s if items else self.options.negative_cache_ttl_s
-        payload = json.dumps([e.model_dump(mode="json") for e in items], ensure_ascii=False)
-        await self.cache.set(key, payload.encode(), ttl)
+        await self.cache.set(key, payload, ttl)
 
     def _outcomes(
         self, matter: Matter, lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
     ) -> dict[str, list[SpecOutcome]]:
         verified: dict[tuple[int, str], Considered] = {}
 
-        def consider(lookup: Lookup, e: Evidence, spec: EvidenceSpec) -> Considered:
+        def consider(lookup: Lookup, index: int, spec: EvidenceSpec) -> Considered:
+            e = lookup.items[index]
             memo = (id(e), spec.type)
             if memo not in verified:
                 holder = holders[spec.holder_role]
                 verified[memo] = Considered(
                     e,
-                    verify_evidence(
+                    check_evidence(
                         e,
-                        self.trust_store,
+                        lookup.signature_problems[index],
                         holder_id_type=holder.id_type,
                         holder_id=holder.id,
                         expected_type=spec.type,
@@ -187,6 +237,16 @@ class WaiveCheckService:
                     ),
                 )
             return verified[memo]
+
+        # (role, kind, type) → the lookups that asked for it, and the records they returned.
+        asked: dict[tuple[str, str, str], list[Lookup]] = {}
+        returned: dict[tuple[str, str, str], list[tuple[Lookup, int]]] = {}
+        for lk in lookups:
+            for t in lk.query.types:
+                asked.setdefault((lk.role, lk.query.kind, t), []).append(lk)
+            for i, e in enumerate(lk.items):
+                if e.type in lk.query.types:
+                    returned.setdefault((lk.role, lk.query.kind, e.type), []).append((lk, i))
 
         result: dict[str, list[SpecOutcome]] = {}
         for material in matter.materials:
@@ -197,16 +257,9 @@ class WaiveCheckService:
                 if spec.holder_role not in holders:
                     outcomes.append(SpecOutcome(spec, "party_missing"))
                     continue
-                mine = [
-                    lk
-                    for lk in lookups
-                    if lk.role == spec.holder_role
-                    and lk.query.kind == spec.kind
-                    and spec.type in lk.query.types
-                ]
-                found = tuple(
-                    consider(lk, e, spec) for lk in mine for e in lk.items if e.type == spec.type
-                )
+                key = (spec.holder_role, spec.kind, spec.type)
+                mine = asked.get(key, [])
+                found = tuple(consider(lk, i, spec) for lk, i in returned.get(key, ()))
                 down = any(lk.status != "answered" for lk in mine) or not mine
                 outcomes.append(SpecOutcome(spec, "unavailable" if down else "answered", found))
             result[material.code] = outcomes
@@ -214,7 +267,7 @@ class WaiveCheckService:
 
     # -- the flow ------------------------------------------------------------------------------
 
-    async def check(self, request: WaiveCheckRequest, requester: str) -> WaiveCheckResponse:
+    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
         holders, warnings = self._holders(request)
         req_hash = request_hash(request)
@@ -229,8 +282,8 @@ class WaiveCheckService:
                     raise ConflictError(
                         f"申请编号 {request.application_id} 已用于内容不同的核验请求"
                     )
-                previous = WaiveCheckResponse.model_validate(stored.response)
-                if not any(d.basis == "registry_unavailable" for d in previous.decisions):
+                previous = CheckResult.from_stored(stored)
+                if not any(d.basis == "registry_unavailable" for d in previous.response.decisions):
                     return previous
                 replaces = stored.check_id  # the registry was down then: ask again
 
@@ -242,7 +295,7 @@ class WaiveCheckService:
             consent_token=request.consent_token,
         )
         lookups = self._plan(matter, holders)
-        await asyncio.gather(*(self._run(lk, context) for lk in lookups))
+        await self._query_all(lookups, context)
         outcomes = self._outcomes(matter, lookups, holders, now.date())
         decisions = [decide(m, outcomes[m.code]) for m in matter.materials if m.required]
         response = WaiveCheckResponse(
@@ -260,15 +313,13 @@ class WaiveCheckService:
             warnings=warnings,
         )
         record = self._record(response, requester, req_hash, lookups, outcomes)
-        stored = await anyio.to_thread.run_sync(
-            lambda: self.records.save_check(record, replaces=replaces)
-        )
+        stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             if stored.request_hash != req_hash:
                 raise ConflictError(f"申请编号 {request.application_id} 已用于内容不同的核验请求")
-            return WaiveCheckResponse.model_validate(stored.response)
-        return response
+            return CheckResult.from_stored(stored)
+        return CheckResult(response, record.response_json.encode())
 
     def _record(
         self,
@@ -331,7 +382,7 @@ class WaiveCheckService:
             application_id=response.application_id,
             matter_code=response.matter_code,
             request_hash=req_hash,
-            response=response.model_dump(mode="json"),
+            response_json=response.model_dump_json(),
             created_at=response.checked_at,
             usage=tuple(usage),
             problems=tuple(problems.values()),

@@ -75,6 +75,7 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         latency_ms=args.latency_ms,
         fault_rate=args.fault_rate,
         fault_mode=args.fault_mode,
+        page_size=args.page_size,
     )
 
 
@@ -139,6 +140,7 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", default="matcher-sandbox", help="seed of the signing keys")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--fault-rate", type=float, default=0.0)
+    p.add_argument("--page-size", type=int, default=5, help="licences per list page")
     p.add_argument(
         "--fault-mode",
         default="5xx",

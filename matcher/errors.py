@@ -9,6 +9,7 @@
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
     ├── TrustStoreError             bad trust-store file (start-up)
+    ├── RecordsUnavailable          the records database failed: no answer without a record → 503
     └── RegistryError               (adapters.errors) a registry gave no usable answer
         ├── RegistryUnavailable     retriable → decisions become review, never waive
         └── RegistryRejected        fatal until config is fixed → same, and logged loudly
@@ -25,6 +26,7 @@ __all__ = [
     "InputError",
     "InvalidIdentifier",
     "MatcherError",
+    "RecordsUnavailable",
     "RegistryError",
     "RegistryRejected",
     "RegistryUnavailable",
@@ -84,6 +86,12 @@ class ConflictError(MatcherError):
     """The same application_id was used before with a different request."""
 
     code = "conflict"
+
+
+class RecordsUnavailable(MatcherError):
+    """The records database failed, so usage cannot be recorded and no answer may be given."""
+
+    code = "records_unavailable"
 
 
 class TrustStoreError(MatcherError):

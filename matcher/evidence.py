@@ -16,6 +16,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,7 @@ __all__ = [
     "TrustedKey",
     "Verification",
     "canonical_bytes",
+    "check_evidence",
     "check_licence_id",
     "generate_key",
     "load_trust_store",
@@ -92,13 +94,22 @@ class TrustStore:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def signature_ok(self, key: TrustedKey, data: bytes, signature: bytes) -> bool:
-        """Verify, remembering recent answers: the same bytes under the same key verify the same
-        way, and cached registry answers come back many times."""
-        memo_key = (key.key_id, hashlib.sha256(data).digest(), signature)
+    def record_signature_ok(
+        self, key: TrustedKey, record: Mapping[str, Any], signature: bytes
+    ) -> bool:
+        """Verify a record's signature, remembering recent answers.
+
+        Cached registry answers come back many times. The memo is keyed by a digest of the
+        record's plain sorted-key JSON: equal JSON text means an equal value, so an equal RFC 8785
+        form, and the key and signature bytes are part of the key too. A miss canonicalises and
+        verifies for real.
+        """
+        unsigned = {k: v for k, v in record.items() if k != "signature"}
+        plain = json.dumps(unsigned, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        memo_key = (key.key_id, hashlib.sha256(plain.encode()).digest(), signature)
         known = self._memo.get(memo_key)
         if known is None:
-            known = _signature_ok(key, data, signature)
+            known = _signature_ok(key, rfc8785.dumps(unsigned), signature)
             self._memo[memo_key] = known
             if len(self._memo) > 4096:
                 self._memo.popitem(last=False)
@@ -210,10 +221,9 @@ def signature_problem(
         return "signature_invalid"
     try:
         raw = base64.b64decode(value, validate=True)
-        data = canonical_bytes(record)
-    except (binascii.Error, ValueError, TypeError):
-        return "signature_invalid"
-    if not store.signature_ok(key, data, raw):
+        if not store.record_signature_ok(key, record, raw):
+            return "signature_invalid"
+    except (binascii.Error, ValueError, TypeError, rfc8785.CanonicalizationError):
         return "signature_invalid"
     return None
 
@@ -222,6 +232,7 @@ _MOD_37_36_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LICENCE_ID_RE = re.compile(r"^1\.2\.156\.3005\.2\.([^.]+)\.([^.]+)\.([^.]+)\.(\d{3})\.([0-9A-Z])$")
 
 
+@lru_cache(maxsize=4096)
 def check_licence_id(licence_id: str) -> bool | None:
     """GB/T 36904: True/False for an identifier of that shape, None for any other shape."""
     m = _LICENCE_ID_RE.fullmatch(licence_id)
@@ -260,9 +271,30 @@ def verify_evidence(
     today: dt.date,
 ) -> Verification:
     """Signature, holder, type, status and validity dates of one record, all checked."""
+    return check_evidence(
+        evidence,
+        signature_problem(evidence.raw, store, evidence.issuer.code),
+        holder_id_type=holder_id_type,
+        holder_id=holder_id,
+        expected_type=expected_type,
+        today=today,
+    )
+
+
+def check_evidence(
+    evidence: Evidence,
+    sig_problem: Problem | None,
+    *,
+    holder_id_type: str,
+    holder_id: str,
+    expected_type: str,
+    today: dt.date,
+) -> Verification:
+    """:func:`verify_evidence` for a record whose signature was already checked: ``sig_problem``
+    is what :func:`signature_problem` said of it (the signature does not change with the holder
+    asked about or the day, so a cached answer keeps it)."""
     problems: list[Problem] = []
     flags: list[str] = []
-    sig_problem = signature_problem(evidence.raw, store, evidence.issuer.code)
     if sig_problem:
         problems.append(sig_problem)
     if evidence.holder.id_type != holder_id_type or normalise_holder_id(

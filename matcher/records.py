@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Index,
@@ -29,7 +31,9 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from matcher.errors import RecordsUnavailable
 
 __all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
 
@@ -123,7 +127,7 @@ class CheckRecord:
     application_id: str | None
     matter_code: str
     request_hash: str
-    response: dict[str, Any]
+    response_json: str
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
@@ -133,16 +137,25 @@ class CheckRecord:
 class StoredCheck:
     check_id: str
     request_hash: str
-    response: dict[str, Any]
+    response_json: str
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented recipe is to
+    # switch it off and emit BEGIN ourselves (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # WAL with synchronous=FULL: every commit is on disk before the API answers.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: two writers then queue on busy_timeout instead of
+    # one failing when it upgrades a read snapshot that another has since moved past.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -154,6 +167,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
@@ -164,6 +178,14 @@ class Records:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
+        self._inserts: dict[
+            tuple[str, tuple[str, ...]], tuple[str, list[str], dict[str, Any], bool]
+        ] = {}
+
+    @property
+    def is_local(self) -> bool:
+        """True for an embedded database (SQLite): its commits need no network round trip."""
+        return self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -177,85 +199,138 @@ class Records:
         return True
 
     def find_idempotent(self, requester: str, application_id: str) -> StoredCheck | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(idempotency_keys.c.request_hash, checks.c.check_id, checks.c.response_json)
-                .join(checks, checks.c.check_id == idempotency_keys.c.check_id)
-                .where(
-                    idempotency_keys.c.requester == requester,
-                    idempotency_keys.c.application_id == application_id,
-                )
-            ).first()
+        try:
+            with self.engine.connect() as conn:
+                return self._find(conn, requester, application_id)
+        except SQLAlchemyError as exc:
+            raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _find(conn: Connection, requester: str, application_id: str) -> StoredCheck | None:
+        row = conn.execute(
+            select(idempotency_keys.c.request_hash, checks.c.check_id, checks.c.response_json)
+            .join(checks, checks.c.check_id == idempotency_keys.c.check_id)
+            .where(
+                idempotency_keys.c.requester == requester,
+                idempotency_keys.c.application_id == application_id,
+            )
+        ).first()
         if row is None:
             return None
-        return StoredCheck(row.check_id, row.request_hash, json.loads(row.response_json))
+        return StoredCheck(row.check_id, row.request_hash, row.response_json)
 
     def save_check(self, record: CheckRecord, *, replaces: str | None = None) -> StoredCheck:
-        """Store a check and all it used, in one transaction.
+        """Store one check and all it used; see :meth:`save_checks`."""
+        return self.save_checks([(record, replaces)])[0]
 
-        With an application_id the idempotency key is claimed too; when another request claimed it
-        first, nothing is written and the stored check is returned instead. ``replaces`` names the
-        check a re-run supersedes (one that met an unavailable registry).
+    def save_checks(self, batch: Sequence[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
+        """Store checks and all they used in one transaction (one disk flush for the batch).
+
+        With an application_id the idempotency key is claimed too; where another request claimed
+        it first, that check is not written and the stored one is returned in its place.
+        ``replaces`` names the check a re-run supersedes (one that met an unavailable registry).
         """
-        with self.engine.begin() as conn:
-            if record.application_id is not None:
-                key = {"requester": record.requester, "application_id": record.application_id}
-                if replaces is None:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(
-                                insert(idempotency_keys).values(
-                                    **key,
-                                    request_hash=record.request_hash,
-                                    check_id=record.check_id,
-                                )
-                            )
-                    except IntegrityError:
-                        existing = self.find_idempotent(record.requester, record.application_id)
-                        if existing is not None:
-                            return existing
-                        raise
-                else:
-                    conn.execute(
-                        idempotency_keys.update()
-                        .where(
-                            idempotency_keys.c.requester == record.requester,
-                            idempotency_keys.c.application_id == record.application_id,
-                            idempotency_keys.c.check_id == replaces,
-                        )
-                        .values(check_id=record.check_id, request_hash=record.request_hash)
-                    )
-            conn.execute(
-                insert(checks).values(
-                    check_id=record.check_id,
-                    requester=record.requester,
-                    application_id=record.application_id,
-                    matter_code=record.matter_code,
-                    request_hash=record.request_hash,
-                    response_json=json.dumps(record.response, ensure_ascii=False),
-                    created_at=record.created_at,
-                )
-            )
-            common = {
-                "check_id": record.check_id,
-                "requester": record.requester,
-                "matter_code": record.matter_code,
-                "application_id": record.application_id,
-                "created_at": record.created_at,
-            }
-            if record.usage:
-                conn.execute(
-                    insert(usage_records), [{**common, **u.__dict__} for u in record.usage]
-                )
-            if record.problems:
-                conn.execute(
-                    insert(data_problems),
+        try:
+            with self.engine.begin() as conn:
+                results = [self._claim(conn, record, replaces) for record, replaces in batch]
+                written = {r.check_id for r in results}
+                kept = [record for record, _ in batch if record.check_id in written]
+                self._bulk_insert(
+                    conn,
+                    checks,
                     [
-                        {"check_id": record.check_id, "created_at": record.created_at, **p.__dict__}
-                        for p in record.problems
+                        {
+                            **self._common(r),
+                            "request_hash": r.request_hash,
+                            "response_json": r.response_json,
+                        }
+                        for r in kept
                     ],
                 )
-        return StoredCheck(record.check_id, record.request_hash, record.response)
+                self._bulk_insert(
+                    conn,
+                    usage_records,
+                    [{**self._common(r), **u.__dict__} for r in kept for u in r.usage],
+                )
+                self._bulk_insert(
+                    conn,
+                    data_problems,
+                    [
+                        {"check_id": r.check_id, "created_at": r.created_at, **p.__dict__}
+                        for r in kept
+                        for p in r.problems
+                    ],
+                )
+        except SQLAlchemyError as exc:
+            raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
+        return results
+
+    @staticmethod
+    def _common(record: CheckRecord) -> dict[str, Any]:
+        return {
+            "check_id": record.check_id,
+            "requester": record.requester,
+            "matter_code": record.matter_code,
+            "application_id": record.application_id,
+            "created_at": record.created_at,
+        }
+
+    def _bulk_insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """One driver-level executemany: the hot path of every check, without per-row
+        statement building. Values go through each column type's own bind processor."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        compiled = self._inserts.get((table.name, columns))
+        if compiled is None:
+            stmt = insert(table).compile(dialect=self.engine.dialect, column_keys=list(columns))
+            names = list(stmt.positiontup or stmt.params)
+            procs = {name: table.c[name].type.bind_processor(self.engine.dialect) for name in names}
+            compiled = (str(stmt), names, procs, stmt.positional)
+            self._inserts[(table.name, columns)] = compiled
+        sql, names, procs, positional = compiled
+
+        def value(row: dict[str, Any], name: str) -> Any:
+            v = row.get(name)
+            proc = procs[name]
+            return proc(v) if proc is not None and v is not None else v
+
+        params: list[Any] = [
+            tuple(value(row, n) for n in names) if positional else {n: value(row, n) for n in names}
+            for row in rows
+        ]
+        conn.exec_driver_sql(sql, params)
+
+    def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
+        """Claim the application_id's idempotency key for this check, or find who has it."""
+        if record.application_id is not None:
+            key = (
+                idempotency_keys.c.requester == record.requester,
+                idempotency_keys.c.application_id == record.application_id,
+            )
+            if replaces is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(idempotency_keys).values(
+                                requester=record.requester,
+                                application_id=record.application_id,
+                                request_hash=record.request_hash,
+                                check_id=record.check_id,
+                            )
+                        )
+                except IntegrityError:
+                    existing = self._find(conn, record.requester, record.application_id)
+                    if existing is None:
+                        raise
+                    return existing
+            else:
+                conn.execute(
+                    idempotency_keys.update()
+                    .where(*key, idempotency_keys.c.check_id == replaces)
+                    .values(check_id=record.check_id, request_hash=record.request_hash)
+                )
+        return StoredCheck(record.check_id, record.request_hash, record.response_json)
 
     def usage_for_check(self, check_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -15,6 +15,7 @@ from matcher.errors import (
     ConflictError,
     InputError,
     MatcherError,
+    RecordsUnavailable,
     RegistryError,
     UnknownMatter,
 )
@@ -57,6 +58,11 @@ async def _matcher_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(_body(exc.code, str(exc), **extra), status_code=422)
     if isinstance(exc, ConflictError):
         return JSONResponse(_body(exc.code, str(exc)), status_code=409)
+    if isinstance(exc, RecordsUnavailable):
+        log.error("records database unavailable: %s", exc)
+        return JSONResponse(
+            _body(exc.code, "用证记录无法保存，暂不能核验，请稍后重试"), status_code=503
+        )
     if isinstance(exc, CatalogError):
         return JSONResponse(_body(exc.code, str(exc)), status_code=404)
     log.error("unhandled service error: %s", exc)

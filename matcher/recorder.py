@@ -1,0 +1,81 @@
+"""Group commit: checks finishing together share one transaction, each still durable before its
+answer. A request waits for the commit that holds its record, never for a later one."""
+
+from __future__ import annotations
+
+import asyncio
+
+import anyio.to_thread
+
+from matcher.records import CheckRecord, Records, StoredCheck
+
+__all__ = ["Recorder"]
+
+Pending = tuple[CheckRecord, str | None, "asyncio.Future[StoredCheck]"]
+
+
+class Recorder:
+    """Batches :meth:`Records.save_checks` calls from concurrent requests on one event loop.
+
+    For SQLite the batch is written on the event loop itself: a local commit costs less than
+    handing the batch to a worker thread and back. A networked database (PostgreSQL) is written
+    from a worker thread so the loop never waits on the network.
+    """
+
+    def __init__(self, records: Records, max_batch: int = 256) -> None:
+        self.records = records
+        self.max_batch = max_batch
+        self.inline = records.is_local
+        self._pending: list[Pending] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self._scheduled = False
+
+    async def save(self, record: CheckRecord, *, replaces: str | None = None) -> StoredCheck:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoredCheck] = loop.create_future()
+        self._pending.append((record, replaces, future))
+        if self.inline:
+            if not self._scheduled:
+                # Let every check finishing in this loop turn join the batch, then write it.
+                self._scheduled = True
+                loop.call_soon(self._flush_inline)
+        elif self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_in_thread())
+        return await asyncio.shield(future)
+
+    def _take(self) -> list[Pending]:
+        batch = self._pending[: self.max_batch]
+        del self._pending[: self.max_batch]
+        return batch
+
+    def _settle(self, batch: list[Pending], stored: list[StoredCheck] | BaseException) -> None:
+        for i, (_, _, future) in enumerate(batch):
+            if future.done():
+                continue
+            if isinstance(stored, BaseException):
+                future.set_exception(stored)
+            else:
+                future.set_result(stored[i])
+
+    def _flush_inline(self) -> None:
+        self._scheduled = False
+        while self._pending:
+            batch = self._take()
+            try:
+                stored = self.records.save_checks([(r, rep) for r, rep, _ in batch])
+            except Exception as exc:  # every waiter must hear of the failure
+                self._settle(batch, exc)
+                continue
+            self._settle(batch, stored)
+
+    async def _flush_in_thread(self) -> None:
+        while self._pending:
+            batch = self._take()
+            try:
+                stored = await anyio.to_thread.run_sync(
+                    self.records.save_checks, [(r, rep) for r, rep, _ in batch]
+                )
+            except Exception as exc:  # every waiter must hear of the failure
+                self._settle(batch, exc)
+                continue
+            self._settle(batch, stored)

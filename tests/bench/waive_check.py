@@ -1,0 +1,272 @@
+"""Waive-check benchmark: fan-out latency and warm-cache throughput against a bare baseline.
+
+    python tests/bench/waive_check.py [--latency-requests 300] [--seconds 10] [--connections 16]
+
+1. Latency: the sandbox registry (own process) answers after 30 ms; the API (own process, cache
+   off) checks 企业设立登记 for the all-valid sample holder, one request at a time. Target:
+   p50 ≤ registry latency + 15 ms.
+2. Throughput with a warm cache: wrk drives the API, then a bare FastAPI endpoint that parses the
+   same request model and returns a response of the same shape, both under the same uvicorn
+   settings. Target: ratio ≥ 0.25. Usage records are counted afterwards: each answered check must
+   have left its rows in the database.
+Needs wrk (Debian package ``wrk``; installed with apt-get when missing and running as root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTRY_LATENCY_MS = 30.0
+MATTER = "ent-establish"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def process(args: list[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_http(ready_url)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True
+            )
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is needed: apt-get install wrk")
+    return found
+
+
+def write_config(path: Path, sandbox_url: str, trust: Path, db: str, cache_ttl: float) -> Path:
+    path.write_text(
+        f"""trust_store = "{trust}"
+database_url = "{db}"
+cache_ttl_s = {cache_ttl}
+negative_cache_ttl_s = {cache_ttl}
+state_dir = "{path.parent}"
+
+[[registries]]
+name = "sandbox-elicence"
+adapter = "elicence"
+base_url = "{sandbox_url}"
+timeout_s = 2.0
+
+[[registries]]
+name = "sandbox-datacert"
+adapter = "datacert"
+base_url = "{sandbox_url}"
+timeout_s = 2.0
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def request_body(holder: dict[str, str]) -> dict[str, object]:
+    return {"matter_code": MATTER, "applicant": holder}
+
+
+def run_wrk(
+    wrk: str, url: str, body: dict[str, object], seconds: int, conns: int, tmp: Path
+) -> float:
+    script = tmp / "post.lua"
+    payload = json.dumps(body, ensure_ascii=False).replace("\\", "\\\\").replace("'", "\\'")
+    script.write_text(
+        "wrk.method = 'POST'\n"
+        f"wrk.body = '{payload}'\n"
+        "wrk.headers['Content-Type'] = 'application/json'\n"
+        "wrk.headers['X-Requester'] = 'bench'\n",
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{conns}", f"-d{seconds}s", "-s", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx answers during the run:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not match:
+        raise RuntimeError(out)
+    return float(match.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--latency-requests", type=int, default=300)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
+    args = ap.parse_args()
+    wrk = ensure_wrk()
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="matcher-bench-"))
+    trust = tmp / "trust.json"
+    sb_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sb_port}"
+    sandbox = [
+        py,
+        "-m",
+        "matcher.cli",
+        "sandbox",
+        "--port",
+        str(sb_port),
+        "--latency-ms",
+        str(REGISTRY_LATENCY_MS),
+        "--page-size",
+        "50",
+        "--trust-store-out",
+        str(trust),
+    ]
+    from matcher.sandbox import load_holders
+
+    h = load_holders()["zhang_wei"]
+    holder = {"id_type": h.id_type, "id": h.id, "name": h.name}
+    body = request_body(holder)
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    with process(sandbox, f"{sandbox_url}/_sandbox/faults"):
+        # 1. latency, cache off: every check asks both registries.
+        db = args.database_url or f"sqlite:///{tmp / 'latency.db'}"
+        cold = write_config(tmp / "cold.toml", sandbox_url, trust, db, 0)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with process(
+            [py, str(ROOT / "tests/bench/_serve.py"), "matcher", str(port), str(cold)],
+            f"{url}/healthz",
+        ):
+            with httpx.Client(base_url=url, timeout=10) as client:
+                first = client.post("/v1/waive-check", json=body).json()
+                for _ in range(10):
+                    client.post("/v1/waive-check", json=body)
+                times = []
+                for _ in range(args.latency_requests):
+                    t0 = time.perf_counter()
+                    r = client.post("/v1/waive-check", json=body)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    assert r.status_code == 200 and r.json()["summary"]["waived"] >= 8
+        materials = [d for d in first["decisions"] if d["basis"] != "no_evidence_source"]
+        times.sort()
+        p50 = statistics.median(times)
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(
+            f"\n[latency] {MATTER}: {len(first['decisions'])} materials, {len(materials)} with "
+            f"registry evidence, all waived: {first['summary']}"
+        )
+        print(
+            f"[latency] registry latency {REGISTRY_LATENCY_MS:.0f} ms (both registries), "
+            f"{args.latency_requests} sequential checks, cache off"
+        )
+        print(
+            f"[latency] p50 {p50:.1f} ms   p99 {p99:.1f} ms   "
+            f"p50 - registry latency = {p50 - REGISTRY_LATENCY_MS:.1f} ms (target ≤ 15 ms)"
+        )
+
+        # 2. warm-cache throughput against the bare baseline, same uvicorn settings.
+        db = args.database_url or f"sqlite:///{tmp / 'throughput.db'}"
+        warm = write_config(tmp / "warm.toml", sandbox_url, trust, db, 3600)
+        canned = tmp / "canned.json"
+        canned.write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with process(
+            [py, str(ROOT / "tests/bench/_serve.py"), "matcher", str(port), str(warm)],
+            f"{url}/healthz",
+        ):
+            httpx.post(f"{url}/v1/waive-check", json=body, timeout=10).raise_for_status()
+            from matcher.records import Records
+
+            store = Records(db)
+            with store.engine.connect() as conn:
+                from sqlalchemy import func, select
+
+                from matcher.records import checks, usage_records
+
+                before_checks = conn.execute(select(func.count()).select_from(checks)).scalar_one()
+                before_usage = conn.execute(
+                    select(func.count()).select_from(usage_records)
+                ).scalar_one()
+            rps_matcher = run_wrk(
+                wrk, f"{url}/v1/waive-check", body, args.seconds, args.connections, tmp
+            )
+            with store.engine.connect() as conn:
+                n_checks = conn.execute(select(func.count()).select_from(checks)).scalar_one()
+                n_usage = conn.execute(select(func.count()).select_from(usage_records)).scalar_one()
+            store.close()
+        per_check = before_usage // max(1, before_checks)
+        done = n_checks - before_checks
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with process(
+            [py, str(ROOT / "tests/bench/_serve.py"), "bare", str(port), str(canned)], f"{url}/docs"
+        ):
+            rps_bare = run_wrk(
+                wrk, f"{url}/v1/waive-check", body, args.seconds, args.connections, tmp
+            )
+    print(
+        f"\n[throughput] wrk -t1 -c{args.connections} -d{args.seconds}s, one uvicorn worker each, "
+        f"database {db.split(':')[0]}"
+    )
+    print(f"[throughput] waive-check, warm cache: {rps_matcher:8.1f} req/s")
+    print(f"[throughput] bare FastAPI POST:       {rps_bare:8.1f} req/s")
+    print(f"[throughput] ratio {rps_matcher / rps_bare:.3f} (target ≥ 0.25)")
+    written = n_usage - before_usage
+    verdict = "ok" if written == done * per_check else "MISMATCH"
+    print(
+        f"[durable] {done} checks recorded during the run, {written} usage records "
+        f"({per_check} per check expected: {verdict})"
+    )
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
