@@ -18,7 +18,7 @@ import anyio.to_thread
 
 from adapters.base import Adapter
 from adapters.errors import RegistryError, RegistryRejected
-from adapters.model import Evidence, EvidenceQuery, Holder, RequestContext
+from adapters.model import Evidence, EvidenceKind, EvidenceQuery, Holder, RequestContext
 from matcher.cache import Cache, cache_key
 from matcher.catalog import Catalog, EvidenceSpec, Matter
 from matcher.decide import Considered, SpecOutcome, decide
@@ -95,6 +95,9 @@ class WaiveCheckService:
         self.cache = cache
         self.records = records
         self.recorder = Recorder(records)
+        self._plans: dict[
+            tuple[str, frozenset[str]], list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]]
+        ] = {}
         self._decoded_memo: OrderedDict[str, tuple[bytes, list[Evidence], list[str | None]]] = (
             OrderedDict()
         )
@@ -128,30 +131,47 @@ class WaiveCheckService:
 
     def _plan(self, matter: Matter, holders: dict[str, Holder]) -> list[Lookup]:
         """The fewest registry questions that cover every required material's evidence specs."""
+        shape = (matter.code, frozenset(holders))
+        template = self._plans.get(shape)
+        if template is None:
+            template = self._plans[shape] = self._plan_template(matter, frozenset(holders))
+        return [
+            Lookup(
+                adapter,
+                role,
+                EvidenceQuery(kind=kind, holder=holders[role], types=types),
+            )
+            for adapter, role, kind, types in template
+        ]
+
+    def _plan_template(
+        self, matter: Matter, roles: frozenset[str]
+    ) -> list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]]:
+        """Which adapter asks what, for which role: fixed for a matter and the roles present."""
         licence_types: dict[str, set[str]] = {}
         cert_types: dict[str, set[str]] = {}
         for material in matter.materials:
             if not material.required:
                 continue
             for spec in material.evidence:
-                if spec.holder_role not in holders:
+                if spec.holder_role not in roles:
                     continue
                 target = licence_types if spec.kind == "e_licence" else cert_types
                 target.setdefault(spec.holder_role, set()).add(spec.type)
-        lookups: list[Lookup] = []
+        template: list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]] = []
         for adapter in self.adapters:
             if adapter.kind == "e_licence":
-                for role, types in licence_types.items():
-                    q = EvidenceQuery(
-                        kind="e_licence", holder=holders[role], types=tuple(sorted(types))
-                    )
-                    lookups.append(Lookup(adapter, role, q))
+                template += [
+                    (adapter, role, "e_licence", tuple(sorted(types)))
+                    for role, types in licence_types.items()
+                ]
             else:
-                for role, types in cert_types.items():
-                    for t in sorted(types):
-                        q = EvidenceQuery(kind="data_certificate", holder=holders[role], types=(t,))
-                        lookups.append(Lookup(adapter, role, q))
-        return lookups
+                template += [
+                    (adapter, role, "data_certificate", (t,))
+                    for role, types in cert_types.items()
+                    for t in sorted(types)
+                ]
+        return template
 
     def _decoded(self, key: str, payload: bytes) -> tuple[list[Evidence], list[str | None]]:
         """Evidence and signature findings for a cached answer; the same bytes decode once."""
@@ -270,7 +290,8 @@ class WaiveCheckService:
     async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
         holders, warnings = self._holders(request)
-        req_hash = request_hash(request)
+        # Only an application_id makes a request replayable; only then is its hash compared.
+        req_hash = request_hash(request) if request.application_id is not None else ""
 
         replaces: str | None = None
         if request.application_id is not None:

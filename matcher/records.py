@@ -19,6 +19,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -64,10 +65,8 @@ usage_records = Table(
     "usage_records",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("check_id", String(36), nullable=False),
-    Column("requester", String(128), nullable=False),
-    Column("matter_code", String(64), nullable=False),
-    Column("application_id", String(128)),
+    # Who asked, for which matter and application, and when: on the check (join by check_id).
+    Column("check_id", String(36), ForeignKey("checks.check_id"), nullable=False),
     Column("holder_role", String(32), nullable=False),
     Column("holder_id_type", String(16), nullable=False),
     Column("holder_id", String(32), nullable=False),
@@ -78,7 +77,6 @@ usage_records = Table(
     Column("outcome", String(32), nullable=False),
     Column("verified", Boolean),
     Column("from_cache", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_usage_holder", "holder_id_type", "holder_id"),
     Index("ix_usage_check", "check_id"),
 )
@@ -250,7 +248,7 @@ class Records:
                 self._bulk_insert(
                     conn,
                     usage_records,
-                    [{**self._common(r), **u.__dict__} for r in kept for u in r.usage],
+                    [{"check_id": r.check_id, **u.__dict__} for r in kept for u in r.usage],
                 )
                 self._bulk_insert(
                     conn,
@@ -332,12 +330,31 @@ class Records:
                 )
         return StoredCheck(record.check_id, record.request_hash, record.response_json)
 
-    def usage_for_check(self, check_id: str) -> list[dict[str, Any]]:
+    def _usage(self, *where: Any) -> list[dict[str, Any]]:
+        query = (
+            select(
+                usage_records,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                checks.c.created_at,
+            )
+            .join(checks, checks.c.check_id == usage_records.c.check_id)
+            .where(*where)
+            .order_by(checks.c.created_at, usage_records.c.id)
+        )
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(usage_records).where(usage_records.c.check_id == check_id)
-            ).mappings()
-            return [dict(r) for r in rows]
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def usage_for_check(self, check_id: str) -> list[dict[str, Any]]:
+        """The usage records (用证记录) of one check, with who asked, for what and when."""
+        return self._usage(usage_records.c.check_id == check_id)
+
+    def usage_for_holder(self, id_type: str, holder_id: str) -> list[dict[str, Any]]:
+        """Every use of one holder's evidence, oldest first: what the holder may ask to see."""
+        return self._usage(
+            usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
+        )
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
+        # Catalog, trust store and the rest live as long as the process: keep them out of the
+        # collector's way, so each collection only walks what requests create.
+        gc.freeze()
         try:
             yield
         finally:

@@ -58,6 +58,9 @@ def test_check_usage_and_problems_are_stored_together(records: Records) -> None:
     ]
     assert [p["problem"] for p in records.problems_for_check(rec.check_id)] == ["signature_invalid"]
     assert records.get_check(rec.check_id) == {"check_id": rec.check_id}
+    by_holder = records.usage_for_holder("citizen_id", "330902198101011230")
+    assert rec.check_id in {u["check_id"] for u in by_holder}
+    assert all(u["matter_code"] == "ent-establish" and u["verified"] is True for u in by_holder)
 
 
 def test_application_id_claims_once_and_the_first_wins(records: Records) -> None:
