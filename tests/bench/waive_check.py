@@ -86,9 +86,13 @@ def ensure_wrk() -> str:
     return found
 
 
-def write_config(path: Path, sandbox_url: str, trust: Path, db: str, cache_ttl: float) -> Path:
+def write_config(
+    path: Path, sandbox_url: str, trust: Path, db: str, cache_ttl: float, redis: str | None
+) -> Path:
+    redis_line = f'redis_url = "{redis}"' if redis else ""
     path.write_text(
-        f"""trust_store = "{trust}"
+        f"""{redis_line}
+trust_store = "{trust}"
 database_url = "{db}"
 cache_ttl_s = {cache_ttl}
 negative_cache_ttl_s = {cache_ttl}
@@ -147,6 +151,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
+    ap.add_argument("--redis-url", default=None, help="default: the in-process cache")
     args = ap.parse_args()
     wrk = ensure_wrk()
     py = sys.executable
@@ -177,7 +182,7 @@ def main() -> None:
     with process(sandbox, f"{sandbox_url}/_sandbox/faults"):
         # 1. latency, cache off: every check asks both registries.
         db = args.database_url or f"sqlite:///{tmp / 'latency.db'}"
-        cold = write_config(tmp / "cold.toml", sandbox_url, trust, db, 0)
+        cold = write_config(tmp / "cold.toml", sandbox_url, trust, db, 0, args.redis_url)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         with process(
@@ -213,7 +218,7 @@ def main() -> None:
 
         # 2. warm-cache throughput against the bare baseline, same uvicorn settings.
         db = args.database_url or f"sqlite:///{tmp / 'throughput.db'}"
-        warm = write_config(tmp / "warm.toml", sandbox_url, trust, db, 3600)
+        warm = write_config(tmp / "warm.toml", sandbox_url, trust, db, 3600, args.redis_url)
         canned = tmp / "canned.json"
         canned.write_text(json.dumps(first, ensure_ascii=False), encoding="utf-8")
         port = free_port()
@@ -254,7 +259,7 @@ def main() -> None:
             )
     print(
         f"\n[throughput] wrk -t1 -c{args.connections} -d{args.seconds}s, one uvicorn worker each, "
-        f"database {db.split(':')[0]}"
+        f"database {db.split(':')[0]}, cache {'redis' if args.redis_url else 'in-process'}"
     )
     print(f"[throughput] waive-check, warm cache: {rps_matcher:8.1f} req/s")
     print(f"[throughput] bare FastAPI POST:       {rps_bare:8.1f} req/s")
