@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, Protocol, TypeVar
 
 import anyio
 import httpx
@@ -32,12 +32,13 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationErr
 
 from adapters.base import AdapterOptions
 from adapters.errors import RegistryRejected, RegistryUnavailable
-from adapters.model import Holder, HolderIdType, RequestContext
+from adapters.model import EvidenceKind, EvidenceQuery, Holder, HolderIdType, RequestContext
 
 __all__ = [
     "Budget",
     "CircuitBreaker",
     "Clock",
+    "HttpAdapter",
     "RegistryHttp",
     "Reply",
     "SystemClock",
@@ -517,3 +518,28 @@ class RegistryHttp:
             return None
         code = doc.get("error") if isinstance(doc, dict) else None
         return code if isinstance(code, str) and _ERROR_CODE_RE.fullmatch(code) else None
+
+
+class HttpAdapter:
+    """What both built-in adapters share: options from a model or a mapping, one RegistryHttp,
+    and a refusal of queries of the other evidence kind."""
+
+    options_model: ClassVar[type[AdapterOptions]]
+    kind: ClassVar[EvidenceKind]
+
+    def __init__(
+        self,
+        name: str,
+        options: AdapterOptions | Mapping[str, Any],
+        client: httpx.AsyncClient,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.name = name
+        model = self.options_model
+        self.options = options if isinstance(options, model) else model.model_validate(options)
+        self._http = RegistryHttp(name, self.options, client, clock)
+
+    def _accept(self, query: EvidenceQuery) -> None:
+        if query.kind != self.kind:
+            raise ValueError(f"{self.name} serves {self.kind} queries, not {query.kind}")

@@ -7,17 +7,14 @@ misconfiguration and must not pass for "the holder has nothing".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import anyio
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from adapters._http import (
     Budget,
-    Clock,
-    RegistryHttp,
+    HttpAdapter,
     Reply,
     WireDate,
     WireHolder,
@@ -72,33 +69,16 @@ class _WireCertificate(BaseModel):
     status: WireText = "valid"
 
 
-class DatacertAdapter:
+class DatacertAdapter(HttpAdapter):
     """A data-certificate registry speaking REGISTRY-PROTOCOL §2."""
 
     options_model: ClassVar[type[AdapterOptions]] = DatacertOptions
     kind: ClassVar[EvidenceKind] = "data_certificate"
 
-    def __init__(
-        self,
-        name: str,
-        options: DatacertOptions | Mapping[str, Any],
-        client: httpx.AsyncClient,
-        *,
-        clock: Clock | None = None,
-    ) -> None:
-        self.name = name
-        self.options = (
-            options
-            if isinstance(options, DatacertOptions)
-            else DatacertOptions.model_validate(options)
-        )
-        self._http = RegistryHttp(name, self.options, client, clock)
-
     async def lookup(self, query: EvidenceQuery, context: RequestContext) -> list[Evidence]:
         """One certificate per type in ``query.types`` that the source holds; any failure fails
         the whole lookup."""
-        if query.kind != self.kind:
-            raise ValueError(f"{self.name} serves {self.kind} queries, not {query.kind}")
+        self._accept(query)
         types = list(dict.fromkeys(query.types))
         budget = self._http.budget()
         if len(types) <= 1:

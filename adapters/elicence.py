@@ -7,16 +7,13 @@ becomes one :class:`Evidence` whose ``raw`` is the record exactly as received.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, ConfigDict
 
 from adapters._http import (
-    Clock,
-    RegistryHttp,
+    HttpAdapter,
     Reply,
     WireDate,
     WireHolder,
@@ -73,32 +70,15 @@ class _WirePage(BaseModel):
     next: WireText | None
 
 
-class ElicenceAdapter:
+class ElicenceAdapter(HttpAdapter):
     """An e-licence registry speaking REGISTRY-PROTOCOL §1."""
 
     options_model: ClassVar[type[AdapterOptions]] = ElicenceOptions
     kind: ClassVar[EvidenceKind] = "e_licence"
 
-    def __init__(
-        self,
-        name: str,
-        options: ElicenceOptions | Mapping[str, Any],
-        client: httpx.AsyncClient,
-        *,
-        clock: Clock | None = None,
-    ) -> None:
-        self.name = name
-        self.options = (
-            options
-            if isinstance(options, ElicenceOptions)
-            else ElicenceOptions.model_validate(options)
-        )
-        self._http = RegistryHttp(name, self.options, client, clock)
-
     async def lookup(self, query: EvidenceQuery, context: RequestContext) -> list[Evidence]:
         """The holder's licences of ``query.types``; [] when it has none or none were asked for."""
-        if query.kind != self.kind:
-            raise ValueError(f"{self.name} serves {self.kind} queries, not {query.kind}")
+        self._accept(query)
         if not query.types:
             return []  # asking for every licence a person holds would exceed the purpose
         budget = self._http.budget()
