@@ -16,28 +16,10 @@ from pydantic import ValidationError
 
 from matcher.catalog import EvidenceSpec, load_catalog, schema_path
 from matcher.errors import CatalogError, UnknownMatter
+from tests.sample_types import LICENCE_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The licence types the sandbox registry serves (证照类型代码, 21 characters each).
-LICENCE_TYPES = {
-    "11100000000013888E001": "居民身份证",
-    "11100000000013888E002": "居民户口簿",
-    "11100000000013888E003": "居住证",
-    "11100000MB0143888D001": "营业执照",
-    "11100000MB0143888D002": "食品经营许可证",
-    "11100000MB1D08888P001": "不动产权证书",
-    "11100000MB1D08888P002": "建设工程规划许可证",
-    "11100000MB1D08888P003": "建设用地规划许可证",
-    "11100000000010888Q001": "结婚证",
-    "11100000000010888Q002": "离婚证",
-    "11100000000019888R001": "海船船员适任证书",
-    "11100000000019888R002": "海员证",
-    "11100000000019888R003": "船员服务簿",
-    "111000000000128887001": "建筑工程施工许可证",
-    "111000000000128887002": "建筑业企业资质证书",
-    "11100000000021888P001": "社会保障卡",
-}
 CERT_TYPES = {
     "social_insurance_record",
     "tax_payment_record",
