@@ -131,10 +131,15 @@ class WaiveCheckService:
 
     def _plan(self, matter: Matter, holders: dict[str, Holder]) -> list[Lookup]:
         """The fewest registry questions that cover every required material's evidence specs."""
-        shape = (matter.code, frozenset(holders))
+        # Keyed by the roles the matter uses, not every role a caller sends: the memo stays
+        # bounded by the catalog, whatever parties arrive.
+        used = frozenset(
+            spec.holder_role for m in matter.materials if m.required for spec in m.evidence
+        )
+        shape = (matter.code, used.intersection(holders))
         template = self._plans.get(shape)
         if template is None:
-            template = self._plans[shape] = self._plan_template(matter, frozenset(holders))
+            template = self._plans[shape] = self._plan_template(matter, shape[1])
         return [
             Lookup(
                 adapter,
