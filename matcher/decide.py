@@ -14,7 +14,7 @@ from typing import Literal
 from adapters.model import Evidence
 from matcher.catalog import EvidenceSpec, Material
 from matcher.evidence import Verification
-from matcher.payloads import EvidenceRef, MaterialDecision
+from matcher.payloads import EvidenceRef, MaterialDecision, UploadCheck
 
 __all__ = ["Considered", "SpecOutcome", "decide"]
 
@@ -91,8 +91,33 @@ def _problems_text(c: Considered) -> str:
     return "、".join(PROBLEM_TEXT.get(p, p) for p in c.verification.problems)
 
 
-def decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDecision:
-    """One decision for one material from everything its evidence specs turned up."""
+def decide(
+    material: Material, outcomes: Sequence[SpecOutcome], upload: UploadCheck | None = None
+) -> MaterialDecision:
+    """One decision for one material from everything its evidence specs turned up, and from the
+    comparison of an uploaded document with the verified registry record, when there is one."""
+    base = _decide(material, outcomes)
+    if upload is None:
+        return base
+    base.upload = upload
+    label = f"上传的材料（文件 {upload.file_id}）"
+    if upload.mismatches:
+        fields = "、".join(m.label for m in upload.mismatches)
+        base.decision, base.basis = "review", "upload_mismatch"
+        base.reason = f"{label}与已核验的电子证照不一致：{fields}；请人工核查"
+    elif base.decision == "waive" and upload.fields_compared:
+        base.basis = "upload_verified"
+        base.reason = (
+            f"{label}与已核验的电子证照一致（比对{len(upload.fields_compared)}项）；{base.reason}"
+        )
+    elif base.decision == "require":
+        # A document is in hand but nothing verified stands behind it: a person must look.
+        base.decision, base.basis = "review", "upload_unverified"
+        base.reason = f"{label}无可比对的已核验电子证照，请人工核查原件"
+    return base
+
+
+def _decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDecision:
     refs = [_ref(c, o.spec.holder_role) for o in outcomes for c in o.found]
 
     def make(decision: str, basis: str, reason: str) -> MaterialDecision:

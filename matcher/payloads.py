@@ -11,10 +11,13 @@ __all__ = [
     "Basis",
     "DecisionKind",
     "EvidenceRef",
+    "FieldMismatch",
     "MaterialDecision",
     "Party",
     "Person",
     "Summary",
+    "Upload",
+    "UploadCheck",
     "WaiveCheckRequest",
     "WaiveCheckResponse",
 ]
@@ -28,6 +31,9 @@ Basis = Literal[
     "evidence_invalid",
     "registry_unavailable",
     "party_missing",
+    "upload_verified",
+    "upload_mismatch",
+    "upload_unverified",
 ]
 IdType = Literal["citizen_id", "uscc"]
 
@@ -48,6 +54,15 @@ class Party(Person):
     role: str = Field(pattern=r"^[a-z_]{1,32}$", examples=["spouse"])
 
 
+class Upload(BaseModel):
+    """A document the applicant uploaded for one material (``POST /v1/files`` gave its id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    material_code: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", examples=["legal-rep-id"])
+    file_id: str = Field(pattern=r"^f_[0-9a-f]{32}$")
+
+
 class WaiveCheckRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +75,11 @@ class WaiveCheckRequest(BaseModel):
         description="the caller's application number; also the idempotency key",
     )
     consent_token: str | None = Field(default=None, max_length=2048)
+    uploads: list[Upload] = Field(
+        default_factory=list,
+        max_length=20,
+        description="uploaded documents, each checked against the registry's record",
+    )
 
 
 class EvidenceRef(BaseModel):
@@ -79,6 +99,24 @@ class EvidenceRef(BaseModel):
     flags: list[str] = Field(default_factory=list)
 
 
+class FieldMismatch(BaseModel):
+    """A field where the uploaded document and the registry's record disagree."""
+
+    field: str
+    label: str
+    uploaded: str | None
+    registry: str | None
+
+
+class UploadCheck(BaseModel):
+    """What reading an uploaded document for this material found."""
+
+    file_id: str
+    kind: str | None = None
+    fields_compared: list[str] = Field(default_factory=list)
+    mismatches: list[FieldMismatch] = Field(default_factory=list)
+
+
 class MaterialDecision(BaseModel):
     material_code: str
     material_name: str
@@ -87,6 +125,7 @@ class MaterialDecision(BaseModel):
     reason: str = Field(description="一句给窗口人员看的中文说明")
     commitment_allowed: bool = False
     evidence: list[EvidenceRef] = Field(default_factory=list)
+    upload: UploadCheck | None = None
 
 
 class Summary(BaseModel):

@@ -6,6 +6,7 @@ from adapters.model import Evidence, Holder, Issuer
 from matcher.catalog import EvidenceSpec, Material
 from matcher.decide import Considered, SpecOutcome, decide
 from matcher.evidence import Verification
+from matcher.payloads import FieldMismatch, UploadCheck
 
 LICENCE = EvidenceSpec(kind="e_licence", type_code="T001")
 CERT = EvidenceSpec(kind="data_certificate", cert_type="social_insurance_record")
@@ -116,3 +117,42 @@ def test_commitment_is_offered_but_never_a_waiver() -> None:
     assert d.decision == "require"
     assert d.commitment_allowed is True
     assert "告知承诺" in d.reason
+
+
+def _upload(*mismatched: str, compared: tuple[str, ...] = ("id_number", "name")) -> UploadCheck:
+    return UploadCheck(
+        file_id="f_" + "0" * 32,
+        kind="id_card_front",
+        fields_compared=list(compared),
+        mismatches=[
+            FieldMismatch(field=f, label=f, uploaded="a", registry="b") for f in mismatched
+        ],
+    )
+
+
+def test_upload_matching_the_verified_licence_is_upload_verified() -> None:
+    d = decide(_material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(),))], _upload())
+    assert (d.decision, d.basis) == ("waive", "upload_verified")
+    assert d.upload is not None and d.upload.fields_compared == ["id_number", "name"]
+
+
+def test_upload_differing_from_the_licence_goes_to_review_naming_the_fields() -> None:
+    d = decide(
+        _material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(),))], _upload("address")
+    )
+    assert (d.decision, d.basis) == ("review", "upload_mismatch")
+    assert "address" in d.reason
+
+
+def test_upload_without_a_verified_licence_is_never_waived() -> None:
+    for outcome in (
+        SpecOutcome(LICENCE, "answered"),
+        SpecOutcome(LICENCE, "answered", (_found(problems=("expired",)),)),
+    ):
+        d = decide(_material(LICENCE), [outcome], _upload())
+        assert (d.decision, d.basis) == ("review", "upload_unverified")
+
+
+def test_upload_does_not_hide_a_registry_outage() -> None:
+    d = decide(_material(LICENCE), [SpecOutcome(LICENCE, "unavailable")], _upload())
+    assert (d.decision, d.basis) == ("review", "registry_unavailable")
