@@ -294,6 +294,8 @@ class WaiveCheckService:
 
     async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
+        if request.uploads:
+            raise InputError("本服务尚未启用上传材料比对", field="uploads")
         holders, warnings = self._holders(request)
         # Only an application_id makes a request replayable; only then is its hash compared.
         req_hash = request_hash(request) if request.application_id is not None else ""
