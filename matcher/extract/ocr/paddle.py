@@ -1,0 +1,98 @@
+"""PaddleOCR 3.x on ONNX Runtime (no paddlepaddle), with local PP-OCR model folders only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from matcher.extract.model import TextLine
+from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, quiet_runtime
+from matcher.extract.ocr.models import build_model_dirs
+from matcher.extract.ocr.parse import lines_from_paddle
+
+__all__ = ["INSTALL", "PaddleOcrEngine", "PaddleOcrOptions"]
+
+INSTALL = "pip install 'paddleocr==3.7.*' 'paddlex==3.7.*' onnxruntime 'rapidocr==3.10.*'"
+
+
+class PaddleOcrOptions(OcrOptions):
+    kind: Literal["paddleocr"] = "paddleocr"
+    work_dir: Path | None = None
+    """Writable folder for the model folders and PaddleX's cache; default: a per-user temp dir."""
+
+
+def default_work_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"matcher-ocr-{os.getuid()}"
+
+
+def paddle_kwargs(options: PaddleOcrOptions, work_dir: Path) -> dict[str, Any]:
+    """PaddleOCR's constructor arguments for these options (model folders built if needed)."""
+    dirs = build_model_dirs(work_dir / "models")
+    return {
+        "text_detection_model_name": dirs.det_name,
+        "text_detection_model_dir": str(dirs.det_dir),
+        "text_recognition_model_name": dirs.rec_name,
+        "text_recognition_model_dir": str(dirs.rec_dir),
+        # Page orientation is decided by orient.py for every engine; these need more models.
+        "use_doc_orientation_classify": False,
+        "use_doc_unwarping": False,
+        "use_textline_orientation": False,
+        "device": "cpu",
+        "engine": "onnxruntime",
+        "engine_config": {
+            "intra_op_num_threads": options.threads,
+            "inter_op_num_threads": 1,
+            # The arena keeps the largest page's buffers for good: ~3x the peak RSS.
+            "enable_cpu_mem_arena": False,
+        },
+        "text_det_limit_side_len": options.det_limit_side_len,
+        "text_det_limit_type": "max",
+        "text_rec_score_thresh": options.min_confidence,
+    }
+
+
+def _import_paddleocr(work_dir: Path) -> Any:
+    # PaddleX reads these when first imported: its cache goes to our folder, not ~/.paddlex, and it
+    # skips probing the model hubs (it is only ever given local folders).
+    os.environ.setdefault("PADDLE_PDX_CACHE_HOME", str(work_dir / "paddlex"))
+    os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
+    quiet_runtime()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from paddleocr import PaddleOCR  # type: ignore[import-untyped,unused-ignore]
+    except ImportError as e:
+        raise ImportError(f"the 'paddleocr' OCR engine needs PaddleOCR: {INSTALL}") from e
+    logging.getLogger("paddlex").setLevel(logging.WARNING)  # "Creating model: …" at every start
+    return PaddleOCR
+
+
+class PaddleOcrEngine(SerialEngine):
+    kind: ClassVar[str] = "paddleocr"
+    options_model: ClassVar[type[OcrOptions]] = PaddleOcrOptions
+
+    def __init__(self, options: PaddleOcrOptions) -> None:
+        super().__init__()
+        self.options = options
+        work_dir = options.work_dir or default_work_dir()
+        paddle_ocr = _import_paddleocr(work_dir)
+        try:
+            import rapidocr  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+        except ImportError as e:
+            raise ImportError(
+                f"the 'paddleocr' engine takes its models from rapidocr: {INSTALL}"
+            ) from e
+        self._ocr = paddle_ocr(**paddle_kwargs(options, work_dir))
+
+    def _recognise(self, image: Image) -> list[TextLine]:
+        bgr = np.ascontiguousarray(image[:, :, ::-1])  # PaddleOCR takes arrays as OpenCV BGR
+        results = self._ocr.predict(bgr)
+        if not results:
+            return []
+        return lines_from_paddle(results[0], width=image.shape[1], height=image.shape[0])
