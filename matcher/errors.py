@@ -9,6 +9,15 @@
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
     ├── TrustStoreError             bad trust-store file (start-up)
+    ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
+    │   ├── UnsupportedMedia        not a type we read                            → 415
+    │   │   └── MediaTypeMismatch   the declared content type contradicts the bytes → 415
+    │   ├── FileTooLarge            more bytes than allowed                       → 413
+    │   │   ├── TooManyPages        more pages (or TIFF frames) than allowed      → 413
+    │   │   └── ImageTooLarge       a page or image with too many pixels          → 413
+    │   ├── UnreadableFile          empty, broken or truncated                    → 422
+    │   │   └── EncryptedFile       needs a password                              → 422
+    │   └── ProcessingTimeout       the file took longer than its time budget     → 422
     ├── RecordsUnavailable          the records database failed: no answer without a record → 503
     └── RegistryError               (adapters.errors) a registry gave no usable answer
         ├── RegistryUnavailable     retriable → decisions become review, never waive
@@ -23,15 +32,24 @@ __all__ = [
     "CatalogError",
     "ConfigError",
     "ConflictError",
+    "EncryptedFile",
+    "ExtractionError",
+    "FileTooLarge",
+    "ImageTooLarge",
     "InputError",
     "InvalidIdentifier",
     "MatcherError",
+    "MediaTypeMismatch",
+    "ProcessingTimeout",
     "RecordsUnavailable",
     "RegistryError",
     "RegistryRejected",
     "RegistryUnavailable",
+    "TooManyPages",
     "TrustStoreError",
     "UnknownMatter",
+    "UnreadableFile",
+    "UnsupportedMedia",
 ]
 
 
@@ -98,3 +116,62 @@ class TrustStoreError(MatcherError):
     """The trust-store file is missing or malformed."""
 
     code = "trust_store_error"
+
+
+class ExtractionError(MatcherError):
+    """An uploaded file that cannot be taken in; the message (zh-CN) says why and what to do."""
+
+    code = "extraction_error"
+    status_code = 422
+
+
+class UnsupportedMedia(ExtractionError):
+    """The bytes are of a type the service does not read (a .docx, a ZIP, HTML, an SVG …)."""
+
+    code = "unsupported_media"
+    status_code = 415
+
+
+class MediaTypeMismatch(UnsupportedMedia):
+    """The declared content type says one thing and the bytes another; the message names both."""
+
+    code = "media_type_mismatch"
+
+
+class FileTooLarge(ExtractionError):
+    """More bytes than the limits allow."""
+
+    code = "file_too_large"
+    status_code = 413
+
+
+class TooManyPages(FileTooLarge):
+    """More pages (PDF, OFD) or frames (TIFF) than the limits allow."""
+
+    code = "too_many_pages"
+
+
+class ImageTooLarge(FileTooLarge):
+    """A page or embedded image with more pixels than allowed: refused before it is decoded."""
+
+    code = "image_too_large"
+
+
+class UnreadableFile(ExtractionError):
+    """Empty, broken or truncated bytes of an otherwise supported type."""
+
+    code = "unreadable_file"
+    status_code = 422
+
+
+class EncryptedFile(UnreadableFile):
+    """A file that needs a password to open."""
+
+    code = "file_encrypted"
+
+
+class ProcessingTimeout(ExtractionError):
+    """The file used up its time budget; 422 because retrying the same file will not help."""
+
+    code = "processing_timeout"
+    status_code = 422

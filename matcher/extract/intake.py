@@ -1,0 +1,545 @@
+"""File intake: sniff what the bytes are, enforce the limits, decode into pages.
+
+A page comes out either as text (a PDF or OFD text layer, boxes in points) or as an RGB image
+for OCR. The declared content type and the file name are never trusted: the bytes decide, and a
+declared type that contradicts them is refused with both named. Every refusal is an
+``ExtractionError`` (413/415/422) with a Chinese reason; nothing a file contains can take the
+worker down, and no image is decoded before its size is known to be within the limits.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+import threading
+import time
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pymupdf  # type: ignore[import-untyped,unused-ignore]
+from numpy.typing import NDArray
+from PIL import Image, ImageOps, ImageSequence
+from pydantic import BaseModel, ConfigDict, Field
+
+from matcher.errors import (
+    EncryptedFile,
+    FileTooLarge,
+    ImageTooLarge,
+    MatcherError,
+    MediaTypeMismatch,
+    ProcessingTimeout,
+    TooManyPages,
+    UnreadableFile,
+    UnsupportedMedia,
+)
+from matcher.extract.model import Box, PageText, TextLine
+from matcher.extract.ofd import load_ofd
+
+__all__ = [
+    "Deadline",
+    "Document",
+    "ImagePage",
+    "Limits",
+    "PageInput",
+    "load_document",
+    "sniff_media_type",
+]
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+PDF, PNG, JPEG, TIFF, OFD = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/tiff",
+    "application/ofd",
+)
+SUPPORTED = (PDF, PNG, JPEG, TIFF, OFD)
+_SUPPORTED_HINT = "请上传 PDF、OFD 或 JPEG/PNG/TIFF 图片"
+
+# What each media type is called in a message; unsupported ones are named so the user knows
+# what they actually sent.
+_NAMES = {
+    PDF: "PDF",
+    PNG: "PNG 图片",
+    JPEG: "JPEG 图片",
+    TIFF: "TIFF 图片",
+    OFD: "OFD",
+    "application/zip": "ZIP 压缩包",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint 文档",
+    "application/x-ole-storage": "旧版 Office 文档",
+    "application/x-rar-compressed": "RAR 压缩包",
+    "application/x-7z-compressed": "7z 压缩包",
+    "application/gzip": "GZIP 压缩包",
+    "image/gif": "GIF 图片",
+    "image/bmp": "BMP 图片",
+    "image/webp": "WebP 图片",
+    "image/heic": "HEIC 图片",
+    "image/svg+xml": "SVG 图片",
+    "text/html": "HTML 网页",
+    "application/xml": "XML 文档",
+    "text/plain": "纯文本",
+}
+
+# Declared types that say nothing, and the aliases clients send for the types we read.
+_UNINFORMATIVE = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
+_ALIASES = {
+    PDF: {PDF, "application/x-pdf", "application/acrobat"},
+    PNG: {PNG, "image/x-png"},
+    JPEG: {JPEG, "image/jpg", "image/pjpeg"},
+    TIFF: {TIFF, "image/tif", "image/x-tiff"},
+    # An OFD is a ZIP, and browsers often say so.
+    OFD: {OFD, "application/x-ofd", "application/zip", "application/x-zip-compressed"},
+}
+
+# PyMuPDF is not thread-safe; PDF work is milliseconds, so one lock is the simple fix.
+_MUPDF_LOCK = threading.Lock()
+_TEXT_FLAGS = (
+    pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_PRESERVE_LIGATURES | pymupdf.TEXT_MEDIABOX_CLIP
+)
+# A scan often carries a little text of its own (a scanner app's watermark, a page number);
+# under a full-page image, fewer characters than this do not make a text layer.
+_MIN_TEXT_OVER_SCAN = 20
+_FULL_PAGE = 0.9  # an image covering this share of the page is the page
+_NUMBER = rb"([-+]?(?:\d+\.?\d*|\.\d+))"
+_CM = re.compile(rb"\s+".join([_NUMBER] * 6) + rb"\s+cm\b")  # a content-stream matrix
+
+
+class Limits(BaseModel):
+    """What one uploaded file may cost. Pixel counts are checked before anything is decoded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_bytes: int = Field(20 * MiB, gt=0)
+    max_pages: int = Field(20, gt=0)
+    max_pixels: int = Field(40_000_000, gt=0, description="per page or embedded image")
+    max_total_pixels: int = Field(200_000_000, gt=0, description="all image pages of one file")
+    render_dpi: int = Field(200, ge=72, le=600)
+    max_seconds: float = Field(60.0, gt=0)
+
+    def deadline(self) -> Deadline:
+        return Deadline(self.max_seconds)
+
+
+class Deadline:
+    """A time budget checked cooperatively between pages and before OCR; never a hard kill."""
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._end = clock() + seconds
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self._end - self._clock())
+
+    def check(self) -> None:
+        if self._clock() >= self._end:
+            raise ProcessingTimeout(f"文件处理超时（超过 {self.seconds:g} 秒），请减少页数后重试")
+
+
+@dataclass(frozen=True)
+class ImagePage:
+    """A page that needs OCR: ``image`` is H×W×3 uint8 RGB, upright (EXIF applied)."""
+
+    index: int
+    image: NDArray[np.uint8]
+    origin: Literal["image", "pdf_embedded", "pdf_render"]
+    dpi: float | None = None  # pixels per inch of the PDF page; None for a plain image
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+PageInput = PageText | ImagePage
+
+
+@dataclass(frozen=True)
+class Document:
+    media_type: str
+    pages: list[PageInput]
+    filename: str | None = None
+
+
+def load_document(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    declared_type: str | None = None,
+    limits: Limits,
+    deadline: Deadline | None = None,
+) -> Document:
+    """Check ``data`` against ``limits`` and decode it into pages, or raise an ExtractionError."""
+    if not data:
+        raise UnreadableFile("文件为空（0 字节），请重新上传")
+    if len(data) > limits.max_bytes:
+        raise FileTooLarge(
+            f"文件大小 {_size(len(data))} 超过上限 {_size(limits.max_bytes)}，请压缩后重新上传"
+        )
+    media_type = sniff_media_type(data)
+    _check_declared(declared_type, media_type)
+    if media_type not in SUPPORTED:
+        raise UnsupportedMedia(f"不支持的文件类型：{_name(media_type)}，{_SUPPORTED_HINT}")
+    if deadline is None:
+        deadline = limits.deadline()
+    pages: list[PageInput]
+    if media_type == PDF:
+        pages = _load_pdf(data, limits, deadline)
+    elif media_type == OFD:
+        pages = list(load_ofd(data, limits, deadline))
+    else:
+        pages = _load_image(data, media_type, limits, deadline)
+    return Document(media_type=media_type, pages=pages, filename=filename)
+
+
+# --- sniffing ---------------------------------------------------------------------------------
+
+
+def sniff_media_type(data: bytes) -> str | None:
+    """The media type the bytes really are, from their magic numbers; None when unrecognised."""
+    head = data[:16]
+    if data[:1024].find(b"%PDF-") != -1:  # readers accept junk before the header
+        return PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return TIFF
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _sniff_zip(data)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "application/x-ole-storage"
+    if head.startswith(b"Rar!\x1a\x07"):
+        return "application/x-rar-compressed"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "application/x-7z-compressed"
+    if head.startswith(b"\x1f\x8b"):
+        return "application/gzip"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"BM"):
+        return "image/bmp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
+        return "image/heic"
+    return _sniff_text(data[:2048])
+
+
+_OOXML = {
+    "word/": "wordprocessingml.document",
+    "xl/": "spreadsheetml.sheet",
+    "ppt/": "presentationml.presentation",
+}
+
+
+def _sniff_zip(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = {name.replace("\\", "/").lstrip("/").lower() for name in archive.namelist()}
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        return "application/zip"
+    if "ofd.xml" in names:
+        return OFD
+    if "[content_types].xml" in names:  # Office Open XML: say which, so the user recognises it
+        for folder, kind in _OOXML.items():
+            if any(name.startswith(folder) for name in names):
+                return f"application/vnd.openxmlformats-officedocument.{kind}"
+    return "application/zip"
+
+
+def _sniff_text(head: bytes) -> str | None:
+    if b"\x00" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A cut multi-byte character at the end is fine; anything else is binary.
+        try:
+            text = head[:-4].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    lowered = text.lstrip("\ufeff \t\r\n").lower()
+    if "<svg" in lowered[:1024]:
+        return "image/svg+xml"
+    if lowered.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in lowered:
+        return "text/html"
+    if lowered.startswith("<?xml"):
+        return "application/xml"
+    return "text/plain"
+
+
+def _check_declared(declared: str | None, actual: str | None) -> None:
+    if declared is None:
+        return
+    mime = declared.split(";", 1)[0].strip().lower()
+    if mime in _UNINFORMATIVE or (actual is not None and mime in _ALIASES.get(actual, {actual})):
+        return
+    raise MediaTypeMismatch(f"声明的文件类型为 {mime}，实际内容为 {_name(actual)}")
+
+
+def _name(media_type: str | None) -> str:
+    return _NAMES.get(media_type or "", "无法识别的类型")
+
+
+def _size(n: int) -> str:
+    return f"{n / MiB:.1f} MB" if n >= MiB else f"{n / 1024:.0f} KB"
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+class _PixelBudget:
+    """Counts decoded pixels across one file's image pages."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.used = 0
+
+    def take(self, pixels: int, page: int) -> None:
+        if pixels > self.limits.max_pixels:
+            raise ImageTooLarge(
+                f"第 {page + 1} 页图像 {pixels / 1e6:.0f} 百万像素，"
+                f"超过上限 {self.limits.max_pixels / 1e6:.0f} 百万像素"
+            )
+        if self.used + pixels > self.limits.max_total_pixels:
+            raise ImageTooLarge(
+                f"文件图像总像素超过上限 {self.limits.max_total_pixels / 1e6:.0f} 百万像素，"
+                "请降低扫描分辨率或减少页数"
+            )
+        self.used += pixels
+
+
+def _load_pdf(data: bytes, limits: Limits, deadline: Deadline) -> list[PageInput]:
+    # MuPDF quietly rebuilds a cut-off file from what is left; a missing %%EOF is the tell.
+    if b"%%EOF" not in data[-2048:]:
+        raise UnreadableFile("PDF 文件不完整（可能上传或下载中断），请重新上传完整文件")
+    with _MUPDF_LOCK:
+        try:
+            doc = pymupdf.open(stream=data, filetype="pdf")
+        except Exception as exc:  # MuPDF raises several unrelated types for bad input
+            raise UnreadableFile("PDF 文件已损坏，无法打开") from exc
+        with doc:
+            if doc.needs_pass:
+                raise EncryptedFile("文件已加密，请上传未加密的文件")
+            count = doc.page_count
+            if count == 0:
+                raise UnreadableFile("PDF 文件没有页面")
+            if count > limits.max_pages:
+                raise TooManyPages(f"文件共 {count} 页，超过上限 {limits.max_pages} 页")
+            budget = _PixelBudget(limits)
+            pages: list[PageInput] = []
+            for index in range(count):
+                deadline.check()
+                try:
+                    pages.append(_pdf_page(doc, index, limits, budget))
+                except MatcherError:
+                    raise
+                except MemoryError as exc:
+                    raise FileTooLarge(f"第 {index + 1} 页解码所需内存过大") from exc
+                except Exception as exc:  # MuPDF's failure on hostile input must not be a 500
+                    log.info("PDF page %d unreadable: %r", index + 1, exc)
+                    raise UnreadableFile(f"PDF 第 {index + 1} 页已损坏，无法读取") from exc
+            return pages
+
+
+def _pdf_page(doc: pymupdf.Document, index: int, limits: Limits, budget: _PixelBudget) -> PageInput:
+    page = doc.load_page(index)
+    lines = _text_lines(page, index)
+    chars = sum(len(line.text.replace(" ", "")) for line in lines)
+    real = _is_real_text(lines)
+    if real and chars >= _MIN_TEXT_OVER_SCAN:
+        return _text_page(page, index, lines)
+    _check_embedded_images(page, index, limits)
+    scan = _full_page_image(page)
+    if real and scan is None:
+        return _text_page(page, index, lines)
+    if scan is not None:
+        pixmap = pymupdf.Pixmap(doc, scan)
+        budget.take(pixmap.width * pixmap.height, index)
+        dpi = pixmap.width / (page.rect.width / 72)
+        return ImagePage(index, _rgb_array(pixmap), "pdf_embedded", dpi)
+    return _render(page, index, limits, budget)
+
+
+def _text_page(page: pymupdf.Page, index: int, lines: list[TextLine]) -> PageText:
+    rect = page.rect
+    return PageText(index, rect.width, rect.height, lines, "text_layer", page.rotation)
+
+
+def _text_lines(page: pymupdf.Page, index: int) -> list[TextLine]:
+    """One TextLine per PDF text line, in reading order, boxes in points as the page is shown.
+
+    Only lines written in the page's main direction are kept: the characters set round a seal
+    (印章) are text too, but reading them into the row they cross would corrupt its value.
+    """
+    content = page.get_text("dict", flags=_TEXT_FLAGS, sort=True)
+    turn = page.rotation_matrix if page.rotation else None
+    found: list[tuple[TextLine, tuple[int, int]]] = []
+    weight: Counter[tuple[int, int]] = Counter()
+    for block in content["blocks"]:
+        for line in block.get("lines", ()):
+            text = "".join(span["text"] for span in line["spans"]).strip()
+            if not text:
+                continue
+            rect = pymupdf.Rect(line["bbox"])
+            dx, dy = line["dir"]
+            if turn is not None:
+                rect = rect * turn
+                dx, dy = dx * turn.a + dy * turn.c, dx * turn.b + dy * turn.d
+            direction = (round(dx * 10), round(dy * 10))  # about 6° steps
+            weight[direction] += len(text)
+            found.append(
+                (TextLine(text, 1.0, Box(rect.x0, rect.y0, rect.x1, rect.y1), index), direction)
+            )
+    if not weight:
+        return []
+    main = weight.most_common(1)[0][0]
+    return [line for line, direction in found if direction == main]
+
+
+def _is_real_text(lines: list[TextLine]) -> bool:
+    """Text that says something: fonts without a Unicode map give U+FFFD or private-use codes."""
+    chars = "".join(line.text for line in lines).replace(" ", "")
+    if not chars:
+        return False
+    junk = sum(1 for c in chars if c == "\ufffd" or "\ue000" <= c <= "\uf8ff" or ord(c) < 32)
+    return junk / len(chars) < 0.3
+
+
+def _full_page_image(page: pymupdf.Page) -> int | None:
+    """The xref of the one upright image that is the whole page, if the page is such a scan.
+
+    Only then is the embedded image the page as seen; a page that is turned, or whose image is
+    masked, turned, flipped, inline or drawn in a form, is rendered instead. Everything here
+    reads dictionaries and the content stream: MuPDF's image-info calls would decode the image.
+    """
+    images = page.get_images(full=True)
+    if page.rotation or len(images) != 1 or images[0][1]:  # [1] is the soft mask's xref
+        return None
+    drawn = [bbox for kind, bbox in page.get_bboxlog() if kind == "fill-image"]
+    if len(drawn) != 1:
+        return None
+    page_rect = page.rect
+    covered = pymupdf.Rect(drawn[0]) & page_rect
+    if covered.is_empty or covered.get_area() < _FULL_PAGE * page_rect.get_area():
+        return None
+    # Scanners write "q w 0 0 h x y cm /Im0 Do Q"; with one such matrix, w > 0 and h > 0 and
+    # no shear mean the stored pixels are the page as shown.
+    matrices = _CM.findall(page.read_contents())
+    if len(matrices) != 1:
+        return None
+    a, b, c, d = (float(v) for v in matrices[0][:4])
+    if a <= 0 or d <= 0 or abs(b) > 1e-6 or abs(c) > 1e-6:
+        return None
+    return int(images[0][0])
+
+
+def _check_embedded_images(page: pymupdf.Page, index: int, limits: Limits) -> None:
+    """Refuse oversized images from their dictionaries, before MuPDF decodes any of them."""
+    sizes = [int(image[2]) * int(image[3]) for image in page.get_images(full=True)]
+    if max(sizes, default=0) > limits.max_pixels or sum(sizes) > limits.max_total_pixels:
+        megapixels = max(sizes) / 1e6
+        raise ImageTooLarge(
+            f"第 {index + 1} 页嵌入的图像像素过多（{megapixels:.0f} 百万像素），已拒绝处理"
+        )
+
+
+def _render(page: pymupdf.Page, index: int, limits: Limits, budget: _PixelBudget) -> ImagePage:
+    rect = page.rect
+    inches = max(rect.width / 72, 1e-3) * max(rect.height / 72, 1e-3)
+    # A poster-sized page is drawn at a lower resolution rather than refused.
+    dpi = min(float(limits.render_dpi), math.sqrt(limits.max_pixels / inches))
+    budget.take(round(rect.width / 72 * dpi) * round(rect.height / 72 * dpi), index)
+    pixmap = page.get_pixmap(dpi=max(1, int(dpi)), colorspace=pymupdf.csRGB, alpha=False)
+    return ImagePage(index, _rgb_array(pixmap), "pdf_render", int(dpi))
+
+
+def _rgb_array(pixmap: pymupdf.Pixmap) -> NDArray[np.uint8]:
+    if pixmap.alpha:
+        pixmap = pymupdf.Pixmap(pixmap, 0)
+    if pixmap.n != 3:
+        pixmap = pymupdf.Pixmap(pymupdf.csRGB, pixmap)
+    rows = np.frombuffer(pixmap.samples_mv, dtype=np.uint8).reshape(pixmap.height, pixmap.stride)
+    # A copy, so the array does not point into MuPDF memory that is freed with the pixmap.
+    return rows[:, : pixmap.width * 3].reshape(pixmap.height, pixmap.width, 3).copy()
+
+
+# --- images -------------------------------------------------------------------------------------
+
+_PILLOW_FORMATS = {PNG: "PNG", JPEG: "JPEG", TIFF: "TIFF"}
+
+
+def _load_image(
+    data: bytes, media_type: str, limits: Limits, deadline: Deadline
+) -> list[PageInput]:
+    budget = _PixelBudget(limits)
+    pages: list[PageInput] = []
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb guard warns first and raises past twice its threshold.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[_PILLOW_FORMATS[media_type]]) as image:
+                frames = ImageSequence.Iterator(image) if media_type == TIFF else [image]
+                for index, frame in enumerate(frames):
+                    if index >= limits.max_pages:
+                        raise TooManyPages(f"图片超过 {limits.max_pages} 页，请拆分后上传")
+                    deadline.check()
+                    width, height = frame.size  # from the header: nothing decoded yet
+                    budget.take(width * height, index)
+                    pages.append(ImagePage(index, _decode_frame(frame), "image"))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ImageTooLarge("图片像素过多，疑似解压炸弹，已拒绝处理") from exc
+    except MatcherError:
+        raise
+    except MemoryError as exc:
+        raise FileTooLarge("图片解码所需内存过大") from exc
+    except Exception as exc:  # truncated/corrupt data surfaces as OSError, SyntaxError, …
+        log.info("image unreadable: %r", exc)
+        raise UnreadableFile(f"{_name(media_type)}已损坏或不完整，无法读取") from exc
+    return pages
+
+
+def _decode_frame(frame: Image.Image) -> NDArray[np.uint8]:
+    frame.load()
+    upright = ImageOps.exif_transpose(frame)
+    return _to_rgb(upright)
+
+
+def _to_rgb(image: Image.Image) -> NDArray[np.uint8]:
+    mode = image.mode
+    if mode == "RGB":
+        return np.array(image, dtype=np.uint8)
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        # 16-bit and float scans: scale into 0..255 instead of clipping everything to white.
+        values = np.asarray(image, dtype=np.float64)
+        top = float(values.max()) if values.size else 0.0
+        scale = 255.0 / (65535.0 if top > 255 and mode.startswith("I;16") else max(top, 255.0))
+        grey = np.clip(values * scale, 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if mode == "P":
+        image = image.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        # Text drawn on transparency would vanish on black; scans are read on white paper.
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, rgba)
+    return np.array(image.convert("RGB"), dtype=np.uint8)
