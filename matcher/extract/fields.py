@@ -1,0 +1,582 @@
+"""Label-anchored field extraction over rows rebuilt from line boxes.
+
+Text lines (from a PDF text layer or an OCR engine) are grouped into rows by vertical overlap and
+ordered left to right. A row is read as one string without blanks, so a label split over two
+OCR tokens (``公民身份`` ``号码``) or spaced out (``住　所``) is still one label, and a label glued
+to its value (``姓名张伟``) is found at the start of the token.
+
+Labels are found in two passes:
+
+1. at the start of a token, exactly or tolerantly (a character or two misread or dropped, as OCR
+   does with spaced labels) — a tolerant match must end where a token ends, so it never eats into
+   a value;
+2. for labels still missing, exact occurrences inside a token, just after another label's short
+   value (``性别男民族汉``); a label word deep inside a long value (``民族路``) is not a label.
+
+A value runs from its label to the next label on the row; when nothing follows the label on its
+row it is on the row below; fields allowed several lines continue onto following rows that are
+aligned with the value and do not start with a label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from matcher.extract.model import Box, ExtractedField, Extraction, PageText, TextLine
+from matcher.extract.validators import CROSS_CHECKS
+
+if TYPE_CHECKING:
+    from matcher.extract.kinds import DocKind, DocKinds, FieldSpec
+
+__all__ = ["Row", "contains_tolerantly", "extract_document", "extract_fields", "rows_of"]
+
+_VALUE_LEAD = ":：;；,，.。 "  # punctuation between a label and its value
+_PASS2_MAX_GAP = 8  # characters of value allowed between a label and a label glued after it
+
+
+# ── rows ─────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class _Char:
+    char: str
+    line: TextLine
+    box: Box
+
+
+@dataclass(frozen=True)
+class Row:
+    """One visual row of a page: its characters without blanks, and where each token starts."""
+
+    page: int
+    chars: tuple[_Char, ...]
+    token_starts: frozenset[int]
+    top: float
+    bottom: float
+
+    @property
+    def text(self) -> str:
+        return "".join(c.char for c in self.chars)
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def rows_of(pages: Sequence[PageText]) -> list[Row]:
+    """Every page's rows, top to bottom, page after page."""
+    return [row for page in pages for row in _page_rows(page)]
+
+
+def _page_rows(page: PageText) -> list[Row]:
+    groups: list[list[TextLine]] = []
+    spans: list[tuple[float, float]] = []
+    for line in sorted(page.lines, key=lambda ln: (ln.box.cy, ln.box.x0)):
+        if not line.text.strip():
+            continue
+        if groups:
+            top, bottom = spans[-1]
+            overlap = min(bottom, line.box.y1) - max(top, line.box.y0)
+            if overlap >= 0.5 * min(bottom - top, line.box.height):
+                groups[-1].append(line)
+                spans[-1] = (min(top, line.box.y0), max(bottom, line.box.y1))
+                continue
+        groups.append([line])
+        spans.append((line.box.y0, line.box.y1))
+    rows = []
+    for group, (top, bottom) in zip(groups, spans, strict=True):
+        chars: list[_Char] = []
+        starts: set[int] = set()
+        for line in sorted(group, key=lambda ln: ln.box.x0):
+            for token in _tokens(line):
+                starts.add(len(chars))
+                chars.extend(token)
+        rows.append(Row(page.index, tuple(chars), frozenset(starts), top, bottom))
+    return rows
+
+
+def _tokens(line: TextLine) -> list[list[_Char]]:
+    """A line's whitespace-separated runs, each character with its share of the line's box."""
+    weights = [_width(ch) for ch in line.text]
+    unit = line.box.width / (sum(weights) or 1)
+    tokens: list[list[_Char]] = []
+    x = line.box.x0
+    current: list[_Char] = []
+    for ch, weight in zip(line.text, weights, strict=True):
+        right = x + weight * unit
+        if ch.isspace():
+            if current:
+                tokens.append(current)
+                current = []
+        else:
+            box = Box(x, line.box.y0, right, line.box.y1)
+            current.append(_Char(ch, line, box))
+        x = right
+    if current:
+        tokens.append(current)
+    return tokens
+
+
+def _width(ch: str) -> float:
+    # Wide characters take a full em, others about half: a fair guess without the font.
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5
+
+
+# ── tolerant matching ────────────────────────────────────────────────────────────────────────
+
+
+def _max_edits(length: int) -> int:
+    return 0 if length <= 3 else 1 if length <= 5 else 2
+
+
+def contains_tolerantly(text: str, word: str) -> bool:
+    """``word`` is in ``text``, exactly or (for words of 4+ characters) with 1–2 characters off."""
+    word = "".join(word.split())
+    if word in text:
+        return True
+    edits = _max_edits(len(word))
+    if not edits or len(text) < len(word) - edits:
+        return False
+    cutoff = 100 * (len(word) - edits) / len(word) - 0.01
+    if fuzz.partial_ratio(word, text, score_cutoff=cutoff) == 0:
+        return False
+    # partial_ratio is a cheap filter; confirm with a real edit distance over nearby windows.
+    return any(
+        Levenshtein.distance(word, text[start : start + size], score_cutoff=edits) <= edits
+        for size in range(len(word) - edits, len(word) + edits + 1)
+        for start in range(max(len(text) - size, 0) + 1)
+    )
+
+
+# ── labels ───────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class _Hit:
+    row: int
+    start: int
+    end: int
+    label: str  # the label as the kind defines it, without blanks
+    exact: bool
+
+
+def _label_texts(kind: DocKind) -> list[str]:
+    seen: dict[str, None] = {}
+    for spec in kind.fields:
+        for label in spec.labels:
+            seen[label] = None
+    for label in kind.other_labels:
+        seen[label] = None
+    return list(seen)
+
+
+def _find_labels(kind: DocKind, rows: Sequence[Row]) -> list[_Hit]:
+    labels = _label_texts(kind)
+    hits = [hit for index, row in enumerate(rows) for hit in _token_start_hits(index, row, labels)]
+    hits += _glued_hits(kind, rows, hits)
+    return sorted(hits, key=lambda h: (h.row, h.start))
+
+
+def _token_start_hits(index: int, row: Row, labels: Sequence[str]) -> list[_Hit]:
+    text, found, covered = row.text, [], 0
+    boundaries = row.token_starts | {len(text)}
+    for start in sorted(row.token_starts):
+        if start < covered:
+            continue
+        best = _best_label_at(text, start, boundaries, labels)
+        if best is not None:
+            end, label, exact = best
+            found.append(_Hit(index, start, end, label, exact))
+            covered = end
+    return found
+
+
+def _best_label_at(
+    text: str, start: int, boundaries: frozenset[int], labels: Sequence[str]
+) -> tuple[int, str, bool] | None:
+    # (score, exact, end, label): an exact label scores its length; a tolerant one loses 1.5 per
+    # edit, so "出生日" before a value is 出生日期 with a dropped character, not 出生 + "日…".
+    scored: list[tuple[float, bool, int, str]] = []
+    for label in labels:
+        size = len(label)
+        if text.startswith(label, start):
+            scored.append((float(size), True, start + size, label))
+            continue
+        edits = max(_max_edits(size), 1) if size > 1 else 0
+        # Only characters lost or misread: a longer window would start to eat the value.
+        for window in range(max(size - edits, 1), size + 1):
+            end = start + window
+            if end not in boundaries or end > len(text):
+                continue
+            piece = text[start:end]
+            if size <= 3 and not (window == size - 1 and _is_subsequence(piece, label)):
+                continue  # short labels: only a dropped character, never a substitution
+            distance = Levenshtein.distance(label, piece, score_cutoff=edits)
+            if distance <= edits:
+                scored.append((size - 1.5 * distance, False, end, label))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
+    score, exact, end, label = scored[0]
+    if not exact and any(s[0] == score and s[3] != label for s in scored[1:]):
+        return None  # "名" alone could be 姓名 or 名称: too little to tell
+    return end, label, exact
+
+
+def _is_subsequence(piece: str, label: str) -> bool:
+    chars = iter(label)
+    return all(ch in chars for ch in piece)
+
+
+def _glued_hits(kind: DocKind, rows: Sequence[Row], hits: Sequence[_Hit]) -> list[_Hit]:
+    """Pass 2: labels still missing, found glued right after a short value (``性别男民族汉``)."""
+    wanted: dict[str, int] = {}
+    for spec in kind.fields:
+        for label in spec.labels:
+            wanted[label] = max(wanted.get(label, 0), spec.occurrence)
+    for hit in hits:
+        if hit.label in wanted:
+            wanted[hit.label] -= 1
+    added: list[_Hit] = []
+    by_row: dict[int, list[_Hit]] = {}
+    for hit in hits:
+        by_row.setdefault(hit.row, []).append(hit)
+    for index, row in enumerate(rows):
+        text = row.text
+        for label in sorted(wanted, key=len, reverse=True):
+            start = text.find(label)
+            while start >= 0 and wanted[label] > 0:
+                taken = by_row.get(index, [])
+                before = [h.end for h in taken if h.end <= start]
+                overlaps = any(h.start < start + len(label) and start < h.end for h in taken)
+                if before and not overlaps and start - max(before) <= _PASS2_MAX_GAP:
+                    hit = _Hit(index, start, start + len(label), label, True)
+                    by_row.setdefault(index, []).append(hit)
+                    added.append(hit)
+                    wanted[label] -= 1
+                start = text.find(label, start + 1)
+    return added
+
+
+# ── values ───────────────────────────────────────────────────────────────────────────────────
+
+# A value as a list of characters; None stands for the blank between two tokens of one row.
+_Value = list[_Char | None]
+
+# Distances in row heights. A value's first token may sit far right of its label (table cells);
+# later tokens of one value are close together; lines of one value follow each other closely.
+_FIRST_GAP = 12.0
+_INNER_GAP = 2.0
+_LINE_STEP = 1.9
+_BESIDE = 1.1  # a label centred between two lines of its value is this close to each
+
+
+@dataclass(frozen=True)
+class _Column:
+    """Where a value's lines may lie: right of ``left`` (the label), left of ``right``."""
+
+    label_x0: float
+    value_x0: float
+    right: float
+    tolerance: float
+
+
+def _value_after(hit: _Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence[_Hit]) -> _Value:
+    row = rows[hit.row]
+    label_x0, label_x1 = row.chars[hit.start].box.x0, row.chars[hit.end - 1].box.x1
+    stop = _next_hit_start(hits, hit.row, hit.end, len(row.chars))
+    right = row.chars[stop].box.x0 if stop < len(row.chars) else float("inf")
+    chars = _span(row, hit.end, stop, label_x1)
+    used = [hit.row]
+    if not chars:
+        chars, used = _value_around(hit, rows, hits, label_x0, label_x1)
+    if not chars:
+        return []
+    first = next(c for c in chars if c is not None)
+    column = _Column(label_x0, first.box.x0, right, row.height * 1.5)
+    for _ in range(spec.max_lines - len(used)):
+        following = _continuation(rows, hits, used[-1], column)
+        if following is None:
+            break
+        index, more = following
+        chars += more
+        used.append(index)
+    return chars
+
+
+def _value_around(
+    hit: _Hit, rows: Sequence[Row], hits: Sequence[_Hit], label_x0: float, label_x1: float
+) -> tuple[_Value, list[int]]:
+    """Nothing follows the label on its row: the value is centred on it, or printed below it."""
+    above, below = hit.row - 1, hit.row + 1
+    beside_above = _beside(rows, hit.row, above) and _orphans(rows, hits, above, label_x1)
+    beside_below = _beside(rows, hit.row, below) and _orphans(rows, hits, below, label_x1)
+    if beside_above:
+        if beside_below:
+            return beside_above + beside_below, [above, below]
+        return beside_above, [above]
+    if not _near(rows, hit.row, below):
+        return [], []
+    under = rows[below]
+    first = next((i for i, c in enumerate(under.chars) if c.box.x1 > label_x0), None)
+    if first is None or _hit_covers(hits, below, first):
+        return [], []
+    stop = _next_hit_start(hits, below, first, len(under.chars))
+    return _span(under, first, stop, None), [below]
+
+
+def _orphans(rows: Sequence[Row], hits: Sequence[_Hit], index: int, after_x: float) -> _Value:
+    """Text right of ``after_x`` on a row that no label on that row claims."""
+    row = rows[index]
+    start = next((i for i, c in enumerate(row.chars) if c.box.x0 >= after_x), None)
+    if start is None or any(h.row == index and h.start <= start for h in hits):
+        return []
+    return _span(row, start, _next_hit_start(hits, index, start, len(row.chars)), None)
+
+
+def _span(row: Row, start: int, stop: int, label_x1: float | None) -> _Value:
+    while start < stop and row.chars[start].char in _VALUE_LEAD:
+        start += 1
+    if start >= stop:
+        return []
+    if label_x1 is not None and row.chars[start].box.x0 - label_x1 > _FIRST_GAP * row.height:
+        return []  # too far from the label to be its value
+    out: _Value = []
+    for i in range(start, stop):
+        char = row.chars[i]
+        if i in row.token_starts and out:
+            previous = row.chars[i - 1]
+            if char.box.x0 - previous.box.x1 > _INNER_GAP * row.height:
+                break  # another column's text
+            out.append(None)
+        out.append(char)
+    return out
+
+
+def _next_hit_start(hits: Sequence[_Hit], row: int, after: int, default: int) -> int:
+    return min((h.start for h in hits if h.row == row and h.start >= after), default=default)
+
+
+def _hit_covers(hits: Sequence[_Hit], row: int, position: int) -> bool:
+    return any(h.row == row and h.start <= position < h.end for h in hits)
+
+
+def _same_page(rows: Sequence[Row], a: int, b: int) -> bool:
+    return 0 <= b < len(rows) and rows[a].page == rows[b].page
+
+
+def _near(rows: Sequence[Row], upper: int, lower: int) -> bool:
+    if not _same_page(rows, upper, lower):
+        return False
+    height = max(rows[upper].height, rows[lower].height)
+    return rows[lower].top - rows[upper].bottom <= 1.5 * height
+
+
+def _centre_distance(a: Row, b: Row) -> float:
+    return abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2)
+
+
+def _beside(rows: Sequence[Row], index: int, other: int) -> bool:
+    if not _same_page(rows, index, other):
+        return False
+    height = max(rows[index].height, rows[other].height)
+    return _centre_distance(rows[index], rows[other]) <= _BESIDE * height
+
+
+def _continuation(
+    rows: Sequence[Row], hits: Sequence[_Hit], last: int, column: _Column
+) -> tuple[int, _Value] | None:
+    """The next line of a value, skipping rows with nothing in its column (other columns)."""
+    for index in range(last + 1, len(rows)):
+        if not _same_page(rows, last, index):
+            return None
+        row = rows[index]
+        height = max(row.height, rows[last].height)
+        if _centre_distance(row, rows[last]) > _LINE_STEP * height:
+            return None
+        low, high = column.value_x0 - column.tolerance, column.right
+        if any(column.label_x0 - column.tolerance <= c.box.x0 < low for c in row.chars):
+            return None  # something in the label column: the next field
+        start = next((i for i, c in enumerate(row.chars) if low <= c.box.x0 < high), None)
+        if start is None or row.chars[start].box.x0 > column.value_x0 + 2 * column.tolerance:
+            continue  # nothing here lines up with the value: another column's row
+        if _hit_covers(hits, index, start) or _starts_next_field(rows, hits, index, last, column):
+            return None
+        stop = _next_hit_start(hits, index, start, len(row.chars))
+        stop = next((i for i in range(start, stop) if row.chars[i].box.x0 >= high), stop)
+        more = _span(row, start, stop, None)
+        return (index, more) if more else None
+    return None
+
+
+def _starts_next_field(
+    rows: Sequence[Row], hits: Sequence[_Hit], index: int, last: int, column: _Column
+) -> bool:
+    """The row is the first line of a value whose label, centred on it, is on the next row."""
+    following = index + 1
+    if not _same_page(rows, index, following):
+        return False
+    label_column = [
+        h
+        for h in hits
+        if h.row == following
+        and column.label_x0 - column.tolerance
+        <= rows[following].chars[h.start].box.x0
+        < column.value_x0 - column.tolerance
+    ]
+    closer = _centre_distance(rows[index], rows[following]) < _centre_distance(
+        rows[index], rows[last]
+    )
+    return bool(label_column) and closer
+
+
+# ── fields ───────────────────────────────────────────────────────────────────────────────────
+
+
+def extract_fields(
+    kind: DocKind, pages: Sequence[PageText], *, today: dt.date | None = None
+) -> tuple[list[ExtractedField], list[str]]:
+    """The kind's fields found on the pages, and zh-CN warnings (a required field not found)."""
+    rows = rows_of(pages)
+    hits = _find_labels(kind, rows)
+    found: list[ExtractedField] = []
+    warnings: list[str] = []
+    for spec in kind.fields:
+        field = _read_field(spec, rows, hits, today)
+        if field is not None:
+            found.append(field)
+        elif spec.required:
+            warnings.append(f"缺少字段：{spec.title}")
+    return _cross_check(kind, found), warnings
+
+
+def _read_field(
+    spec: FieldSpec, rows: Sequence[Row], hits: Sequence[_Hit], today: dt.date | None
+) -> ExtractedField | None:
+    if spec.locate == "pattern":
+        return _read_by_pattern(spec, rows, today)
+    own = [hit for hit in hits if hit.label in spec.labels]
+    if len(own) < spec.occurrence:
+        return None
+    hit = own[spec.occurrence - 1]
+    chars = _value_after(hit, spec, rows, hits)
+    if not chars:
+        return None
+    label = "".join(c.char for c in rows[hit.row].chars[hit.start : hit.end])
+    return _field(spec, label, chars, rows[hit.row].page, today)
+
+
+def _read_by_pattern(
+    spec: FieldSpec, rows: Sequence[Row], today: dt.date | None
+) -> ExtractedField | None:
+    assert spec.pattern is not None  # the schema requires a pattern to locate by
+    for row in rows:
+        match = spec.pattern.search(row.text)
+        if match:
+            chars: _Value = list(row.chars[match.start() : match.end()])
+            return _field(spec, spec.title, chars, row.page, today)
+    return None
+
+
+def _field(
+    spec: FieldSpec, label: str, chars: _Value, page: int, today: dt.date | None
+) -> ExtractedField:
+    text = "".join(" " if c is None else c.char for c in chars)
+    matched = _matched(spec, chars, text)
+    if matched is not None:
+        chars = matched
+        text = "".join(" " if c is None else c.char for c in chars)
+        normalised, reason = spec.judge(text, today=today)
+    else:
+        normalised, reason = None, f"{spec.title}的格式不正确"
+    real = [c for c in chars if c is not None]
+    return ExtractedField(
+        name=spec.name,
+        label=label,
+        value=text,
+        normalised=normalised,
+        confidence=min(c.line.confidence for c in real),
+        page=page,
+        box=_union(c.box for c in real),
+        valid=reason is None,
+        reason=reason,
+    )
+
+
+def _matched(spec: FieldSpec, chars: _Value, text: str) -> _Value | None:
+    """The part of the value the field's pattern picks out; None when it matches nowhere."""
+    if spec.pattern is None:
+        return chars
+    match = spec.pattern.search(text)
+    if match:
+        return _strip_blanks(chars[match.start() : match.end()])
+    # Blanks between tokens may split a number ("330902 1981…"): match without them, then keep
+    # the blanks that lie inside the match, as read.
+    positions = [i for i, c in enumerate(chars) if c is not None]
+    match = spec.pattern.search("".join(c.char for c in chars if c is not None))
+    if not match or match.end() == match.start():
+        return None
+    return chars[positions[match.start()] : positions[match.end() - 1] + 1]
+
+
+def _strip_blanks(chars: _Value) -> _Value:
+    start, stop = 0, len(chars)
+    while start < stop and chars[start] is None:
+        start += 1
+    while stop > start and chars[stop - 1] is None:
+        stop -= 1
+    return chars[start:stop]
+
+
+def _union(boxes: Iterable[Box]) -> Box:
+    items = list(boxes)
+    return Box(
+        min(b.x0 for b in items),
+        min(b.y0 for b in items),
+        max(b.x1 for b in items),
+        max(b.y1 for b in items),
+    )
+
+
+def _cross_check(kind: DocKind, fields: list[ExtractedField]) -> list[ExtractedField]:
+    by_name = {field.name: index for index, field in enumerate(fields)}
+    for spec in kind.cross_checks:
+        indexes = {role: by_name.get(name) for role, name in spec.fields}
+        if any(index is None or not fields[index].valid for index in indexes.values()):
+            continue  # a missing or already invalid field has its own reason
+        values = {
+            role: fields[index].normalised or ""
+            for role, index in indexes.items()
+            if index is not None
+        }
+        reason = CROSS_CHECKS[spec.check].check(values)
+        if reason is None:
+            continue
+        for index in indexes.values():
+            assert index is not None
+            fields[index] = replace(fields[index], valid=False, reason=reason)
+    return fields
+
+
+def extract_document(
+    kinds: DocKinds,
+    pages: Sequence[PageText],
+    expected: str | None = None,
+    *,
+    today: dt.date | None = None,
+) -> Extraction:
+    """Recognise the kind (``expected`` first) and extract its fields."""
+    warnings: list[str] = []
+    kind = kinds.recognise(pages, expected, warnings=warnings)
+    if kind is None:
+        warnings.append("未能识别材料类型")
+        return Extraction(None, None, list(pages), [], warnings)
+    fields, missing = extract_fields(kind, pages, today=today)
+    return Extraction(kind.code, kind.name, list(pages), fields, warnings + missing)
