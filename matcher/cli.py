@@ -135,6 +135,47 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extract(args: argparse.Namespace) -> int:
+    from matcher.api.extract import extraction_out
+    from matcher.extract.kinds import load_doc_kinds
+    from matcher.extract.pipeline import ExtractOptions, Extractor
+    from matcher.settings import load_settings
+    from matcher.wiring import ocr_options
+
+    settings = load_settings(args.config)
+    if args.engine:
+        settings = settings.model_copy(update={"ocr_engine": args.engine})
+    extractor = Extractor(
+        load_doc_kinds(settings.doc_kinds), ExtractOptions(ocr=ocr_options(settings))
+    )
+    status = 0
+    results = []
+    for path in args.files:
+        try:
+            result = extractor.extract(
+                Path(path).read_bytes(), filename=Path(path).name, expected_kind=args.kind
+            )
+        except (OSError, MatcherError) as exc:
+            print(f"matcher: {path}: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        out = extraction_out(result).model_dump(mode="json")
+        if args.format == "json":
+            results.append({"file": str(path), **out})
+            continue
+        print(f"== {path}: {out['kind_name'] or '未识别'} ({out['kind'] or '-'})")
+        for f in out["fields"]:
+            mark = "✓" if f["valid"] else "✗"
+            shown = f["normalised"] if f["normalised"] is not None else f["value"]
+            note = f"  ← {f['reason']}" if f["reason"] else ""
+            print(f"  {mark} {f['label']:<10} {shown}  ({f['confidence']:.2f}, p{f['page']}){note}")
+        for w in out["warnings"]:
+            print(f"  ! {w}")
+    if args.format == "json":
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    return status
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="folder of sandbox records")
     p.add_argument("--seed", default="matcher-sandbox", help="seed of the signing keys")
@@ -173,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-store-out", type=Path, default=None)
     _add_sandbox_options(p)
     p.set_defaults(func=_sandbox)
+
+    p = sub.add_parser("extract", help="read document kinds and fields from files")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--config", type=Path, default=None)
+    p.add_argument("--kind", default=None, help="the expected document kind")
+    p.add_argument("--engine", choices=["rapidocr", "paddleocr"], default=None)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(func=_extract)
 
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)

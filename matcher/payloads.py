@@ -11,8 +11,12 @@ __all__ = [
     "Basis",
     "DecisionKind",
     "EvidenceRef",
+    "ExtractionResponse",
     "FieldMismatch",
+    "FieldOut",
+    "FileOut",
     "MaterialDecision",
+    "PageOut",
     "Party",
     "Person",
     "Summary",
@@ -145,9 +149,48 @@ class WaiveCheckResponse(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class FieldOut(BaseModel):
+    name: str
+    label: str
+    value: str
+    normalised: str | None
+    confidence: float
+    page: int
+    box: list[float] | None = Field(default=None, description="[x0, y0, x1, y1] in page units")
+    valid: bool
+    reason: str | None = None
+
+
+class PageOut(BaseModel):
+    index: int
+    source: Literal["text_layer", "ocr"]
+    rotation: int
+    width: float
+    height: float
+    text: str
+
+
+class ExtractionResponse(BaseModel):
+    kind: str | None
+    kind_name: str | None
+    fields: list[FieldOut]
+    pages: list[PageOut]
+    warnings: list[str]
+
+
+class FileOut(BaseModel):
+    file_id: str
+    sha256: str
+    media_type: str
+    size: int
+    pages: int
+
+
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "waive-check-request.schema.json": WaiveCheckRequest,
     "waive-check-response.schema.json": WaiveCheckResponse,
+    "extraction-response.schema.json": ExtractionResponse,
+    "file-response.schema.json": FileOut,
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -85,6 +85,13 @@ class Settings(BaseSettings):
         description="accept credit codes whose only fault is the GB 32100 check character",
     )
     max_parties: int = Field(default=20, ge=0, le=100)
+    doc_kinds: Path | None = Field(
+        default=None, description="document-kind YAML file or folder; none = the shipped kinds"
+    )
+    ocr_engine: Literal["rapidocr", "paddleocr"] = "rapidocr"
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
+    upload_max_pages: int = Field(default=20, gt=0, le=500)
+    extract_max_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("registries")
     @classmethod
@@ -115,7 +122,7 @@ class Settings(BaseSettings):
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    for key in ("catalog", "trust_store", "state_dir"):
+    for key in ("catalog", "trust_store", "state_dir", "doc_kinds"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     url = data.get("database_url")

@@ -14,10 +14,14 @@ from matcher.catalog import Catalog, load_catalog
 from matcher.check import CheckOptions, WaiveCheckService
 from matcher.errors import ConfigError
 from matcher.evidence import TrustStore, load_trust_store
+from matcher.extract.intake import Limits
+from matcher.extract.kinds import load_doc_kinds
+from matcher.extract.pipeline import ExtractOptions, Extractor
+from matcher.files import FileStore
 from matcher.records import Records
 from matcher.settings import Settings
 
-__all__ = ["Services", "build_adapters", "build_services"]
+__all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +56,20 @@ class Services:
     client: httpx.AsyncClient
     adapters: list[Adapter]
     checker: WaiveCheckService
+    extractor: Extractor
+    files: FileStore
 
     async def aclose(self) -> None:
         await self.client.aclose()
         await self.cache.close()
         self.records.close()
+
+
+def ocr_options(settings: Settings) -> dict[str, str]:
+    """The OCR engine's options: PaddleOCR keeps its model folders in the state folder."""
+    if settings.ocr_engine == "paddleocr":
+        return {"kind": "paddleocr", "work_dir": str(settings.state_dir / "ocr")}
+    return {"kind": settings.ocr_engine}
 
 
 def build_services(settings: Settings) -> Services:
@@ -93,4 +106,26 @@ def build_services(settings: Settings) -> Services:
             max_parties=settings.max_parties,
         ),
     )
-    return Services(settings, catalog, trust_store, cache, records, client, adapters, checker)
+    extractor = Extractor(
+        load_doc_kinds(settings.doc_kinds),
+        ExtractOptions(
+            ocr=ocr_options(settings),
+            limits=Limits(
+                max_bytes=settings.upload_max_bytes,
+                max_pages=settings.upload_max_pages,
+                max_seconds=settings.extract_max_seconds,
+            ),
+        ),
+    )
+    return Services(
+        settings,
+        catalog,
+        trust_store,
+        cache,
+        records,
+        client,
+        adapters,
+        checker,
+        extractor,
+        FileStore(records),
+    )

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from matcher.api.errors import install_error_handlers
+from matcher.api.extract import ENVELOPE
+from matcher.api.extract import router as extract_router
 from matcher.api.routes import health, v1
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
@@ -43,5 +45,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(v1)
+    app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(health)
     return app

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from matcher.errors import (
     CatalogError,
     ConflictError,
+    ExtractionError,
     InputError,
     MatcherError,
     RecordsUnavailable,
@@ -51,6 +52,8 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _matcher_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MatcherError)
+    if isinstance(exc, ExtractionError):
+        return JSONResponse(_body(exc.code, str(exc)), status_code=exc.status_code)
     if isinstance(exc, UnknownMatter):
         return JSONResponse(_body(exc.code, str(exc)), status_code=404)
     if isinstance(exc, InputError):

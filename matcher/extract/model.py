@@ -1,0 +1,90 @@
+"""The extraction data model shared by every stage: pages of text lines, fields, results.
+
+Coordinates: a box is ``(x0, y0, x1, y1)`` in the unit of its page — pixels for a scanned page
+or image, PDF points for a PDF text layer — with the origin at the top left; ``PageText`` carries
+the page's width and height in that same unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Box", "ExtractedField", "Extraction", "PageText", "TextLine"]
+
+TextSource = Literal["text_layer", "ocr"]
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line (or word run) of text as a text layer or an OCR engine gave it."""
+
+    text: str
+    confidence: float  # 0..1; 1.0 for a text layer
+    box: Box
+    page: int = 0
+
+
+@dataclass
+class PageText:
+    """All text of one page, in reading order where the source knows it."""
+
+    index: int
+    width: float
+    height: float
+    lines: list[TextLine]
+    source: TextSource
+    rotation: int = 0  # degrees the page was turned (clockwise) before reading: 0/90/180/270
+
+
+@dataclass(frozen=True)
+class ExtractedField:
+    """One field of a document kind: what was read, its normal form and whether it is valid.
+
+    A field that fails validation keeps its value and says why; it is never silently corrected.
+    """
+
+    name: str  # canonical field name, e.g. "id_number"
+    label: str  # the printed label it was found by, e.g. "公民身份号码"
+    value: str  # as read
+    normalised: str | None  # after the kind's normalisers; None when it could not be normalised
+    confidence: float
+    page: int
+    box: Box | None
+    valid: bool
+    reason: str | None = None  # zh-CN, when not valid
+
+
+@dataclass
+class Extraction:
+    """What one file yielded."""
+
+    kind: str | None  # document kind code, e.g. "id_card_front"; None when not recognised
+    kind_name: str | None
+    pages: list[PageText]
+    fields: list[ExtractedField] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,114 @@
+"""The extraction flow: intake → text (layer or OCR) → document kind → fields.
+
+One OCR engine per process, loaded on first need and shared; its calls are serialised by the
+engine itself. Everything here is blocking: the API runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from matcher.errors import InputError
+from matcher.extract.fields import extract_fields
+from matcher.extract.intake import Deadline, Document, ImagePage, Limits, load_document
+from matcher.extract.kinds import DocKinds
+from matcher.extract.model import Extraction, PageText
+from matcher.extract.ocr.base import OcrEngine, OcrOptions, get_engine, parse_options
+from matcher.extract.ocr.orient import read_page
+
+__all__ = ["ExtractOptions", "Extractor"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    ocr: Mapping[str, Any] = field(default_factory=lambda: {"kind": "rapidocr"})
+    limits: Limits = field(default_factory=Limits)
+
+
+class Extractor:
+    """Reads uploaded files into a document kind and its fields."""
+
+    def __init__(self, kinds: DocKinds, options: ExtractOptions) -> None:
+        self.kinds = kinds
+        self.limits = options.limits
+        self.ocr_options: OcrOptions = parse_options(options.ocr)
+        self._engine: OcrEngine | None = None
+
+    @property
+    def engine(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = get_engine(self.ocr_options)
+        return self._engine
+
+    def intake(
+        self, data: bytes, *, filename: str | None = None, declared_type: str | None = None
+    ) -> Document:
+        """Check and decode a file without reading it (what an upload must pass)."""
+        return load_document(
+            data, filename=filename, declared_type=declared_type, limits=self.limits
+        )
+
+    def read(self, document: Document, deadline: Deadline) -> list[PageText]:
+        """Text of every page: the PDF text layer where there is one, OCR elsewhere."""
+        pages: list[PageText] = []
+        for page in document.pages:
+            deadline.check()
+            if isinstance(page, PageText):
+                pages.append(page)
+                continue
+            pages.append(self._ocr(page))
+        return pages
+
+    def _ocr(self, page: ImagePage) -> PageText:
+        lines, rotation = read_page(self.engine, page.image)
+        turned = rotation in (90, 270)
+        return PageText(
+            index=page.index,
+            width=page.height if turned else page.width,
+            height=page.width if turned else page.height,
+            lines=[replace(line, page=page.index) for line in lines],
+            source="ocr",
+            rotation=rotation,
+        )
+
+    def extract(
+        self,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        declared_type: str | None = None,
+        expected_kind: str | None = None,
+    ) -> Extraction:
+        deadline = self.limits.deadline()
+        if expected_kind is not None and expected_kind not in self.kinds:
+            known = ", ".join(self.kinds.codes())
+            raise InputError(
+                f"未知的文书类型：{expected_kind}（可选：{known}）", field="expected_kind"
+            )
+        document = load_document(
+            data,
+            filename=filename,
+            declared_type=declared_type,
+            limits=self.limits,
+            deadline=deadline,
+        )
+        pages = self.read(document, deadline)
+        warnings: list[str] = []
+        kind = self.kinds.recognise(pages, expected_kind, warnings=warnings)
+        if kind is None:
+            return Extraction(
+                kind=None, kind_name=None, pages=pages, warnings=[*warnings, "未能识别文书类型"]
+            )
+        fields, field_warnings = extract_fields(kind, pages)
+        return Extraction(
+            kind=kind.code,
+            kind_name=kind.name,
+            pages=pages,
+            fields=fields,
+            warnings=warnings + field_warnings,
+        )
