@@ -22,12 +22,15 @@ from adapters.model import Evidence, EvidenceKind, EvidenceQuery, Holder, Reques
 from matcher.cache import Cache, cache_key
 from matcher.catalog import Catalog, EvidenceSpec, Matter
 from matcher.decide import Considered, SpecOutcome, decide
-from matcher.errors import ConflictError, InputError
+from matcher.errors import ConflictError, ExtractionError, InputError
 from matcher.evidence import TrustStore, check_evidence, signature_problem
+from matcher.extract.pipeline import Extractor
+from matcher.files import FileStore, StoredFile
 from matcher.ids import check_holder_id
-from matcher.payloads import Summary, WaiveCheckRequest, WaiveCheckResponse
+from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
 from matcher.recorder import Recorder
 from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
+from matcher.uploads import ReadUpload, compare_upload
 
 __all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
 
@@ -88,12 +91,16 @@ class WaiveCheckService:
         cache: Cache,
         records: Records,
         options: CheckOptions,
+        extractor: Extractor | None = None,
+        files: FileStore | None = None,
     ) -> None:
         self.catalog = catalog
         self.adapters = list(adapters)
         self.trust_store = trust_store
         self.cache = cache
         self.records = records
+        self.extractor = extractor
+        self.files = files
         self.recorder = Recorder(records)
         self._plans: dict[
             tuple[str, frozenset[str]], list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]]
@@ -290,12 +297,87 @@ class WaiveCheckService:
             result[material.code] = outcomes
         return result
 
+    # -- uploads -------------------------------------------------------------------------------
+
+    def _check_uploads(self, matter: Matter, request: WaiveCheckRequest) -> None:
+        """Every upload names a required material of the matter, once."""
+        if not request.uploads:
+            return
+        if self.extractor is None or self.files is None:
+            raise InputError("本服务未启用上传材料比对", field="uploads")
+        required = {m.code for m in matter.materials if m.required}
+        seen: set[str] = set()
+        for i, upload in enumerate(request.uploads):
+            if upload.material_code not in required:
+                raise InputError(
+                    f"事项 {matter.code} 没有需提交的材料 {upload.material_code}",
+                    field=f"uploads[{i}].material_code",
+                )
+            if upload.material_code in seen:
+                raise InputError(
+                    f"材料 {upload.material_code} 重复上传", field=f"uploads[{i}].material_code"
+                )
+            seen.add(upload.material_code)
+
+    async def _read_uploads(
+        self, request: WaiveCheckRequest, requester: str
+    ) -> dict[str, ReadUpload]:
+        assert self.extractor is not None and self.files is not None
+        extractor, files = self.extractor, self.files
+        stored = []
+        for i, upload in enumerate(request.uploads):
+            found = await anyio.to_thread.run_sync(files.get, requester, upload.file_id)
+            if found is None:
+                raise InputError(f"文件 {upload.file_id} 不存在", field=f"uploads[{i}].file_id")
+            stored.append((upload, found))
+
+        async def read(upload: Upload, found: StoredFile) -> ReadUpload:
+            try:
+                extraction = await anyio.to_thread.run_sync(
+                    lambda: extractor.extract(
+                        found.data, filename=found.filename, declared_type=found.media_type
+                    )
+                )
+            except ExtractionError as exc:
+                return ReadUpload(upload.material_code, upload.file_id, None, str(exc))
+            return ReadUpload(upload.material_code, upload.file_id, extraction)
+
+        results = await asyncio.gather(*(read(u, f) for u, f in stored))
+        return {r.material_code: r for r in results}
+
+    def _compare_uploads(
+        self, read: dict[str, ReadUpload], outcomes: dict[str, list[SpecOutcome]]
+    ) -> tuple[dict[str, UploadCheck], list[DataProblem]]:
+        compared: dict[str, UploadCheck] = {}
+        problems: list[DataProblem] = []
+        if not read:
+            return compared, problems
+        assert self.extractor is not None
+        for code, upload in read.items():
+            verified = [
+                c.evidence for o in outcomes[code] for c in o.found if c.verification.verified
+            ]
+            check, against = compare_upload(upload, verified, self.extractor.kinds)
+            compared[code] = check
+            if against is not None and check.mismatches:
+                # Paper and registry disagree: one of them is wrong, and the registry's owner
+                # should hear of it (数据问题反馈).
+                problems.append(
+                    DataProblem(
+                        registry=against.registry,
+                        evidence_id=against.id,
+                        evidence_type=against.type,
+                        issuer_code=against.issuer.code,
+                        problem="upload_mismatch",
+                    )
+                )
+        return compared, problems
+
     # -- the flow ------------------------------------------------------------------------------
 
     async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
-        if request.uploads:
-            raise InputError("本服务尚未启用上传材料比对", field="uploads")
+        self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
         # Only an application_id makes a request replayable; only then is its hash compared.
         req_hash = request_hash(request) if request.application_id is not None else ""
@@ -323,9 +405,20 @@ class WaiveCheckService:
             consent_token=request.consent_token,
         )
         lookups = self._plan(matter, holders)
-        await self._query_all(lookups, context)
+        if request.uploads:
+            read, _ = await asyncio.gather(
+                self._read_uploads(request, requester), self._query_all(lookups, context)
+            )
+        else:
+            read = {}
+            await self._query_all(lookups, context)
         outcomes = self._outcomes(matter, lookups, holders, now.date())
-        decisions = [decide(m, outcomes[m.code]) for m in matter.materials if m.required]
+        compared, upload_problems = self._compare_uploads(read, outcomes)
+        decisions = [
+            decide(m, outcomes[m.code], compared.get(m.code))
+            for m in matter.materials
+            if m.required
+        ]
         response = WaiveCheckResponse(
             check_id=str(uuid.uuid4()),
             matter_code=matter.code,
@@ -340,7 +433,7 @@ class WaiveCheckService:
             ),
             warnings=warnings,
         )
-        record = self._record(response, requester, req_hash, lookups, outcomes)
+        record = self._record(response, requester, req_hash, lookups, outcomes, upload_problems)
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
@@ -356,6 +449,7 @@ class WaiveCheckService:
         req_hash: str,
         lookups: list[Lookup],
         outcomes: dict[str, list[SpecOutcome]],
+        upload_problems: Sequence[DataProblem] = (),
     ) -> CheckRecord:
         usage: list[UsageRecord] = []
         verified_ids = {
@@ -413,5 +507,5 @@ class WaiveCheckService:
             response_json=response.model_dump_json(),
             created_at=response.checked_at,
             usage=tuple(usage),
-            problems=tuple(problems.values()),
+            problems=(*problems.values(), *upload_problems),
         )

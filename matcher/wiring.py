@@ -91,6 +91,18 @@ def build_services(settings: Settings) -> Services:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     client = httpx.AsyncClient(limits=limits, follow_redirects=False)
     adapters = build_adapters(settings, client)
+    extractor = Extractor(
+        load_doc_kinds(settings.doc_kinds),
+        ExtractOptions(
+            ocr=ocr_options(settings),
+            limits=Limits(
+                max_bytes=settings.upload_max_bytes,
+                max_pages=settings.upload_max_pages,
+                max_seconds=settings.extract_max_seconds,
+            ),
+        ),
+    )
+    files = FileStore(records)
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,
@@ -105,17 +117,8 @@ def build_services(settings: Settings) -> Services:
             accept_pre_standard_uscc=settings.accept_pre_standard_uscc,
             max_parties=settings.max_parties,
         ),
-    )
-    extractor = Extractor(
-        load_doc_kinds(settings.doc_kinds),
-        ExtractOptions(
-            ocr=ocr_options(settings),
-            limits=Limits(
-                max_bytes=settings.upload_max_bytes,
-                max_pages=settings.upload_max_pages,
-                max_seconds=settings.extract_max_seconds,
-            ),
-        ),
+        extractor=extractor,
+        files=files,
     )
     return Services(
         settings,
@@ -127,5 +130,5 @@ def build_services(settings: Settings) -> Services:
         adapters,
         checker,
         extractor,
-        FileStore(records),
+        files,
     )
