@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from matcher.errors import InputError
 from matcher.extract.fields import extract_fields
 from matcher.extract.intake import Deadline, Document, ImagePage, Limits, load_document
@@ -65,7 +68,7 @@ class Extractor:
         return pages
 
     def _ocr(self, page: ImagePage) -> PageText:
-        lines, rotation = read_page(self.engine, page.image)
+        lines, rotation = read_page(self.engine, without_seal_ink(page.image))
         turned = rotation in (90, 270)
         return PageText(
             index=page.index,
@@ -112,3 +115,20 @@ class Extractor:
             fields=fields,
             warnings=warnings + field_warnings,
         )
+
+
+def without_seal_ink(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The page with its red ink turned to paper white.
+
+    Official seals (印章) are stamped in red over the very text they certify — the issuing
+    authority, the date — and OCR reads the seal's characters into it. Printed text is black, so
+    dropping strongly red pixels removes the seal and keeps the text.
+    """
+    red = image[:, :, 0].astype(np.int16)
+    other = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
+    ink = (red - other) > 60
+    if not ink.any():
+        return image
+    cleaned = image.copy()
+    cleaned[ink] = 255
+    return cleaned

@@ -184,8 +184,26 @@ def ethnicity(value: str) -> str:
     return text[:-1] if len(text) > 1 and text.endswith("族") else text
 
 
+_CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+_CJK_GAP = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
+_AREA_UNIT = re.compile(r"(?<=\d)\s*(?:㎡|m²|m2|M2|平方米|m|M)(?![A-Za-z])")
+
+
+def cjk_spacing(value: str) -> str:
+    """Drop blanks between Chinese characters: they mean nothing in Chinese text, and OCR
+    inserts them wherever a line has a gap."""
+    return _CJK_GAP.sub("", value.strip())
+
+
+def area(value: str) -> str:
+    """Areas without their unit: a 不动产 area is in square metres, and OCR reads ㎡ as m, m2 or
+    nothing at all."""
+    return _AREA_UNIT.sub("", value)
+
+
 NORMALISERS: Mapping[str, Callable[[str], str]] = {
     "strip_spaces": strip_spaces,
+    "area": area,
     "upper": upper,
     "fullwidth_to_halfwidth": fullwidth_to_halfwidth,
     "date_cn": date_cn,
@@ -197,7 +215,9 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
 
 
 def normalise(names: Sequence[str], value: str) -> str:
-    """Apply the named normalisers in order; NormaliseFailed from the first that cannot."""
+    """Blanks between Chinese characters go first, then the named normalisers in order;
+    NormaliseFailed from the first that cannot."""
+    value = cjk_spacing(value)
     for name in names:
         value = NORMALISERS[name](value)
     return value

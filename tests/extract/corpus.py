@@ -593,6 +593,7 @@ def _record_real_estate(rng: random.Random, i: int) -> _Record:
         }
         holder = None
     printed = dict(t, use_term=_zh_iso(t["use_term"].removeprefix("/")) + "止")
+    t["area"] = t["area"].replace("㎡", "")  # the normal form drops the unit (always ㎡)
     return _Record(t, printed, {"serial": f"D{rng.randrange(10**9, 10**10)}"}, holder)
 
 

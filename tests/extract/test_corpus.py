@@ -67,6 +67,8 @@ def _normalise(field: str, printed: str) -> str:
     """The normal form of a printed value, written independently of the generator."""
     if field in _DATE_FIELDS:
         return _date(printed)
+    if field == "area":
+        return printed.replace("㎡", "")
     if field == "use_term":
         return "/" + _date(printed.removesuffix("止"))
     if field == "registered_capital":

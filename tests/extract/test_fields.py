@@ -218,7 +218,7 @@ EXPECTED: dict[str, dict[str, str]] = {
         "right_type": "国有建设用地使用权/房屋所有权",
         "right_nature": "出让/市场化商品房",
         "purpose": "城镇住宅用地/住宅",
-        "area": "共有宗地面积4216.00㎡/房屋建筑面积98.56㎡",
+        "area": "共有宗地面积4216.00/房屋建筑面积98.56",  # normal form: unit dropped
         "use_term": "/2082-05-31",
     },
     "marriage_certificate": {

@@ -206,3 +206,22 @@ def test_the_schema_lists_exactly_the_named_functions() -> None:
     assert set(defs["normaliser"]["enum"]) == set(NORMALISERS)
     assert set(defs["validator"]["enum"]) == set(VALIDATORS)
     assert set(defs["cross_check_name"]["enum"]) == set(CROSS_CHECKS)
+
+
+def test_blanks_between_chinese_characters_are_dropped_others_kept() -> None:
+    from matcher.extract.validators import cjk_spacing
+
+    assert (
+        cjk_spacing(" 浙江省舟山市定海区临城街道 体育路300号 ")
+        == "浙江省舟山市定海区临城街道体育路300号"
+    )
+    assert cjk_spacing("Room 302 室") == "Room 302 室"
+
+
+@pytest.mark.parametrize("unit", ["㎡", "m²", "m2", "平方米", "m", ""])
+def test_area_drops_every_reading_of_the_unit(unit: str) -> None:
+    from matcher.extract.validators import area
+
+    assert area(f"共有宗地面积4216.00{unit}/房屋建筑面积98.56{unit}") == (
+        "共有宗地面积4216.00/房屋建筑面积98.56"
+    )

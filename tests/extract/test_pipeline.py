@@ -1,0 +1,22 @@
+"""The extraction pipeline around the OCR engine."""
+
+import numpy as np
+
+from matcher.extract.pipeline import without_seal_ink
+
+
+def test_red_seal_ink_is_removed_and_black_text_kept() -> None:
+    page = np.full((40, 40, 3), 255, dtype=np.uint8)
+    page[5:10, 5:10] = (0, 0, 0)  # printed text
+    page[20:30, 20:30] = (210, 40, 40)  # seal ink
+    page[30:35, 5:10] = (120, 120, 120)  # grey scan noise
+    cleaned = without_seal_ink(page)
+    assert (cleaned[20:30, 20:30] == 255).all()
+    assert (cleaned[5:10, 5:10] == 0).all()
+    assert (cleaned[30:35, 5:10] == 120).all()
+    assert (page[20:30, 20:30] == (210, 40, 40)).all()  # the input is left alone
+
+
+def test_page_without_red_ink_is_passed_through_unchanged() -> None:
+    page = np.full((10, 10, 3), 200, dtype=np.uint8)
+    assert without_seal_ink(page) is page
