@@ -20,3 +20,29 @@ def test_red_seal_ink_is_removed_and_black_text_kept() -> None:
 def test_page_without_red_ink_is_passed_through_unchanged() -> None:
     page = np.full((10, 10, 3), 200, dtype=np.uint8)
     assert without_seal_ink(page) is page
+
+
+class _NoOcr:
+    """Stands in for the engine where none may be called."""
+
+    kind = "none"
+    calls = 0
+
+    def recognise(self, image: object) -> list[object]:
+        _NoOcr.calls += 1
+        raise AssertionError("a born-digital PDF reached the OCR engine")
+
+
+def test_born_digital_pdfs_never_reach_the_ocr_engine() -> None:
+    from matcher.extract.kinds import load_doc_kinds
+    from matcher.extract.pipeline import ExtractOptions, Extractor
+    from tests.extract.corpus import KINDS, make_samples
+
+    extractor = Extractor(load_doc_kinds(), ExtractOptions())
+    extractor._engine = _NoOcr()  # type: ignore[assignment]
+    for kind in KINDS:
+        for sample in make_samples(kind, 2):
+            result = extractor.extract(sample.pdf_bytes)
+            assert result.kind == kind
+            assert all(page.source == "text_layer" for page in result.pages)
+    assert _NoOcr.calls == 0
