@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    ocr: Mapping[str, Any] = field(default_factory=lambda: {"kind": "rapidocr"})
+    ocr: Mapping[str, Any] = field(default_factory=lambda: {"kind": "paddleocr"})
     limits: Limits = field(default_factory=Limits)
 
 
