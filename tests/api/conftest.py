@@ -40,6 +40,22 @@ class Api:
     def records(self) -> Records:
         return Records(self.database_url)
 
+    def usage(self, check_id: str) -> list[dict[str, Any]]:
+        """The usage records of a check, read through a connection of its own."""
+        store = self.records()
+        try:
+            return store.usage_for_check(check_id)
+        finally:
+            store.close()
+
+    def problems(self, check_id: str) -> list[dict[str, Any]]:
+        """The data-problem reports a check filed."""
+        store = self.records()
+        try:
+            return store.problems_for_check(check_id)
+        finally:
+            store.close()
+
 
 def _start_sandbox(stack: ExitStack, tmp: Path, **config: Any) -> Sandbox:
     cfg = SandboxConfig(**config)

@@ -56,11 +56,7 @@ def test_usage_records_are_durable_when_the_answer_arrives(
     api: Api, holders: dict[str, Any]
 ) -> None:
     body = _check(api, holders["zhang_wei"], "ent-establish", application_id="APP-DURABLE-1")
-    store = api.records()
-    try:
-        usage = store.usage_for_check(body["check_id"])
-    finally:
-        store.close()
+    usage = api.usage(body["check_id"])
     found = {u["evidence_id"] for u in usage if u["outcome"] == "found"}
     evidence_ids = {e["id"] for m in body["decisions"] for e in m["evidence"]}
     assert evidence_ids <= found
@@ -97,11 +93,7 @@ def test_unusable_licence_is_never_waived(
 
 def test_tampered_licence_files_a_data_problem(api: Api, holders: dict[str, Any]) -> None:
     body = _check(api, holders["yang_fan"], "re-change-name")
-    store = api.records()
-    try:
-        problems = store.problems_for_check(body["check_id"])
-    finally:
-        store.close()
+    problems = api.problems(body["check_id"])
     assert [p["problem"] for p in problems] == ["signature_invalid"]
 
 

@@ -64,11 +64,7 @@ def test_upload_of_another_person_goes_to_review_and_files_a_data_problem(
     d = _decision(body, "legal-rep-id")
     assert (d["decision"], d["basis"]) == ("review", "upload_mismatch")
     assert {m["field"] for m in d["upload"]["mismatches"]} >= {"name", "id_number"}
-    store = api.records()
-    try:
-        problems = store.problems_for_check(body["check_id"])
-    finally:
-        store.close()
+    problems = api.problems(body["check_id"])
     assert [p["problem"] for p in problems] == ["upload_mismatch"]
 
 
