@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,8 @@ class Records:
         self.engine = make_engine(url)
         metadata.create_all(self.engine)
         self._inserts: dict[
-            tuple[str, tuple[str, ...]], tuple[str, list[str], dict[str, Any], bool]
+            tuple[str, tuple[str, ...]],
+            tuple[str, tuple[str, ...], list[tuple[int, Any]], bool],
         ] = {}
 
     @property
@@ -275,28 +277,35 @@ class Records:
 
     def _bulk_insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
         """One driver-level executemany: the hot path of every check, without per-row
-        statement building. Values go through each column type's own bind processor."""
+        statement building. Values go through their column type's bind processor where one is
+        needed; booleans go as they are (both drivers take Python bools)."""
         if not rows:
             return
         columns = tuple(rows[0])
         compiled = self._inserts.get((table.name, columns))
         if compiled is None:
             stmt = insert(table).compile(dialect=self.engine.dialect, column_keys=list(columns))
-            names = list(stmt.positiontup or stmt.params)
-            procs = {name: table.c[name].type.bind_processor(self.engine.dialect) for name in names}
+            names = tuple(stmt.positiontup or stmt.params)
+            procs = [
+                (i, proc)
+                for i, name in enumerate(names)
+                if not isinstance(table.c[name].type, Boolean)
+                and (proc := table.c[name].type.bind_processor(self.engine.dialect)) is not None
+            ]
             compiled = (str(stmt), names, procs, stmt.positional)
             self._inserts[(table.name, columns)] = compiled
         sql, names, procs, positional = compiled
-
-        def value(row: dict[str, Any], name: str) -> Any:
-            v = row.get(name)
-            proc = procs[name]
-            return proc(v) if proc is not None and v is not None else v
-
-        params: list[Any] = [
-            tuple(value(row, n) for n in names) if positional else {n: value(row, n) for n in names}
-            for row in rows
-        ]
+        get = itemgetter(*names)
+        values = [list(get(row)) if len(names) > 1 else [get(row)] for row in rows]
+        for i, proc in procs:
+            for v in values:
+                if v[i] is not None:
+                    v[i] = proc(v[i])
+        params: list[Any] = (
+            [tuple(v) for v in values]
+            if positional
+            else [dict(zip(names, v, strict=True)) for v in values]
+        )
         conn.exec_driver_sql(sql, params)
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
