@@ -79,6 +79,13 @@ def request_hash(request: WaiveCheckRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _replay(stored: StoredCheck, req_hash: str, application_id: str | None) -> CheckResult:
+    """The recorded answer for an application_id, if this request is the one that made it."""
+    if stored.request_hash != req_hash:
+        raise ConflictError(f"申请编号 {application_id} 已用于内容不同的核验请求")
+    return CheckResult.from_stored(stored)
+
+
 class WaiveCheckService:
     """Answers waive-checks. Built once at start-up with everything it needs injected."""
 
@@ -388,11 +395,7 @@ class WaiveCheckService:
                 self.records.find_idempotent, requester, request.application_id
             )
             if stored is not None:
-                if stored.request_hash != req_hash:
-                    raise ConflictError(
-                        f"申请编号 {request.application_id} 已用于内容不同的核验请求"
-                    )
-                previous = CheckResult.from_stored(stored)
+                previous = _replay(stored, req_hash, request.application_id)
                 if not any(d.basis == "registry_unavailable" for d in previous.response.decisions):
                     return previous
                 replaces = stored.check_id  # the registry was down then: ask again
@@ -437,9 +440,7 @@ class WaiveCheckService:
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
-            if stored.request_hash != req_hash:
-                raise ConflictError(f"申请编号 {request.application_id} 已用于内容不同的核验请求")
-            return CheckResult.from_stored(stored)
+            return _replay(stored, req_hash, request.application_id)
         return CheckResult(response, record.response_json.encode())
 
     def _record(
