@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from matcher.errors import ConfigError
+from matcher.extract.ocr.base import DEFAULT_ENGINE
 
 __all__ = ["RegistryConfig", "Settings", "default_state_dir", "load_settings"]
 
@@ -88,8 +89,7 @@ class Settings(BaseSettings):
     doc_kinds: Path | None = Field(
         default=None, description="document-kind YAML file or folder; none = the shipped kinds"
     )
-    # The engine tests/bench/extract.py found meeting more of issue 3's targets (README).
-    ocr_engine: Literal["rapidocr", "paddleocr"] = "paddleocr"
+    ocr_engine: Literal["rapidocr", "paddleocr"] = DEFAULT_ENGINE
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
     upload_max_pages: int = Field(default=20, gt=0, le=500)
     extract_max_seconds: float = Field(default=60.0, gt=0)

@@ -19,7 +19,13 @@ from matcher.extract.fields import extract_fields
 from matcher.extract.intake import Deadline, Document, ImagePage, Limits, load_document
 from matcher.extract.kinds import DocKinds
 from matcher.extract.model import Extraction, PageText
-from matcher.extract.ocr.base import OcrEngine, OcrOptions, get_engine, parse_options
+from matcher.extract.ocr.base import (
+    DEFAULT_ENGINE,
+    OcrEngine,
+    OcrOptions,
+    get_engine,
+    parse_options,
+)
 from matcher.extract.ocr.orient import read_page
 
 __all__ = ["ExtractOptions", "Extractor"]
@@ -29,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    ocr: Mapping[str, Any] = field(default_factory=lambda: {"kind": "paddleocr"})
+    ocr: Mapping[str, Any] = field(default_factory=lambda: {"kind": DEFAULT_ENGINE})
     limits: Limits = field(default_factory=Limits)
 
 
