@@ -14,7 +14,7 @@ from typing import Literal
 from adapters.model import Evidence
 from matcher.catalog import EvidenceSpec, Material
 from matcher.evidence import Verification
-from matcher.payloads import EvidenceRef, MaterialDecision, UploadCheck
+from matcher.payloads import Basis, DecisionKind, EvidenceRef, MaterialDecision, UploadCheck
 
 __all__ = ["Considered", "SpecOutcome", "decide"]
 
@@ -120,7 +120,7 @@ def decide(
 def _decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDecision:
     refs = [_ref(c, o.spec.holder_role) for o in outcomes for c in o.found]
 
-    def make(decision: str, basis: str, reason: str) -> MaterialDecision:
+    def make(decision: DecisionKind, basis: Basis, reason: str) -> MaterialDecision:
         allowed = material.accept_commitment and decision != "waive"
         if allowed:
             reason += "；本材料可采用告知承诺方式办理"
@@ -147,7 +147,7 @@ def _decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDeci
     if verified:
         # Prefer an e-licence: the physical licence it replaces is what the applicant would bring.
         best = min(verified, key=lambda c: c.evidence.kind != "e_licence")
-        basis = "e_licence" if best.evidence.kind == "e_licence" else "data_certificate"
+        basis: Basis = "e_licence" if best.evidence.kind == "e_licence" else "data_certificate"
         return make("waive", basis, f"已核验{_label(best)}，免于提交")
 
     broken = [c for c in found if c.verification.integrity_failed]

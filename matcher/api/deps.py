@@ -10,10 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from matcher.check import WaiveCheckService
 from matcher.wiring import Services
 
-__all__ = ["CheckerDep", "RequesterDep", "ServicesDep"]
+__all__ = ["RequesterDep", "RequesterHeader", "ServicesDep", "requester_name"]
 
 
 async def get_services(request: Request) -> Services:
@@ -21,24 +20,24 @@ async def get_services(request: Request) -> Services:
     return services
 
 
-async def get_checker(request: Request) -> WaiveCheckService:
-    services: Services = request.app.state.services
-    return services.checker
+RequesterHeader = Annotated[
+    str | None,
+    Header(
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="the calling business system's name (recorded in usage records)",
+    ),
+]
+"""``X-Requester`` as a plain parameter: the waive-check route takes it without a dependency."""
 
 
-async def get_requester(
-    x_requester: Annotated[
-        str | None,
-        Header(
-            max_length=128,
-            pattern=r"^[A-Za-z0-9_.:-]+$",
-            description="the calling business system's name (recorded in usage records)",
-        ),
-    ] = None,
-) -> str:
+def requester_name(x_requester: str | None) -> str:
     return x_requester or "anonymous"
 
 
+async def get_requester(x_requester: RequesterHeader = None) -> str:
+    return requester_name(x_requester)
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
-CheckerDep = Annotated[WaiveCheckService, Depends(get_checker)]
 RequesterDep = Annotated[str, Depends(get_requester)]

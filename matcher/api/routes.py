@@ -7,12 +7,13 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from matcher.api.deps import CheckerDep, RequesterDep, ServicesDep
+from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.catalog import Matter
+from matcher.check import WaiveCheckService
 from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = ["health", "v1"]
@@ -36,9 +37,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     summary="核验一件申请的材料能否免交",
 )
 async def waive_check(
-    body: WaiveCheckRequest, checker: CheckerDep, requester: RequesterDep
+    body: WaiveCheckRequest, request: Request, x_requester: RequesterHeader = None
 ) -> Response:
-    result = await checker.check(body, requester)
+    # No dependencies here: resolving them was a sixth of this route's CPU time.
+    checker: WaiveCheckService = request.app.state.services.checker
+    result = await checker.check(body, requester_name(x_requester))
     # The bytes recorded with the check are the bytes sent: serialised once, identical on replay.
     return Response(content=result.body, media_type="application/json")
 
