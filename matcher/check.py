@@ -11,7 +11,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -246,12 +245,18 @@ class WaiveCheckService:
             lookup.status, lookup.error_code = "unavailable", exc.code
             log.warning("registry %s unavailable: %s", lookup.adapter.name, exc.message)
             return
+        lookup.status = "answered"
+        ttl = self.options.cache_ttl_s if items else self.options.negative_cache_ttl_s
+        if ttl <= 0:  # caching is off: nothing to serialise or remember
+            lookup.items = list(items)
+            lookup.signature_problems = [
+                signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items
+            ]
+            return
         payload = json.dumps(
             [e.model_dump(mode="json") for e in items], ensure_ascii=False
         ).encode()
         lookup.items, lookup.signature_problems = self._remember(key, payload, list(items))
-        lookup.status = "answered"
-        ttl = self.options.cache_ttl_s if items else self.options.negative_cache_ttl_s
         await self.cache.set(key, payload, ttl)
 
     def _outcomes(
@@ -460,31 +465,23 @@ class WaiveCheckService:
             for c in o.found
         }
         for lk in lookups:
-            base = partial(
-                UsageRecord,
-                holder_role=lk.role,
-                holder_id_type=lk.query.holder.id_type,
-                holder_id=lk.query.holder.id,
-                registry=lk.adapter.name,
-                evidence_kind=lk.query.kind,
-                from_cache=lk.from_cache,
-            )
+            q = lk.query
+            who = (lk.role, q.holder.id_type, q.holder.id, lk.adapter.name, q.kind)
             if lk.items:
                 usage += [
-                    base(
-                        evidence_type=e.type,
-                        evidence_id=e.id,
-                        outcome="found",
-                        verified=verified_ids.get((e.registry, e.id)),
+                    UsageRecord(
+                        *who,
+                        e.type,
+                        e.id,
+                        "found",
+                        verified_ids.get((e.registry, e.id)),
+                        lk.from_cache,
                     )
                     for e in lk.items
                 ]
             else:
                 outcome = "none" if lk.status == "answered" else lk.status
-                usage += [
-                    base(evidence_type=t, evidence_id=None, outcome=outcome, verified=None)
-                    for t in lk.query.types
-                ]
+                usage += [UsageRecord(*who, t, None, outcome, None, lk.from_cache) for t in q.types]
         problems = {
             (c.evidence.registry, c.evidence.id, p): DataProblem(
                 registry=c.evidence.registry,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Boolean,
@@ -96,8 +96,10 @@ data_problems = Table(
 )
 
 
-@dataclass(frozen=True)
-class UsageRecord:
+class UsageRecord(NamedTuple):
+    """One evidence lookup's record (用证记录). A tuple in the table's column order after
+    ``check_id``: a check writes one per record found, so they are built and stored cheaply."""
+
     holder_role: str
     holder_id_type: str
     holder_id: str
@@ -171,6 +173,20 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+# Column orders of the rows that save_checks writes (see _bulk_insert).
+CHECK_COLUMNS = (
+    "check_id",
+    "requester",
+    "application_id",
+    "matter_code",
+    "request_hash",
+    "response_json",
+    "created_at",
+)
+USAGE_COLUMNS = ("check_id", *UsageRecord._fields)
+PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
+
+
 class Records:
     """The service's durable store. Methods are blocking: call them from a worker thread."""
 
@@ -179,7 +195,7 @@ class Records:
         metadata.create_all(self.engine)
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
-            tuple[str, tuple[str, ...], list[tuple[int, Any]], bool],
+            tuple[str, tuple[str, ...], tuple[int, ...], list[tuple[int, Any]], bool],
         ] = {}
 
     @property
@@ -238,73 +254,71 @@ class Records:
                 self._bulk_insert(
                     conn,
                     checks,
+                    CHECK_COLUMNS,
                     [
-                        {
-                            **self._common(r),
-                            "request_hash": r.request_hash,
-                            "response_json": r.response_json,
-                        }
+                        (
+                            r.check_id,
+                            r.requester,
+                            r.application_id,
+                            r.matter_code,
+                            r.request_hash,
+                            r.response_json,
+                            r.created_at,
+                        )
                         for r in kept
                     ],
                 )
                 self._bulk_insert(
                     conn,
                     usage_records,
-                    [{"check_id": r.check_id, **u.__dict__} for r in kept for u in r.usage],
+                    USAGE_COLUMNS,
+                    [(r.check_id, *u) for r in kept for u in r.usage],
                 )
                 self._bulk_insert(
                     conn,
                     data_problems,
-                    [
-                        {"check_id": r.check_id, "created_at": r.created_at, **p.__dict__}
-                        for r in kept
-                        for p in r.problems
-                    ],
+                    PROBLEM_COLUMNS,
+                    [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
                 )
         except SQLAlchemyError as exc:
             raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
         return results
 
-    @staticmethod
-    def _common(record: CheckRecord) -> dict[str, Any]:
-        return {
-            "check_id": record.check_id,
-            "requester": record.requester,
-            "matter_code": record.matter_code,
-            "application_id": record.application_id,
-            "created_at": record.created_at,
-        }
-
-    def _bulk_insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        """One driver-level executemany: the hot path of every check, without per-row
-        statement building. Values go through their column type's bind processor where one is
-        needed; booleans go as they are (both drivers take Python bools)."""
+    def _bulk_insert(
+        self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """One driver-level executemany of ``rows`` (tuples in ``columns`` order): the hot path
+        of every check, without per-row statement building. Values go through their column
+        type's bind processor where one is needed; booleans go as they are (both drivers take
+        Python bools)."""
         if not rows:
             return
-        columns = tuple(rows[0])
         compiled = self._inserts.get((table.name, columns))
         if compiled is None:
             stmt = insert(table).compile(dialect=self.engine.dialect, column_keys=list(columns))
             names = tuple(stmt.positiontup or stmt.params)
+            order = tuple(columns.index(name) for name in names)
             procs = [
                 (i, proc)
                 for i, name in enumerate(names)
                 if not isinstance(table.c[name].type, Boolean)
                 and (proc := table.c[name].type.bind_processor(self.engine.dialect)) is not None
             ]
-            compiled = (str(stmt), names, procs, stmt.positional)
+            compiled = (str(stmt), names, order, procs, stmt.positional)
             self._inserts[(table.name, columns)] = compiled
-        sql, names, procs, positional = compiled
-        get = itemgetter(*names)
-        values = [list(get(row)) if len(names) > 1 else [get(row)] for row in rows]
-        for i, proc in procs:
-            for v in values:
-                if v[i] is not None:
-                    v[i] = proc(v[i])
+        sql, names, order, procs, positional = compiled
+        if order != tuple(range(len(columns))):
+            reorder = itemgetter(*order)
+            rows = [reorder(row) for row in rows]
+        if procs:
+            values = [list(row) for row in rows]
+            for i, proc in procs:
+                for v in values:
+                    if v[i] is not None:
+                        v[i] = proc(v[i])
+            rows = [tuple(v) for v in values]
         params: list[Any] = (
-            [tuple(v) for v in values]
-            if positional
-            else [dict(zip(names, v, strict=True)) for v in values]
+            rows if positional else [dict(zip(names, row, strict=True)) for row in rows]
         )
         conn.exec_driver_sql(sql, params)
 

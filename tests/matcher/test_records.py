@@ -1,5 +1,6 @@
 """Records on both real databases: SQLite (embedded default) and PostgreSQL."""
 
+import asyncio
 import datetime as dt
 import threading
 import uuid
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.records import CheckRecord, DataProblem, Records, UsageRecord
+from matcher.recorder import Recorder
+from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,3 +99,34 @@ def test_rerun_replaces_the_idempotent_answer(records: Records) -> None:
     stored = records.find_idempotent("biz", app_id)
     assert stored is not None and stored.check_id == rerun.check_id
     assert records.get_check(first.check_id) is not None  # the earlier check stays on record
+
+
+def test_checks_finishing_a_loop_turn_apart_share_one_commit(
+    records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: requests read from their sockets together reach the recorder a turn or two
+    apart; they still share one transaction (one disk flush), and every one is stored."""
+    batches: list[int] = []
+    save_checks = records.save_checks
+
+    def counted(batch: list[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
+        batches.append(len(batch))
+        return save_checks(batch)
+
+    monkeypatch.setattr(records, "save_checks", counted)
+    recorder = Recorder(records)
+
+    async def finish(turns: int) -> StoredCheck:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        return await recorder.save(_record(None))
+
+    async def run() -> list[StoredCheck]:
+        return await asyncio.gather(*(finish(i % 2) for i in range(16)))
+
+    stored = asyncio.run(run())
+    if records.is_local:
+        assert batches == [16]
+    else:  # PostgreSQL is written from a thread: the first check starts a batch at once
+        assert sum(batches) == 16 and len(batches) <= 2
+    assert all(records.usage_for_check(s.check_id) for s in stored)
