@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(default=300.0, ge=0)
     negative_cache_ttl_s: float = Field(default=60.0, ge=0)
     cache_key_secret: SecretStr | None = Field(
-        default=None, description="HMAC key for cache keys; set it when instances share Redis"
+        default=None, description="key of the cache keys' hash; set it when instances share Redis"
     )
     accept_pre_standard_uscc: bool = Field(
         default=False,
