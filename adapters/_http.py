@@ -294,6 +294,17 @@ class RegistryHttp:
         )
         self._client = client
         self._base = options.base_url.rstrip("/")
+        self._urls: dict[str, httpx.URL] = {}
+
+    def url(self, path: str) -> httpx.URL:
+        """``base_url`` + ``path``, parsed once: httpx's parse of a URL string was a third of
+        building each request."""
+        found = self._urls.get(path)
+        if found is None:
+            if len(self._urls) >= 256:  # paths with record ids in them must not grow this
+                self._urls.clear()
+            found = self._urls[path] = httpx.URL(self._base + path)
+        return found
 
     def budget(self) -> Budget:
         """Start the clock on one lookup."""
@@ -437,7 +448,7 @@ class RegistryHttp:
             with anyio.fail_after(remaining):
                 async with self._client.stream(
                     method,
-                    self._base + path,
+                    self.url(path),
                     params=list(params) if params is not None else None,
                     json=json_body,
                     headers=headers,

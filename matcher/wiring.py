@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import httpx
 from pydantic import ValidationError
 
+from adapters._transport import registry_client
 from adapters.base import Adapter, UnknownAdapter, load_adapter_class
 from matcher.cache import Cache, MemoryCache, RedisCache, new_secret
 from matcher.catalog import Catalog, load_catalog
@@ -89,7 +90,7 @@ def build_services(settings: Settings) -> Services:
         secret = new_secret()
     records = Records(settings.resolved_database_url())
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-    client = httpx.AsyncClient(limits=limits, follow_redirects=False)
+    client = registry_client(limits)
     adapters = build_adapters(settings, client)
     extractor = Extractor(
         load_doc_kinds(settings.doc_kinds),
