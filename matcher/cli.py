@@ -85,7 +85,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     out = args.trust_store_out or default_state_dir() / "sandbox-trust.json"
     print(f"sandbox registry on http://{args.host}:{args.port}; trust store written to {out}")
-    run_sandbox(_sandbox_config(args), args.host, args.port, Path(out))
+    run_sandbox(
+        _sandbox_config(args), args.host, args.port, Path(out), access_log=not args.no_access_log
+    )
     return 0
 
 
@@ -212,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9001)
     p.add_argument("--trust-store-out", type=Path, default=None)
+    p.add_argument(
+        "--no-access-log", action="store_true", help="do not log every request (benchmarks)"
+    )
     _add_sandbox_options(p)
     p.set_defaults(func=_sandbox)
 

@@ -221,9 +221,14 @@ def write_trust_store(config: SandboxConfig, path: str | Path) -> Path:
 
 
 def run_sandbox(
-    config: SandboxConfig, host: str, port: int, trust_store_out: Path | None = None
+    config: SandboxConfig,
+    host: str,
+    port: int,
+    trust_store_out: Path | None = None,
+    *,
+    access_log: bool = True,
 ) -> None:
     """Serve the sandbox until interrupted, after writing its trust store if asked to."""
     if trust_store_out is not None:
         write_trust_store(config, trust_store_out)
-    serve(create_sandbox_app(config), host, port)
+    serve(create_sandbox_app(config), host, port, log_level="info" if access_log else "warning")

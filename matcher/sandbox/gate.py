@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.sandbox.config import FAULT_KINDS, FaultMode, FaultSettings, SandboxConfig
 
@@ -100,7 +100,13 @@ class RegistryGate:
         if faults.jitter_ms:
             delay_ms += state.rng.uniform(0, faults.jitter_ms)
         if delay_ms:
-            await asyncio.sleep(delay_ms / 1000)
+            # A registry that takes delay_ms to answer: the answer leaves no sooner than that after
+            # the request arrived, however long the sandbox itself took to prepare it. (Sleeping
+            # first and working after would add the sandbox's own queueing to every answer.)
+            send = _held_until(send, asyncio.get_running_loop().time() + delay_ms / 1000)
+            # Let the requests that arrived together take their arrival times before this one's
+            # work starts: a registry on its own machine does not queue them behind each other.
+            await asyncio.sleep(0)
         if self._expected is not None and not self._authorised(scope):
             state.unauthorised += 1
             response = _error(
@@ -143,3 +149,16 @@ class RegistryGate:
         else:
             response = _error(503, "unavailable", "sandbox fault: registry unavailable")
         await response(scope, receive, send)
+
+
+def _held_until(send: Send, at: float) -> Send:
+    """``send`` that starts the response no earlier than loop time ``at``."""
+
+    async def held(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            wait = at - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        await send(message)
+
+    return held

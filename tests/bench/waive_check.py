@@ -173,6 +173,7 @@ def main() -> None:
         "50",
         "--trust-store-out",
         str(trust),
+        "--no-access-log",  # the registry stand-in's logging is not the service's cost
     ]
     from matcher.sandbox import load_holders
 

@@ -147,6 +147,27 @@ def test_latency_is_applied_and_can_be_changed(
     assert time.monotonic() - began >= 0.3
 
 
+def test_latency_is_per_request_not_a_queue(
+    start: Start, holders: dict[str, SampleHolder]
+) -> None:
+    """Eight requests sent together all answer after about one latency, as from a registry on
+    its own machine, and none sooner."""
+    client = start(latency_ms=300)
+    base = str(client.base_url)
+
+    def timed(_: int) -> tuple[int, float]:
+        with httpx.Client(base_url=base, timeout=5) as own:
+            began = time.monotonic()
+            status = _ask(own, holders["zhang_wei"]).status_code
+            return status, time.monotonic() - began
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(timed, range(8)))
+    assert [status for status, _ in results] == [201] * 8
+    assert min(took for _, took in results) >= 0.3
+    assert max(took for _, took in results) < 0.3 * 2
+
+
 def test_api_key_is_required_when_configured(
     start: Start, holders: dict[str, SampleHolder]
 ) -> None:
