@@ -147,9 +147,7 @@ def test_latency_is_applied_and_can_be_changed(
     assert time.monotonic() - began >= 0.3
 
 
-def test_latency_is_per_request_not_a_queue(
-    start: Start, holders: dict[str, SampleHolder]
-) -> None:
+def test_latency_is_per_request_not_a_queue(start: Start, holders: dict[str, SampleHolder]) -> None:
     """Eight requests sent together all answer after about one latency, as from a registry on
     its own machine, and none sooner."""
     client = start(latency_ms=300)
