@@ -78,6 +78,16 @@ def test_options_are_validated_by_the_engines_model() -> None:
         ocr.parse_options({"kind": "rapidocr", "lang": "en"})
 
 
+def test_a_card_sized_image_is_detected_at_the_small_side() -> None:
+    options = RapidOcrOptions()
+    assert options.det_side(1012, 638) == 640  # an ID card at 300 DPI
+    assert options.det_side(638, 1012) == 640
+    assert options.det_side(1654, 2339) == 960  # an A4 page at 200 DPI
+    assert options.det_side(4032, 3024) == 960  # a phone photo: the card is a part of it
+    assert RapidOcrOptions(small_image_side=0).det_side(1012, 638) == 960
+    assert RapidOcrOptions(det_limit_side_len=480).det_side(1012, 638) == 480
+
+
 def test_a_kind_cannot_be_registered_twice() -> None:
     class Impostor:
         kind: ClassVar[str] = "rapidocr"

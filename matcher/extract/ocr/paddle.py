@@ -92,7 +92,8 @@ class PaddleOcrEngine(SerialEngine):
 
     def _recognise(self, image: Image) -> list[TextLine]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])  # PaddleOCR takes arrays as OpenCV BGR
-        results = self._ocr.predict(bgr)
+        side = self.options.det_side(image.shape[1], image.shape[0])
+        results = self._ocr.predict(bgr, text_det_limit_side_len=side)
         if not results:
             return []
         return lines_from_paddle(results[0], width=image.shape[1], height=image.shape[0])

@@ -55,6 +55,15 @@ class RapidOcrEngine(SerialEngine):
 
     def _recognise(self, image: Image) -> list[TextLine]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])  # RapidOCR takes arrays as OpenCV BGR
+        # RapidOCR takes the detection side only in its config, which builds the detector on first
+        # use; the detector then reads its attribute on every call. Calls are serialised
+        # (SerialEngine), so setting it per image is safe.
+        side = self.options.det_side(image.shape[1], image.shape[0])
+        detector: Any = self._ocr.text_det
+        if detector is None:
+            self._ocr.cfg.Det.limit_side_len = side
+        else:
+            detector.limit_side_len = side
         out: Any = self._ocr(bgr)  # RapidOCROutput when detection and recognition are on
         raw = {"boxes": out.boxes, "txts": out.txts, "scores": out.scores}
         return lines_from_rapid(raw, width=image.shape[1], height=image.shape[0])
