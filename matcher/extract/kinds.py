@@ -15,13 +15,11 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
-from matcher.catalog import _describe, _parse_yaml, _Source, _Where, schema_path
 from matcher.errors import CatalogError
 from matcher.extract.fields import contains_tolerantly, rows_of
 from matcher.extract.model import PageText
@@ -32,6 +30,14 @@ from matcher.extract.validators import (
     normalise,
     validate,
 )
+from matcher.yamlfiles import (
+    Where,
+    YamlPath,
+    describe_schema_error,
+    parse_yaml,
+    read_sources,
+    schema_path,
+)
 
 __all__ = [
     "CrossCheckSpec",
@@ -41,10 +47,6 @@ __all__ = [
     "Keywords",
     "load_doc_kinds",
 ]
-
-KIND_SUFFIXES = (".yaml", ".yml")
-
-_Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -234,9 +236,9 @@ def load_doc_kinds(path: str | Path | None = None) -> DocKinds:
     """
     kinds: list[DocKind] = []
     first_seen: dict[str, str] = {}
-    for source in _read_sources(path):
-        data, lines = _parse_yaml(source)
-        where = _Where(source.label, lines)
+    for source in read_sources(path, packaged="doc_kinds", what="document kind"):
+        data, lines = parse_yaml(source)
+        where = Where(source.label, lines)
         _check_schema(where, data)
         kind = _build(where, data)
         if kind.code in first_seen:
@@ -249,52 +251,20 @@ def load_doc_kinds(path: str | Path | None = None) -> DocKinds:
     return DocKinds(kinds)
 
 
-def _read_sources(path: str | Path | None) -> list[_Source]:
-    if path is None:
-        folder = files("matcher") / "data" / "doc_kinds"
-        entries = sorted(
-            (entry for entry in folder.iterdir() if _is_kind_file(entry.name)),
-            key=lambda entry: entry.name,
-        )
-        return [_Source(f"matcher/data/doc_kinds/{e.name}", e.read_bytes()) for e in entries]
-    root = Path(path)
-    if root.is_dir():
-        paths = sorted(p for p in root.iterdir() if p.is_file() and _is_kind_file(p.name))
-        if not paths:
-            raise CatalogError(
-                "folder holds no *.yaml or *.yml document kind files", file=str(path)
-            )
-    elif root.exists():
-        paths = [root]
-    else:
-        raise CatalogError("no such document kind file or folder", file=str(path))
-    sources = []
-    for p in paths:
-        try:
-            sources.append(_Source(str(p), p.read_bytes()))
-        except OSError as exc:
-            raise CatalogError(f"cannot read the file: {exc.strerror}", file=str(p)) from exc
-    return sources
-
-
-def _is_kind_file(name: str) -> bool:
-    return name.endswith(KIND_SUFFIXES) and not name.startswith(".")
-
-
 @functools.cache
 def _validator() -> Any:
     schema = json.loads(schema_path("doc-kind").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
 
-def _check_schema(where: _Where, data: Any) -> None:
+def _check_schema(where: Where, data: Any) -> None:
     if not isinstance(data, dict):
         raise where.error((), "the file must hold a mapping: one document kind")
     errors = list(_validator().iter_errors(data))
     if not errors:
         return
     error = jsonschema.exceptions.best_match(errors)
-    path: _Path = tuple(error.absolute_path)
+    path: YamlPath = tuple(error.absolute_path)
     if error.validator == "anyOf" and not path:
         message = "one of 'licence_type_code' or 'cert_type' is required"
     elif error.validator == "not" and path == ("cert_type",):
@@ -302,11 +272,11 @@ def _check_schema(where: _Where, data: Any) -> None:
     elif error.validator == "not" and path[-1:] == ("labels",):
         message = "not allowed when locate is 'pattern'"
     else:
-        path, message = _describe(error, data)
+        path, message = describe_schema_error(error, data)
     raise where.error(path, message, others=len(errors) - 1)
 
 
-def _build(where: _Where, data: dict[str, Any]) -> DocKind:
+def _build(where: Where, data: dict[str, Any]) -> DocKind:
     specs = [_field(where, index, raw) for index, raw in enumerate(data["fields"])]
     names: dict[str, int] = {}
     for index, spec in enumerate(specs):
@@ -317,7 +287,7 @@ def _build(where: _Where, data: dict[str, Any]) -> DocKind:
             )
         names[spec.name] = index
 
-    def known(path: _Path, name: str) -> str:
+    def known(path: YamlPath, name: str) -> str:
         if name not in names:
             raise where.error(
                 path, f"{name!r} is not a field of this kind; fields: {', '.join(names)}"
@@ -359,7 +329,7 @@ def _build(where: _Where, data: dict[str, Any]) -> DocKind:
     )
 
 
-def _field(where: _Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
+def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
     name = raw["name"]
     if name not in FIELD_NAMES:
         close = closest_field_names(name)
