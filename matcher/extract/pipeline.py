@@ -124,17 +124,20 @@ class Extractor:
 
 
 def without_seal_ink(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """The page with its red ink turned to paper white.
+    """The page with its red ink turned to the colour of its paper.
 
     Official seals (印章) are stamped in red over the very text they certify — the issuing
     authority, the date — and OCR reads the seal's characters into it. Printed text is black, so
-    dropping strongly red pixels removes the seal and keeps the text.
+    dropping strongly red pixels removes the seal and keeps the text. They become the paper's
+    colour (the page's median), not white: on a greyish scan, white holes in the shape of the
+    seal are edges of their own, and the text detector merges them with the text beside them.
     """
     red = image[:, :, 0].astype(np.int16)
     other = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
     ink = (red - other) > 60
     if not ink.any():
         return image
+    paper = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
     cleaned = image.copy()
-    cleaned[ink] = 255
+    cleaned[ink] = paper
     return cleaned

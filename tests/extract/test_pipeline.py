@@ -17,6 +17,17 @@ def test_red_seal_ink_is_removed_and_black_text_kept() -> None:
     assert (page[20:30, 20:30] == (210, 40, 40)).all()  # the input is left alone
 
 
+def test_seal_ink_on_greyish_paper_turns_to_the_paper_colour_not_white() -> None:
+    # White holes on a grey scan are shapes of their own that the text detector merges with the
+    # text beside them (the date under a 登记机关 seal went unread).
+    page = np.full((64, 64, 3), (214, 210, 200), dtype=np.uint8)
+    page[5:10, 5:30] = (60, 60, 60)  # printed text
+    page[20:40, 20:40] = (197, 80, 76)  # seal ink after a low-contrast scan
+    cleaned = without_seal_ink(page)
+    assert (cleaned[20:40, 20:40] == (214, 210, 200)).all()
+    assert (cleaned[5:10, 5:30] == 60).all()
+
+
 def test_page_without_red_ink_is_passed_through_unchanged() -> None:
     page = np.full((10, 10, 3), 200, dtype=np.uint8)
     assert without_seal_ink(page) is page
