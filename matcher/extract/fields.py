@@ -1,9 +1,10 @@
 """Label-anchored field extraction over rows rebuilt from line boxes.
 
 Text lines (from a PDF text layer or an OCR engine) are grouped into rows by vertical overlap and
-ordered left to right. A row is read as one string without blanks, so a label split over two
-OCR tokens (``公民身份`` ``号码``) or spaced out (``住　所``) is still one label, and a label glued
-to its value (``姓名张伟``) is found at the start of the token.
+ordered left to right (``matcher.extract.rows``; levelled first on a skewed scan). A row is read
+as one string without blanks, so a label split over two OCR tokens (``公民身份`` ``号码``) or
+spaced out (``住　所``) is still one label, and a label glued to its value (``姓名张伟``) is found
+at the start of the token.
 
 Labels are found in two passes:
 
@@ -21,7 +22,6 @@ aligned with the value and do not start with a label.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from matcher.extract.model import Box, ExtractedField, Extraction, PageText, TextLine
+from matcher.extract.model import Box, ExtractedField, Extraction, PageText
+from matcher.extract.rows import Char, Row, rows_of
 from matcher.extract.validators import CROSS_CHECKS
 
 if TYPE_CHECKING:
@@ -39,94 +40,6 @@ __all__ = ["Row", "contains_tolerantly", "extract_document", "extract_fields", "
 
 _VALUE_LEAD = ":：;；,，.。 "  # punctuation between a label and its value
 _PASS2_MAX_GAP = 8  # characters of value allowed between a label and a label glued after it
-
-
-# ── rows ─────────────────────────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class _Char:
-    char: str
-    line: TextLine
-    box: Box
-
-
-@dataclass(frozen=True)
-class Row:
-    """One visual row of a page: its characters without blanks, and where each token starts."""
-
-    page: int
-    chars: tuple[_Char, ...]
-    token_starts: frozenset[int]
-    top: float
-    bottom: float
-
-    @property
-    def text(self) -> str:
-        return "".join(c.char for c in self.chars)
-
-    @property
-    def height(self) -> float:
-        return self.bottom - self.top
-
-
-def rows_of(pages: Sequence[PageText]) -> list[Row]:
-    """Every page's rows, top to bottom, page after page."""
-    return [row for page in pages for row in _page_rows(page)]
-
-
-def _page_rows(page: PageText) -> list[Row]:
-    groups: list[list[TextLine]] = []
-    spans: list[tuple[float, float]] = []
-    for line in sorted(page.lines, key=lambda ln: (ln.box.cy, ln.box.x0)):
-        if not line.text.strip():
-            continue
-        if groups:
-            top, bottom = spans[-1]
-            overlap = min(bottom, line.box.y1) - max(top, line.box.y0)
-            if overlap >= 0.5 * min(bottom - top, line.box.height):
-                groups[-1].append(line)
-                spans[-1] = (min(top, line.box.y0), max(bottom, line.box.y1))
-                continue
-        groups.append([line])
-        spans.append((line.box.y0, line.box.y1))
-    rows = []
-    for group, (top, bottom) in zip(groups, spans, strict=True):
-        chars: list[_Char] = []
-        starts: set[int] = set()
-        for line in sorted(group, key=lambda ln: ln.box.x0):
-            for token in _tokens(line):
-                starts.add(len(chars))
-                chars.extend(token)
-        rows.append(Row(page.index, tuple(chars), frozenset(starts), top, bottom))
-    return rows
-
-
-def _tokens(line: TextLine) -> list[list[_Char]]:
-    """A line's whitespace-separated runs, each character with its share of the line's box."""
-    weights = [_width(ch) for ch in line.text]
-    unit = line.box.width / (sum(weights) or 1)
-    tokens: list[list[_Char]] = []
-    x = line.box.x0
-    current: list[_Char] = []
-    for ch, weight in zip(line.text, weights, strict=True):
-        right = x + weight * unit
-        if ch.isspace():
-            if current:
-                tokens.append(current)
-                current = []
-        else:
-            box = Box(x, line.box.y0, right, line.box.y1)
-            current.append(_Char(ch, line, box))
-        x = right
-    if current:
-        tokens.append(current)
-    return tokens
-
-
-def _width(ch: str) -> float:
-    # Wide characters take a full em, others about half: a fair guess without the font.
-    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.5
 
 
 # ── tolerant matching ────────────────────────────────────────────────────────────────────────
@@ -163,7 +76,7 @@ class _Hit:
     row: int
     start: int
     end: int
-    label: str  # the label as the kind defines it, without blanks
+    label: str  # the label as the kind defines it, without blanks; "" for a pattern's match
     exact: bool
 
 
@@ -181,7 +94,11 @@ def _find_labels(kind: DocKind, rows: Sequence[Row]) -> list[_Hit]:
     labels = _label_texts(kind)
     hits = [hit for index, row in enumerate(rows) for hit in _token_start_hits(index, row, labels)]
     hits += _glued_hits(kind, rows, hits)
-    return sorted(hits, key=lambda h: (h.row, h.start))
+    return sorted(hits, key=_hit_order)
+
+
+def _hit_order(hit: _Hit) -> tuple[int, int]:
+    return hit.row, hit.start
 
 
 def _token_start_hits(index: int, row: Row, labels: Sequence[str]) -> list[_Hit]:
@@ -268,7 +185,7 @@ def _glued_hits(kind: DocKind, rows: Sequence[Row], hits: Sequence[_Hit]) -> lis
 # ── values ───────────────────────────────────────────────────────────────────────────────────
 
 # A value as a list of characters; None stands for the blank between two tokens of one row.
-_Value = list[_Char | None]
+_Value = list[Char | None]
 
 # Distances in row heights. A value's first token may sit far right of its label (table cells);
 # later tokens of one value are close together; lines of one value follow each other closely.
@@ -445,7 +362,7 @@ def extract_fields(
 ) -> tuple[list[ExtractedField], list[str]]:
     """The kind's fields found on the pages, and zh-CN warnings (a required field not found)."""
     rows = rows_of(pages)
-    hits = _find_labels(kind, rows)
+    hits = sorted([*_find_labels(kind, rows), *_pattern_hits(kind, rows)], key=_hit_order)
     found: list[ExtractedField] = []
     warnings: list[str] = []
     for spec in kind.fields:
@@ -470,24 +387,47 @@ def _read_field(
     if not chars:
         return None
     label = "".join(c.char for c in rows[hit.row].chars[hit.start : hit.end])
-    return _field(spec, label, chars, rows[hit.row].page, today)
+    return _field(spec, label, chars, rows[hit.row], today)
+
+
+def _pattern_match(spec: FieldSpec, rows: Sequence[Row]) -> tuple[int, int, int] | None:
+    """Row, start and end of the first match of a field located by its pattern."""
+    assert spec.pattern is not None  # the schema requires a pattern to locate by
+    for index, row in enumerate(rows):
+        match = spec.pattern.search(row.text)
+        if match:
+            return index, match.start(), match.end()
+    return None
+
+
+def _pattern_hits(kind: DocKind, rows: Sequence[Row]) -> list[_Hit]:
+    """Where fields printed without a label lie, as hits of no label: another field's value
+    stops there and does not continue onto them (登记机关 runs on to the row of 登记日期 below it
+    when a scan makes the rows look closer than they are)."""
+    hits = []
+    for spec in kind.fields:
+        if spec.locate == "pattern":
+            found = _pattern_match(spec, rows)
+            if found is not None and found[2] > found[1]:
+                hits.append(_Hit(found[0], found[1], found[2], "", True))
+    return hits
 
 
 def _read_by_pattern(
     spec: FieldSpec, rows: Sequence[Row], today: dt.date | None
 ) -> ExtractedField | None:
-    assert spec.pattern is not None  # the schema requires a pattern to locate by
-    for row in rows:
-        match = spec.pattern.search(row.text)
-        if match:
-            chars: _Value = list(row.chars[match.start() : match.end()])
-            return _field(spec, spec.title, chars, row.page, today)
-    return None
+    found = _pattern_match(spec, rows)
+    if found is None:
+        return None
+    index, start, end = found
+    chars: _Value = list(rows[index].chars[start:end])
+    return _field(spec, spec.title, chars, rows[index], today)
 
 
 def _field(
-    spec: FieldSpec, label: str, chars: _Value, page: int, today: dt.date | None
+    spec: FieldSpec, label: str, chars: _Value, row: Row, today: dt.date | None
 ) -> ExtractedField:
+    """The field read from ``chars``, the first of them on ``row`` (which gives page and skew)."""
     text = "".join(" " if c is None else c.char for c in chars)
     matched = _matched(spec, chars, text)
     if matched is not None:
@@ -497,14 +437,15 @@ def _field(
     else:
         normalised, reason = None, f"{spec.title}的格式不正确"
     real = [c for c in chars if c is not None]
+    box = _union(c.box for c in real)
     return ExtractedField(
         name=spec.name,
         label=label,
         value=text,
         normalised=normalised,
         confidence=min(c.line.confidence for c in real),
-        page=page,
-        box=_union(c.box for c in real),
+        page=row.page,
+        box=row.skew.unlevel(box) if row.skew is not None else box,
         valid=reason is None,
         reason=reason,
     )

@@ -2,13 +2,16 @@
 
 Coordinates: a box is ``(x0, y0, x1, y1)`` in the unit of its page — pixels for a scanned page
 or image, PDF points for a PDF text layer — with the origin at the top left; ``PageText`` carries
-the page's width and height in that same unit.
+the page's width and height in that same unit. An OCR line also keeps the engine's quadrilateral
+(``quad``, same unit), which says how the line is tilted on a skewed scan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+Point = tuple[float, float]
 
 __all__ = ["Box", "ExtractedField", "Extraction", "PageText", "TextLine"]
 
@@ -47,6 +50,9 @@ class TextLine:
     confidence: float  # 0..1; 1.0 for a text layer
     box: Box
     page: int = 0
+    # The engine's quadrilateral around the line, four corners in its order (None from a text
+    # layer, whose lines are level): on a skewed scan it says how the line is tilted.
+    quad: tuple[Point, Point, Point, Point] | None = None
 
 
 @dataclass

@@ -69,6 +69,16 @@ def test_box_is_the_hull_of_the_recorded_quadrilateral(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", sorted(PARSERS))
+def test_lines_keep_the_recorded_quadrilateral(engine: str) -> None:
+    # The quadrilateral says how a line is tilted on a skewed scan (matcher.extract.skew).
+    record = _recording(RECORDINGS / f"{engine}_licence.json")
+    raw = record["raw"]
+    quads = raw["boxes"] if engine == "rapidocr" else raw["rec_polys"]
+    first = _parse(record)[0]
+    assert first.quad == tuple((float(x), float(y)) for x, y in quads[0])
+
+
+@pytest.mark.parametrize("engine", sorted(PARSERS))
 def test_lines_keep_the_engines_reading_order(engine: str) -> None:
     lines = _parse(_recording(RECORDINGS / f"{engine}_id_card.json"))
     assert [normalise(line.text)[:2] for line in lines] == [

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from matcher.extract.model import Box, TextLine
+from matcher.extract.model import Box, Point, TextLine
 
 __all__ = ["box_from_quad", "lines_from_paddle", "lines_from_rapid"]
 
@@ -33,6 +33,14 @@ def box_from_quad(points: Iterable[Sequence[float]], width: int, height: int) ->
     return Box(x0, y0, x1, y1)
 
 
+def _quad(points: Iterable[Sequence[float]]) -> tuple[Point, Point, Point, Point] | None:
+    """The polygon's corners when it is a quadrilateral of finite points, else None."""
+    corners = [(float(point[0]), float(point[1])) for point in points]
+    if len(corners) != 4 or not all(math.isfinite(v) for corner in corners for v in corner):
+        return None
+    return corners[0], corners[1], corners[2], corners[3]
+
+
 def _lines(
     polys: Iterable[Any], texts: Iterable[Any], scores: Iterable[Any], width: int, height: int
 ) -> list[TextLine]:
@@ -43,7 +51,9 @@ def _lines(
         box = box_from_quad(poly, width, height)
         if not clean or box is None or not math.isfinite(conf):
             continue
-        lines.append(TextLine(text=clean, confidence=min(1.0, max(0.0, conf)), box=box))
+        lines.append(
+            TextLine(text=clean, confidence=min(1.0, max(0.0, conf)), box=box, quad=_quad(poly))
+        )
     return lines
 
 
