@@ -39,7 +39,7 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "matcher.ocr_engines"
 # The engine tests/bench/extract.py found meeting more of the extraction targets (README).
-DEFAULT_ENGINE: Final = "paddleocr"
+DEFAULT_ENGINE: Final = "rapidocr"
 
 Image = npt.NDArray[np.uint8]
 """An H×W×3 uint8 image in RGB order."""
