@@ -387,8 +387,10 @@ def _text_page(page: pymupdf.Page, index: int, lines: list[TextLine]) -> PageTex
 def _text_lines(page: pymupdf.Page, index: int) -> list[TextLine]:
     """One TextLine per PDF text line, in reading order, boxes in points as the page is shown.
 
-    Only lines written in the page's main direction are kept: the characters set round a seal
-    (印章) are text too, but reading them into the row they cross would corrupt its value.
+    The characters of a seal (印章) are text too, but reading them into the row they cross would
+    corrupt its value: text in seal red is dropped (as ``without_seal_ink`` drops red pixels), and
+    only lines written in the page's main direction are kept (the arc of a seal drawn in another
+    colour).
     """
     content = page.get_text("dict", flags=_TEXT_FLAGS, sort=True)
     turn = page.rotation_matrix if page.rotation else None
@@ -396,10 +398,15 @@ def _text_lines(page: pymupdf.Page, index: int) -> list[TextLine]:
     weight: Counter[tuple[int, int]] = Counter()
     for block in content["blocks"]:
         for line in block.get("lines", ()):
-            text = "".join(span["text"] for span in line["spans"]).strip()
+            spans = [span for span in line["spans"] if not _is_seal_red(span.get("color", 0))]
+            text = "".join(span["text"] for span in spans).strip()
             if not text:
                 continue
             rect = pymupdf.Rect(line["bbox"])
+            if len(spans) < len(line["spans"]):
+                rect = pymupdf.Rect()
+                for span in spans:
+                    rect |= pymupdf.Rect(span["bbox"])
             dx, dy = line["dir"]
             if turn is not None:
                 rect = rect * turn
@@ -413,6 +420,17 @@ def _text_lines(page: pymupdf.Page, index: int) -> list[TextLine]:
         return []
     main = weight.most_common(1)[0][0]
     return [line for line, direction in found if direction == main]
+
+
+SEAL_RED_MARGIN = 60
+"""Seal ink (印章), in a text layer's colours or a scan's pixels: red above both green and blue
+by more than this (0–255). Printed text is black or dark; seals are red."""
+
+
+def _is_seal_red(srgb: int) -> bool:
+    """A span colour (0xRRGGBB) of seal ink."""
+    red, green, blue = (srgb >> 16) & 0xFF, (srgb >> 8) & 0xFF, srgb & 0xFF
+    return red - max(green, blue) > SEAL_RED_MARGIN
 
 
 def _is_real_text(lines: list[TextLine]) -> bool:

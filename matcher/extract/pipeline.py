@@ -16,7 +16,14 @@ from numpy.typing import NDArray
 
 from matcher.errors import InputError
 from matcher.extract.fields import extract_fields
-from matcher.extract.intake import Deadline, Document, ImagePage, Limits, load_document
+from matcher.extract.intake import (
+    SEAL_RED_MARGIN,
+    Deadline,
+    Document,
+    ImagePage,
+    Limits,
+    load_document,
+)
 from matcher.extract.kinds import DocKinds
 from matcher.extract.model import Extraction, PageText
 from matcher.extract.ocr.base import (
@@ -134,7 +141,7 @@ def without_seal_ink(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """
     red = image[:, :, 0].astype(np.int16)
     other = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
-    ink = (red - other) > 60
+    ink = (red - other) > SEAL_RED_MARGIN
     if not ink.any():
         return image
     paper = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)

@@ -57,3 +57,18 @@ def test_born_digital_pdfs_never_reach_the_ocr_engine() -> None:
             assert result.kind == kind
             assert all(page.source == "text_layer" for page in result.pages)
     assert _NoOcr.calls == 0
+
+
+def test_a_seals_text_in_a_pdf_text_layer_stays_out_of_the_fields() -> None:
+    """The seal over 登记机关 is text too; its top character runs level with the row and was read
+    into the value ("…管理局市") on 4 of 10 born-digital licences."""
+    from matcher.extract.kinds import load_doc_kinds
+    from matcher.extract.pipeline import ExtractOptions, Extractor
+    from tests.extract.corpus import make_samples
+
+    extractor = Extractor(load_doc_kinds(), ExtractOptions())
+    extractor._engine = _NoOcr()  # type: ignore[assignment]
+    for sample in make_samples("business_licence", 10):
+        fields = {f.name: f.normalised for f in extractor.extract(sample.pdf_bytes).fields}
+        assert fields["registration_authority"] == sample.truth["registration_authority"]
+        assert fields["registered_on"] == sample.truth["registered_on"]
