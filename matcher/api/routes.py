@@ -39,7 +39,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def waive_check(
     body: WaiveCheckRequest, request: Request, x_requester: RequesterHeader = None
 ) -> Response:
-    # No dependencies here: resolving them was a sixth of this route's CPU time.
+    # No dependencies here: resolving them cost ~7% of a warm-cache check's CPU time.
     checker: WaiveCheckService = request.app.state.services.checker
     result = await checker.check(body, requester_name(x_requester))
     # The bytes recorded with the check are the bytes sent: serialised once, identical on replay.
