@@ -44,6 +44,12 @@ class AdapterOptions(BaseModel):
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="largest response body read, in bytes"
     )
+    max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        le=200,
+        description="requests to this registry at once; more wait, within their budget",
+    )
 
 
 @runtime_checkable

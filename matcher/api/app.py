@@ -18,6 +18,7 @@ from matcher.wiring import Services, build_services
 __all__ = ["create_app"]
 
 MAX_JSON_BODY = 1 << 20
+GC_YOUNG_THRESHOLD = 20_000
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -30,6 +31,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # Catalog, trust store and the rest live as long as the process: keep them out of the
         # collector's way, so each collection only walks what requests create.
         gc.freeze()
+        # A check allocates many short-lived objects, nearly all freed by reference counting;
+        # with the default young-generation threshold (700) the collector ran over and over
+        # within each check. Measured: warm-cache throughput +8% with 20000 (tests/bench).
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -185,3 +186,57 @@ def test_half_open_breaker_lets_exactly_one_trial_through() -> None:
 
     breaker.record(trial=True, ok=None)  # the trial was cancelled: no verdict
     assert breaker.admit() is True  # so another caller may try
+
+
+@pytest.mark.anyio
+async def test_no_more_than_max_in_flight_requests_reach_the_registry_at_once(
+    registry: respx.MockRouter, http_client: httpx.AsyncClient
+) -> None:
+    busy = peak = 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal busy, peak
+        busy += 1
+        peak = max(peak, busy)
+        await anyio.sleep(0.02)
+        busy -= 1
+        return httpx.Response(200, json={"items": [], "next": None})
+
+    registry.get("/v1/licences").mock(side_effect=slow)
+    adapter = make(http_client, max_in_flight=3)
+    results: list[list[Any]] = []
+
+    async def one() -> None:
+        results.append(await adapter.lookup(QUERY, CONTEXT))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(10):
+            tg.start_soon(one)
+    assert results == [[]] * 10
+    assert peak == 3
+
+
+@pytest.mark.anyio
+async def test_waiting_for_a_free_slot_counts_against_the_budget(
+    registry: respx.MockRouter, http_client: httpx.AsyncClient
+) -> None:
+    async def stuck(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(5)
+        return httpx.Response(200, json={"items": [], "next": None})
+
+    registry.get("/v1/licences").mock(side_effect=stuck)
+    adapter = make(http_client, max_in_flight=1, timeout_s=0.3, max_retries=0)
+    started = time.monotonic()
+    outcomes: list[str] = []
+
+    async def one() -> None:
+        try:
+            await adapter.lookup(QUERY, CONTEXT)
+        except RegistryUnavailable as exc:
+            outcomes.append(exc.code)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(one)
+    assert outcomes == ["timeout"] * 3
+    assert time.monotonic() - started < 0.3 + 0.2
