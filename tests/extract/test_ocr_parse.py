@@ -56,14 +56,19 @@ def test_recorded_documents_parse_to_their_key_strings(path: Path) -> None:
         assert normalise(key) in text
 
 
-@pytest.mark.parametrize("engine", sorted(PARSERS))
-def test_box_is_the_hull_of_the_recorded_quadrilateral(engine: str) -> None:
+def _first_line(engine: str) -> tuple[TextLine, list[list[float]]]:
+    """The first parsed line of a recorded licence, and the engine's quadrilateral for it."""
     record = _recording(RECORDINGS / f"{engine}_licence.json")
     raw = record["raw"]
     quads = raw["boxes"] if engine == "rapidocr" else raw["rec_polys"]
-    first = _parse(record)[0]
-    xs = [p[0] for p in quads[0]]
-    ys = [p[1] for p in quads[0]]
+    return _parse(record)[0], quads[0]
+
+
+@pytest.mark.parametrize("engine", sorted(PARSERS))
+def test_box_is_the_hull_of_the_recorded_quadrilateral(engine: str) -> None:
+    first, quad = _first_line(engine)
+    xs = [p[0] for p in quad]
+    ys = [p[1] for p in quad]
     assert first.box == Box(min(xs), min(ys), max(xs), max(ys))
     assert first.text == "营业执照"
 
@@ -71,11 +76,8 @@ def test_box_is_the_hull_of_the_recorded_quadrilateral(engine: str) -> None:
 @pytest.mark.parametrize("engine", sorted(PARSERS))
 def test_lines_keep_the_recorded_quadrilateral(engine: str) -> None:
     # The quadrilateral says how a line is tilted on a skewed scan (matcher.extract.skew).
-    record = _recording(RECORDINGS / f"{engine}_licence.json")
-    raw = record["raw"]
-    quads = raw["boxes"] if engine == "rapidocr" else raw["rec_polys"]
-    first = _parse(record)[0]
-    assert first.quad == tuple((float(x), float(y)) for x, y in quads[0])
+    first, quad = _first_line(engine)
+    assert first.quad == tuple((float(x), float(y)) for x, y in quad)
 
 
 @pytest.mark.parametrize("engine", sorted(PARSERS))
