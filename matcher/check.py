@@ -200,10 +200,14 @@ class WaiveCheckService:
         items = [Evidence.model_validate(x) for x in json.loads(payload)]
         return self._remember(key, payload, items)
 
+    def _signatures(self, items: Sequence[Evidence]) -> list[str | None]:
+        """What checking each record's signature against the trust store found (None: sound)."""
+        return [signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items]
+
     def _remember(
         self, key: str, payload: bytes, items: list[Evidence]
     ) -> tuple[list[Evidence], list[str | None]]:
-        sigs = [signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items]
+        sigs = self._signatures(items)
         self._decoded_memo[key] = (payload, items, sigs)
         if len(self._decoded_memo) > 4096:
             self._decoded_memo.popitem(last=False)
@@ -249,9 +253,7 @@ class WaiveCheckService:
         ttl = self.options.cache_ttl_s if items else self.options.negative_cache_ttl_s
         if ttl <= 0:  # caching is off: nothing to serialise or remember
             lookup.items = list(items)
-            lookup.signature_problems = [
-                signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items
-            ]
+            lookup.signature_problems = self._signatures(items)
             return
         payload = json.dumps(
             [e.model_dump(mode="json") for e in items], ensure_ascii=False
