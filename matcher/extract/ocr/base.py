@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -31,6 +32,7 @@ __all__ = [
     "engine_class",
     "engine_kinds",
     "get_engine",
+    "import_library",
     "make_engine",
     "parse_options",
     "quiet_runtime",
@@ -128,6 +130,18 @@ def quiet_runtime() -> None:
     ONNX Runtime otherwise writes a telemetry device id under ``~/.cache`` when imported.
     """
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
+def import_library(module: str, needed_for: str) -> Any:
+    """Import an engine's OCR library quietly (no telemetry file, no DeprecationWarnings); a
+    missing one raises ImportError that says ``needed_for`` — what needs it and the pip command."""
+    quiet_runtime()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return import_module(module)
+    except ImportError as e:
+        raise ImportError(needed_for) from e
 
 
 def check_image(image: object) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from matcher.extract.model import TextLine
-from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, quiet_runtime
+from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, import_library
 from matcher.extract.ocr.models import build_model_dirs
 from matcher.extract.ocr.parse import lines_from_paddle
 
@@ -62,15 +61,11 @@ def _import_paddleocr(work_dir: Path) -> Any:
     # skips probing the model hubs (it is only ever given local folders).
     os.environ.setdefault("PADDLE_PDX_CACHE_HOME", str(work_dir / "paddlex"))
     os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
-    quiet_runtime()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from paddleocr import PaddleOCR  # type: ignore[import-untyped,unused-ignore]
-    except ImportError as e:
-        raise ImportError(f"the 'paddleocr' OCR engine needs PaddleOCR: {INSTALL}") from e
+    paddleocr = import_library(
+        "paddleocr", f"the 'paddleocr' OCR engine needs PaddleOCR: {INSTALL}"
+    )
     logging.getLogger("paddlex").setLevel(logging.WARNING)  # "Creating model: …" at every start
-    return PaddleOCR
+    return paddleocr.PaddleOCR
 
 
 class PaddleOcrEngine(SerialEngine):
@@ -82,12 +77,9 @@ class PaddleOcrEngine(SerialEngine):
         self.options = options
         work_dir = options.work_dir or default_work_dir()
         paddle_ocr = _import_paddleocr(work_dir)
-        try:
-            import rapidocr  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
-        except ImportError as e:
-            raise ImportError(
-                f"the 'paddleocr' engine takes its models from rapidocr: {INSTALL}"
-            ) from e
+        import_library(
+            "rapidocr", f"the 'paddleocr' engine takes its models from rapidocr: {INSTALL}"
+        )
         self._ocr = paddle_ocr(**paddle_kwargs(options, work_dir))
 
     def _recognise(self, image: Image) -> list[TextLine]:

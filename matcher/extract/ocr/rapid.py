@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from matcher.extract.model import TextLine
-from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, quiet_runtime
+from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, import_library
 from matcher.extract.ocr.parse import lines_from_rapid
 
 __all__ = ["INSTALL", "RapidOcrEngine", "RapidOcrOptions"]
@@ -44,14 +43,10 @@ class RapidOcrEngine(SerialEngine):
     def __init__(self, options: RapidOcrOptions) -> None:
         super().__init__()
         self.options = options
-        quiet_runtime()
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                from rapidocr import RapidOCR  # type: ignore[import-untyped,unused-ignore]
-        except ImportError as e:
-            raise ImportError(f"the 'rapidocr' OCR engine needs RapidOCR: {INSTALL}") from e
-        self._ocr = RapidOCR(params=rapid_params(options))
+        rapidocr = import_library(
+            "rapidocr", f"the 'rapidocr' OCR engine needs RapidOCR: {INSTALL}"
+        )
+        self._ocr = rapidocr.RapidOCR(params=rapid_params(options))
 
     def _recognise(self, image: Image) -> list[TextLine]:
         bgr = np.ascontiguousarray(image[:, :, ::-1])  # RapidOCR takes arrays as OpenCV BGR
