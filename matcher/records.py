@@ -195,7 +195,7 @@ class Records:
         metadata.create_all(self.engine)
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
-            tuple[str, tuple[str, ...], tuple[int, ...], list[tuple[int, Any]], bool],
+            tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
         ] = {}
 
     @property
@@ -298,17 +298,18 @@ class Records:
             stmt = insert(table).compile(dialect=self.engine.dialect, column_keys=list(columns))
             names = tuple(stmt.positiontup or stmt.params)
             order = tuple(columns.index(name) for name in names)
+            # The statement's own column order, when it differs from the rows' (None: same).
+            reorder = itemgetter(*order) if order != tuple(range(len(columns))) else None
             procs = [
                 (i, proc)
                 for i, name in enumerate(names)
                 if not isinstance(table.c[name].type, Boolean)
                 and (proc := table.c[name].type.bind_processor(self.engine.dialect)) is not None
             ]
-            compiled = (str(stmt), names, order, procs, stmt.positional)
+            compiled = (str(stmt), names, reorder, procs, stmt.positional)
             self._inserts[(table.name, columns)] = compiled
-        sql, names, order, procs, positional = compiled
-        if order != tuple(range(len(columns))):
-            reorder = itemgetter(*order)
+        sql, names, reorder, procs, positional = compiled
+        if reorder is not None:
             rows = [reorder(row) for row in rows]
         if procs:
             values = [list(row) for row in rows]
