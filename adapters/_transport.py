@@ -117,12 +117,13 @@ class IdleCheckBackend(httpcore.AsyncNetworkBackend):
 
 class _Transport(httpx.AsyncHTTPTransport):
     def __init__(self, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
+        ssl_context = httpx.create_ssl_context()  # loads the CA bundle: once, for both pools
+        super().__init__(verify=ssl_context, limits=limits)
         # httpx takes no network backend, httpcore's pool does: build the pool as httpx would
         # (HTTP/1.1, default TLS context, these limits) with ours. tests/adapters checks that
         # this replacement still takes effect after an httpx upgrade.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=ssl_context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
