@@ -298,10 +298,8 @@ class RegistryHttp:
         self._limiter: anyio.Semaphore | None = None
 
     def _in_flight(self) -> anyio.Semaphore:
-        """At most ``max_in_flight`` requests to this registry at once. A registry is not
-        flooded by one busy service, and httpcore's pool, whose bookkeeping grows with the
-        square of its connections, stays small (with 16 checks at once and no cache, ~130
-        connections made it the service's main cost)."""
+        """At most ``max_in_flight`` requests to this registry at once, so that one busy service
+        does not flood a registry (many run behind a concurrency quota)."""
         if self._limiter is None:  # made on first use: it belongs to the running event loop
             self._limiter = anyio.Semaphore(self.options.max_in_flight)
         return self._limiter

@@ -45,7 +45,7 @@ class AdapterOptions(BaseModel):
         default=4 * 1024 * 1024, ge=1024, description="largest response body read, in bytes"
     )
     max_in_flight: int = Field(
-        default=16,
+        default=64,
         ge=1,
         le=200,
         description="requests to this registry at once; more wait, within their budget",
