@@ -2,7 +2,7 @@
 
 ``options.timeout_s`` is the whole budget of one lookup: every attempt, backoff and page of it.
 Each attempt gets what is left as its httpx timeout and, because a mock or a trickling body can
-ignore that, an anyio deadline as well. Retries (``options.max_retries``) follow 5xx, 429,
+ignore that, an asyncio deadline as well. Retries (``options.max_retries``) follow 5xx, 429,
 network errors and timeouts, with short jittered backoff or the registry's ``Retry-After``; a
 wait that would overrun the budget is not made. A per-adapter circuit breaker stops calling a
 registry that keeps failing. Responses are read through ``client.stream`` up to
@@ -14,6 +14,7 @@ Nothing here logs or raises with a holder's ID number or a request URL's query; 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.utils
 import json
@@ -26,7 +27,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Protocol, TypeVar
 
-import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
@@ -77,7 +77,7 @@ class SystemClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
+        await asyncio.sleep(seconds)
 
 
 def mask_id(value: str) -> str:
@@ -295,13 +295,13 @@ class RegistryHttp:
         self._client = client
         self._base = options.base_url.rstrip("/")
         self._urls: dict[str, httpx.URL] = {}
-        self._limiter: anyio.Semaphore | None = None
+        self._limiter: asyncio.Semaphore | None = None
 
-    def _in_flight(self) -> anyio.Semaphore:
+    def _in_flight(self) -> asyncio.Semaphore:
         """At most ``max_in_flight`` requests to this registry at once, so that one busy service
         does not flood a registry (many run behind a concurrency quota)."""
         if self._limiter is None:  # made on first use: it belongs to the running event loop
-            self._limiter = anyio.Semaphore(self.options.max_in_flight)
+            self._limiter = asyncio.Semaphore(self.options.max_in_flight)
         return self._limiter
 
     def url(self, path: str) -> httpx.URL:
@@ -453,7 +453,7 @@ class RegistryHttp:
         if remaining <= 0:
             return timed_out
         try:
-            with anyio.fail_after(remaining):
+            async with asyncio.timeout(remaining):
                 async with (
                     self._in_flight(),
                     self._client.stream(
