@@ -456,8 +456,35 @@ class _Transport(httpx.AsyncHTTPTransport):
         )
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass  # (httpx would build urllib request and response wrappers for every answer)
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        raise TypeError("the registry client keeps no cookies")
+
+
+_NO_COOKIES = _NoCookies()
+
+
+class _RegistryClient(httpx.AsyncClient):
+    """httpx's client without cookies: REGISTRY-PROTOCOL has none, and one client shared by
+    every registry must not carry what one answer set into the next request."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: typing.Any) -> None:
+        raise TypeError("the registry client keeps no cookies")
+
+
 def registry_client(limits: httpx.Limits) -> httpx.AsyncClient:
     """The one client all registry adapters share. No redirects: a registry must not send us
     elsewhere. No proxy from the environment either (a given transport turns that off in httpx):
-    registries are reached directly on the government network."""
-    return httpx.AsyncClient(transport=_Transport(limits), follow_redirects=False)
+    registries are reached directly on the government network. No cookies (see _RegistryClient).
+    """
+    return _RegistryClient(transport=_Transport(limits), follow_redirects=False)

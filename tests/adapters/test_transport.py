@@ -139,6 +139,27 @@ async def test_sequential_requests_share_one_kept_alive_connection(serve: Serve)
     assert connections == 1
 
 
+async def test_a_cookie_one_answer_sets_is_not_sent_with_the_next_request(serve: Serve) -> None:
+    heads: list[bytes] = []
+
+    async def sets_cookies(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (request := await _request(reader)) is not None:
+            heads.append(request[0].lower())
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nSet-Cookie: session=holder-330902; Path=/\r\n"
+                b"Content-Length: 2\r\n\r\nok"
+            )
+            await writer.drain()
+        writer.close()
+
+    url = await serve(sets_cookies)
+    async with registry_client(LIMITS) as client:
+        for _ in range(2):
+            assert (await client.get(url + "/v1/licences")).text == "ok"
+        assert not client.cookies
+    assert len(heads) == 2 and not any(b"\r\ncookie:" in head for head in heads)
+
+
 async def test_no_more_connections_than_the_limit_and_every_request_is_answered(
     serve: Serve,
 ) -> None:
