@@ -103,7 +103,8 @@ def test_a_kind_cannot_be_registered_twice() -> None:
 def test_importing_the_engines_does_not_import_their_libraries() -> None:
     code = (
         "import sys, matcher.extract.ocr, matcher.extract.ocr.rapid, matcher.extract.ocr.paddle\n"
-        "heavy = {'rapidocr', 'paddleocr', 'paddlex', 'onnxruntime', 'cv2'} & set(sys.modules)\n"
+        "heavy = {'rapidocr', 'paddleocr', 'paddlex', 'onnxruntime', 'openvino', 'cv2'}\n"
+        "heavy &= set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -124,17 +125,50 @@ def test_a_missing_library_says_how_to_install_it(
         build()
 
 
+def test_openvino_keeps_no_kernels_per_input_shape() -> None:
+    # Without this each new page or line shape kept its kernels: ~180 MB more per worker.
+    from rapidocr.inference_engine.openvino.device_config import CPUConfig
+
+    RapidOcrEngine(RapidOcrOptions())
+    config = CPUConfig({"inference_num_threads": 2}).get_config()
+    assert config["CPU_RUNTIME_CACHE_CAPACITY"] == "0" and config["INFERENCE_NUM_THREADS"] == "2"
+
+
+def test_without_openvino_the_default_runtime_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    with pytest.raises(ImportError, match=r"OpenVINO runtime .* pip install .*openvino"):
+        RapidOcrEngine(RapidOcrOptions())
+    assert RapidOcrEngine(RapidOcrOptions(runtime="onnxruntime")).recognise(id_card_image())
+
+
 # --- engines on real images --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=KINDS)
-def engine(request: pytest.FixtureRequest) -> OcrEngine:
-    """Each built-in engine, loaded once per process (as a worker does)."""
-    return get_engine({"kind": request.param})
+ENGINE_OPTIONS = [{"kind": kind} for kind in KINDS] + [
+    {"kind": "rapidocr", "runtime": "onnxruntime"}
+]
 
 
-def test_get_engine_keeps_one_engine_per_options(engine: OcrEngine) -> None:
-    assert get_engine({"kind": engine.kind}) is engine
+@pytest.fixture(
+    scope="module", params=ENGINE_OPTIONS, ids=lambda o: "-".join(str(v) for v in o.values())
+)
+def engine_options(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Each built-in engine; rapidocr on both its runtimes (OpenVINO, the default, and ONNX)."""
+    return dict(request.param)
+
+
+@pytest.fixture(scope="module")
+def engine(engine_options: dict[str, str]) -> OcrEngine:
+    """The engine, loaded once per process (as a worker does)."""
+    return get_engine(engine_options)
+
+
+def test_get_engine_keeps_one_engine_per_options(
+    engine: OcrEngine, engine_options: dict[str, str]
+) -> None:
+    assert get_engine(dict(engine_options)) is engine
 
 
 def test_engine_reads_a_licence_page(engine: OcrEngine, licence: Image) -> None:

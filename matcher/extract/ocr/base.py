@@ -8,6 +8,7 @@ package's entry points are not installed. A heavy library is imported only when 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Mapping
@@ -58,7 +59,7 @@ class OcrOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: str
-    threads: int = Field(2, ge=1, le=64, description="ONNX Runtime intra-op threads")
+    threads: int = Field(2, ge=1, le=64, description="inference threads")
     det_limit_side_len: int = Field(
         960,
         ge=320,
@@ -127,9 +128,14 @@ class SerialEngine:
 def quiet_runtime() -> None:
     """Call before an engine's library is first imported.
 
-    ONNX Runtime otherwise writes a telemetry device id under ``~/.cache`` when imported.
+    ONNX Runtime otherwise writes a telemetry device id under ``~/.cache`` when imported. And
+    ``import openvino`` loads OpenVINO's model-conversion tools when it can, which switch on Google
+    Analytics telemetry (opt-out, no dialog) and write a client id under ``~/intel``: a government
+    service must not report to a third party. The engines read ONNX files as they are and convert
+    nothing, so those tools are kept from loading.
     """
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    sys.modules.setdefault("openvino.tools.ovc", None)  # type: ignore[arg-type]  # blocks import
 
 
 def import_library(module: str, needed_for: str) -> Any:
