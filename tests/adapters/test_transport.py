@@ -49,6 +49,18 @@ async def _request(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None:
     return head, await reader.readexactly(length)
 
 
+def _answering(reply: Callable[[bytes, bytes], bytes]) -> Handler:
+    """A server that answers each request of a connection with ``reply(head, body)``."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (request := await _request(reader)) is not None:
+            writer.write(reply(*request))
+            await writer.drain()
+        writer.close()
+
+    return handler
+
+
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
     servers: list[asyncio.Server] = []
@@ -102,14 +114,7 @@ async def test_a_connection_the_server_dropped_while_idle_is_not_reused(
 async def test_request_bodies_of_any_size_arrive_whole(
     serve: Serve,
 ) -> None:
-    async def echo_sizes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await _request(reader)) is not None:
-            text = str(len(request[1])).encode()
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(text), text))
-            await writer.drain()
-        writer.close()
-
-    url = await serve(echo_sizes)
+    url = await serve(_answering(lambda head, body: _answer(b"%d" % len(body))))
     async with registry_client(LIMITS) as client:
         for size in (0, 1, FLUSH_BYTES - 1, FLUSH_BYTES, 3 * FLUSH_BYTES + 7):
             response = await client.post(url + "/v1/certificates", content=b"x" * size)
@@ -142,17 +147,14 @@ async def test_sequential_requests_share_one_kept_alive_connection(serve: Serve)
 async def test_a_cookie_one_answer_sets_is_not_sent_with_the_next_request(serve: Serve) -> None:
     heads: list[bytes] = []
 
-    async def sets_cookies(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await _request(reader)) is not None:
-            heads.append(request[0].lower())
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nSet-Cookie: session=holder-330902; Path=/\r\n"
-                b"Content-Length: 2\r\n\r\nok"
-            )
-            await writer.drain()
-        writer.close()
+    def set_a_cookie(head: bytes, body: bytes) -> bytes:
+        heads.append(head.lower())
+        return (
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: session=holder-330902; Path=/\r\n"
+            b"Content-Length: 2\r\n\r\nok"
+        )
 
-    url = await serve(sets_cookies)
+    url = await serve(_answering(set_a_cookie))
     async with registry_client(LIMITS) as client:
         for _ in range(2):
             assert (await client.get(url + "/v1/licences")).text == "ok"
@@ -217,13 +219,7 @@ async def test_a_request_waits_no_longer_than_the_pool_timeout_and_a_cancelled_o
 async def test_a_response_larger_than_the_read_buffer_arrives_whole(serve: Serve) -> None:
     body = bytes(range(256)) * (4 * READ_HIGH_WATER // 256 + 3)
 
-    async def large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while await _request(reader) is not None:
-            writer.write(_answer(body))
-            await writer.drain()
-        writer.close()
-
-    url = await serve(large)
+    url = await serve(_answering(lambda head, _: _answer(body)))
     async with registry_client(LIMITS) as client:
         async with client.stream("GET", url + "/v1/licences") as response:
             await asyncio.sleep(0.1)  # let the socket fill our buffer past its high-water mark
@@ -353,13 +349,7 @@ async def test_https_to_a_registry_whose_authority_is_trusted_and_not_otherwise(
 ) -> None:
     ca_file, server_tls = _certificate_authority(tmp_path)
 
-    async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await _request(reader)) is not None:
-            writer.write(_answer(b"%d" % len(request[1])))
-            await writer.drain()
-        writer.close()
-
-    url = await serve(keep_alive, server_tls)
+    url = await serve(_answering(lambda head, body: _answer(b"%d" % len(body))), server_tls)
 
     # No trust in the test CA (the default bundle): the handshake fails, nothing is sent.
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
