@@ -342,7 +342,9 @@ class WaiveCheckService:
         for i, upload in enumerate(request.uploads):
             found = await anyio.to_thread.run_sync(files.get, requester, upload.file_id)
             if found is None:
-                raise InputError(f"文件 {upload.file_id} 不存在", field=f"uploads[{i}].file_id")
+                raise InputError(
+                    f"文件 {upload.file_id} 不存在或已过保存期限", field=f"uploads[{i}].file_id"
+                )
             stored.append((upload, found))
 
         async def read(upload: Upload, found: StoredFile) -> ReadUpload:

@@ -184,6 +184,10 @@ class FileOut(BaseModel):
     media_type: str
     size: int
     pages: int
+    expires_at: dt.datetime = Field(
+        description="when the file is deleted (upload_retention_hours after its upload); "
+        "a waive-check or extraction must name it before then"
+    )
 
 
 SCHEMA_FILES: dict[str, type[BaseModel]] = {

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
     upload_max_pages: int = Field(default=20, gt=0, le=500)
     extract_max_seconds: float = Field(default=60.0, gt=0)
+    upload_retention_hours: float = Field(
+        default=72.0,
+        gt=0,
+        le=24 * 365,
+        description="uploaded files are deleted this long after their upload",
+    )
 
     @field_validator("registries")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -103,7 +104,7 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
     )
-    files = FileStore(records)
+    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours))
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,

@@ -93,6 +93,7 @@ async def upload_file(
         media_type=stored.media_type,
         size=stored.size,
         pages=len(document.pages),
+        expires_at=stored.expires_at,
     )
 
 
@@ -119,7 +120,9 @@ async def extract(
         assert file_id is not None
         stored = await anyio.to_thread.run_sync(services.files.get, requester, file_id)
         if stored is None:
-            return JSONResponse({"error": "file_not_found", "message": "文件不存在"}, 404)
+            return JSONResponse(
+                {"error": "file_not_found", "message": "文件不存在或已过保存期限"}, 404
+            )
         data, name, declared = stored.data, stored.filename, stored.media_type
     result = await anyio.to_thread.run_sync(
         lambda: extractor.extract(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import time
 from typing import Any
 
 import pytest
@@ -102,3 +104,27 @@ def test_bad_upload_reference_is_422_naming_it(
     )
     assert r.status_code == 422
     assert r.json()["field"] == field
+
+
+def test_an_upload_past_its_retention_is_gone_for_checks_and_extraction(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(sandbox, upload_retention_hours=2 / 3600)  # two seconds
+    card = make_samples("id_card_front", 1)[0]
+    before = dt.datetime.now(dt.UTC)
+    r = api.client.post(
+        "/v1/files", files={"file": ("card.pdf", io.BytesIO(card.pdf_bytes), "application/pdf")}
+    )
+    assert r.status_code == 201, r.text
+    file_id, expires_at = r.json()["file_id"], dt.datetime.fromisoformat(r.json()["expires_at"])
+    assert before + dt.timedelta(seconds=1.5) < expires_at < before + dt.timedelta(seconds=3)
+    upload = [{"material_code": "legal-rep-id", "file_id": file_id}]
+    assert _check(api, holders["zhang_wei"], "ent-establish", upload)["summary"]["waived"] == 8
+
+    time.sleep(max(0.0, (expires_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
+    zhang_wei = applicant(holders["zhang_wei"])
+    r = api.check({"matter_code": "ent-establish", "applicant": zhang_wei, "uploads": upload})
+    assert r.status_code == 422 and r.json()["field"] == "uploads[0].file_id"
+    assert "已过保存期限" in r.json()["message"]
+    r = api.client.post("/v1/extract", data={"file_id": file_id})
+    assert r.status_code == 404 and r.json()["error"] == "file_not_found"

@@ -4,23 +4,11 @@ import asyncio
 import datetime as dt
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 
 from matcher.recorder import Recorder
 from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def records(request: pytest.FixtureRequest, tmp_path: Path) -> Records:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'records.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = Records(url)
-    request.addfinalizer(store.close)
-    return store
 
 
 def _record(application_id: str | None, request_hash: str = "h1") -> CheckRecord:
