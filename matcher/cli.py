@@ -35,6 +35,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
+    for caller in settings.callers:  # and on a caller key that is not set
+        caller.api_key()
     if args.workers > 1:
         if args.config:
             os.environ[CONFIG_ENV] = str(Path(args.config).resolve())

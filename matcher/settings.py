@@ -55,6 +55,28 @@ class RegistryConfig(BaseModel):
         return options
 
 
+class CallerConfig(BaseModel):
+    """One ``[[callers]]`` entry: a business system allowed to call the API, and its key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$", description="recorded as the requester")
+    api_key_env: str = Field(min_length=1, description="the variable holding its bearer key")
+
+    def api_key(self) -> str:
+        key = os.environ.get(self.api_key_env)
+        if not key:
+            raise ConfigError(
+                f"callers[{self.name}].api_key_env: variable {self.api_key_env} is not set"
+            )
+        if len(key) < 16:
+            raise ConfigError(
+                f"callers[{self.name}].api_key_env: the key in {self.api_key_env} is shorter "
+                "than 16 characters"
+            )
+        return key
+
+
 def _demo_registries() -> list[RegistryConfig]:
     return [
         RegistryConfig(name="sandbox-elicence", adapter="elicence", base_url=DEMO_SANDBOX_URL),
@@ -74,6 +96,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="sqlite:///… or postgresql://…")
     redis_url: str | None = None
     registries: list[RegistryConfig] = Field(default_factory=_demo_registries)
+    callers: list[CallerConfig] = Field(
+        default_factory=list,
+        description="business systems allowed to call /v1/, each with a bearer key; none = "
+        "no authentication (X-Requester is trusted: only behind a gateway that authenticates)",
+    )
     state_dir: Path = Field(default_factory=default_state_dir)
     timezone: str = "Asia/Shanghai"
     cache_ttl_s: float = Field(default=300.0, ge=0)
@@ -107,6 +134,15 @@ class Settings(BaseSettings):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"registry names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @field_validator("callers")
+    @classmethod
+    def _unique_callers(cls, value: list[CallerConfig]) -> list[CallerConfig]:
+        names = [c.name for c in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"caller names must be unique; repeated: {', '.join(dupes)}")
         return value
 
     @classmethod

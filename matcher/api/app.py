@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
@@ -16,6 +18,8 @@ from matcher.settings import Settings
 from matcher.wiring import Services, build_services
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 MAX_JSON_BODY = 1 << 20
 GC_YOUNG_THRESHOLD = 20_000
@@ -49,6 +53,13 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_body_size=MAX_JSON_BODY,  # larger bodies get 413 before anything parses them
     )
     install_error_handlers(app)
+    if settings.callers:
+        app.add_middleware(CallerAuth, keys={c.name: c.api_key() for c in settings.callers})
+    else:
+        log.warning(
+            "no [[callers]] configured: /v1/ is open and X-Requester is trusted; "
+            "run behind a gateway that authenticates callers"
+        )
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(health)

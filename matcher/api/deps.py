@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from matcher.api.auth import caller_of
 from matcher.wiring import Services
 
 __all__ = ["RequesterDep", "RequesterHeader", "ServicesDep", "requester_name"]
@@ -31,12 +32,14 @@ RequesterHeader = Annotated[
 """``X-Requester`` as a plain parameter: the waive-check route takes it without a dependency."""
 
 
-def requester_name(x_requester: str | None) -> str:
-    return x_requester or "anonymous"
+def requester_name(request: Request, x_requester: str | None) -> str:
+    """The caller authenticated by its key where callers are configured (matcher.api.auth), else
+    what ``X-Requester`` says."""
+    return caller_of(request.scope) or x_requester or "anonymous"
 
 
-async def get_requester(x_requester: RequesterHeader = None) -> str:
-    return requester_name(x_requester)
+async def get_requester(request: Request, x_requester: RequesterHeader = None) -> str:
+    return requester_name(request, x_requester)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

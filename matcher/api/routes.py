@@ -41,7 +41,7 @@ async def waive_check(
 ) -> Response:
     # No dependencies here: resolving them cost ~7% of a warm-cache check's CPU time.
     checker: WaiveCheckService = request.app.state.services.checker
-    result = await checker.check(body, requester_name(x_requester))
+    result = await checker.check(body, requester_name(request, x_requester))
     # The bytes recorded with the check are the bytes sent: serialised once, identical on replay.
     return Response(content=result.body, media_type="application/json")
 
