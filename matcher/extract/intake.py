@@ -17,6 +17,7 @@ import threading
 import time
 import warnings
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,6 +128,9 @@ class Limits(BaseModel):
     max_total_pixels: int = Field(200_000_000, gt=0, description="all image pages of one file")
     render_dpi: int = Field(200, ge=72, le=600)
     max_seconds: float = Field(60.0, gt=0)
+    max_content_bytes: int = Field(
+        16 * MiB, gt=0, description="a PDF page's drawing instructions, once inflated"
+    )
 
     def deadline(self) -> Deadline:
         return Deadline(self.max_seconds)
@@ -362,6 +366,7 @@ def _load_pdf(data: bytes, limits: Limits, deadline: Deadline) -> list[PageInput
 
 def _pdf_page(doc: pymupdf.Document, index: int, limits: Limits, budget: _PixelBudget) -> PageInput:
     page = doc.load_page(index)
+    _check_content_streams(doc, page, index, limits)
     lines = _text_lines(page, index)
     chars = sum(len(line.text.replace(" ", "")) for line in lines)
     real = _is_real_text(lines)
@@ -377,6 +382,48 @@ def _pdf_page(doc: pymupdf.Document, index: int, limits: Limits, budget: _PixelB
         dpi = pixmap.width / (page.rect.width / 72)
         return ImagePage(index, _rgb_array(pixmap), "pdf_embedded", dpi)
     return _render(page, index, limits, budget)
+
+
+def _check_content_streams(
+    doc: pymupdf.Document, page: pymupdf.Page, index: int, limits: Limits
+) -> None:
+    """Refuse a page whose drawing instructions inflate past ``max_content_bytes``, measured
+    before MuPDF reads them: a 200 KB file can otherwise hold 200 MB of instructions (10 s of
+    MuPDF's time, and more memory the larger the file). The page's own content streams and the
+    forms it draws count together; inflating stops at the limit."""
+    xrefs = [*page.get_contents(), *(x[0] for x in page.get_xobjects())]
+    left = limits.max_content_bytes
+    for xref in dict.fromkeys(xrefs):
+        kind, value = doc.xref_get_key(xref, "Filter")
+        filters = re.findall(r"/(\w+)", value) if kind in ("name", "array") else []
+        raw = doc.xref_stream_raw(xref) or b""
+        if kind == "null":
+            left -= len(raw)
+        elif filters == ["FlateDecode"]:
+            left -= _inflated_size(raw, left + 1)
+        else:
+            raise UnsupportedMedia(
+                f"PDF 第 {index + 1} 页的内容使用了不支持的压缩方式（{value}），"
+                "请另存为 PDF 后重新上传"
+            )
+        if left < 0:
+            raise FileTooLarge(
+                f"PDF 第 {index + 1} 页的绘制内容解压后超过上限 {_size(limits.max_content_bytes)}"
+            )
+
+
+def _inflated_size(raw: bytes, cap: int) -> int:
+    """How many bytes ``raw`` inflates to, counting no further than ``cap``; a stream that is not
+    valid zlib counts what it gave before the error (MuPDF then reads what it can, or refuses)."""
+    inflater = zlib.decompressobj()
+    size = 0
+    try:
+        while raw and size < cap:
+            size += len(inflater.decompress(raw, 1 << 20))
+            raw = inflater.unconsumed_tail
+    except zlib.error:
+        pass
+    return size
 
 
 def _text_page(page: pymupdf.Page, index: int, lines: list[TextLine]) -> PageText:

@@ -8,6 +8,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pymupdf  # type: ignore[import-untyped,unused-ignore]
@@ -25,6 +26,7 @@ from matcher.errors import (
     UnreadableFile,
     UnsupportedMedia,
 )
+from matcher.extract import intake
 from matcher.extract.intake import (
     Deadline,
     Document,
@@ -232,6 +234,70 @@ def test_too_many_pdf_pages() -> None:
     with pytest.raises(TooManyPages, match="共 3 页") as caught:
         load(pdf(text_page, text_page, text_page), limits=Limits(max_pages=2))
     assert caught.value.status_code == 413
+
+
+def _content(doc: pymupdf.Document, xref: int, stream: bytes, filter_: str) -> None:
+    doc.update_stream(xref, stream, compress=0)
+    doc.xref_set_key(xref, "Filter", filter_)
+
+
+def one_line_page(doc: pymupdf.Document) -> int:
+    """A page with one content stream; its xref."""
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((72, 100), TITLE, fontname="china-s", fontsize=24)
+    (xref,) = page.get_contents()
+    return int(xref)
+
+
+def content_bomb(doc: pymupdf.Document) -> None:
+    """A page whose few hundred KB of drawing instructions inflate to 200 MB."""
+    _content(doc, one_line_page(doc), zlib.compress(b"q Q\n" * (50 << 20), 9), "/FlateDecode")
+
+
+def test_a_page_whose_instructions_inflate_too_far_is_refused_before_mupdf_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = pdf(text_page, content_bomb)
+    assert len(data) < 300_000
+    read: list[int] = []
+    real_text_lines = intake._text_lines
+
+    def text_lines(page: pymupdf.Page, index: int) -> list[Any]:
+        read.append(index)
+        return real_text_lines(page, index)
+
+    monkeypatch.setattr(intake, "_text_lines", text_lines)
+    with pytest.raises(FileTooLarge, match=r"第 2 页的绘制内容解压后超过上限 16\.0 MB") as caught:
+        load(data)
+    assert caught.value.status_code == 413
+    assert read == [0]  # MuPDF never read page 2's instructions (it took ~11 s over them)
+
+
+def test_instructions_in_a_form_the_page_draws_count_too() -> None:
+    def page_drawing_a_bomb(doc: pymupdf.Document) -> None:
+        source = pymupdf.open(stream=pdf(one_line_page), filetype="pdf")
+        page = doc.new_page(width=595, height=842)
+        page.show_pdf_page(page.rect, source, 0)  # the source page becomes a form XObject
+        form = page.get_xobjects()[-1][0]  # the source page's own instructions
+        _content(doc, form, zlib.compress(b"q Q\n" * (50 << 20), 9), "/FlateDecode")
+
+    with pytest.raises(FileTooLarge, match="第 1 页"):
+        load(pdf(page_drawing_a_bomb))
+
+
+def test_ordinary_pages_pass_and_the_limit_counts_every_stream() -> None:
+    assert len(load(pdf(text_page, scan_page)).pages) == 2
+    with pytest.raises(FileTooLarge, match="第 1 页"):
+        load(pdf(text_page), limits=Limits(max_content_bytes=64))
+
+
+def test_content_in_an_unusual_compression_is_refused_not_decoded() -> None:
+    def lzw_page(doc: pymupdf.Document) -> None:
+        _content(doc, one_line_page(doc), b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01", "/LZWDecode")
+
+    with pytest.raises(UnsupportedMedia, match="LZWDecode") as caught:
+        load(pdf(lzw_page))
+    assert caught.value.status_code == 415
 
 
 def test_embedded_image_over_the_pixel_limit_is_refused_before_decoding() -> None:
