@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import secrets
+import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from adapters.model import EvidenceQuery
+from matcher.errors import ConfigError
 
-__all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key"]
+__all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key", "stored_secret"]
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "matcher:reg:"
@@ -40,6 +44,40 @@ def cache_key(secret: bytes, registry: str, query: EvidenceQuery) -> str:
 
 def new_secret() -> bytes:
     return secrets.token_bytes(32)
+
+
+SECRET_FILE = "cache-key.secret"
+
+
+def stored_secret(folder: Path) -> bytes:
+    """The cache keys' secret kept in ``folder`` (the state folder), made on first use.
+
+    Workers of one host then hash alike and share what they cache in Redis; hosts that share a
+    Redis need ``cache_key_secret`` set to one value instead. The file is made readable by its
+    owner only, and appears whole or not at all (written aside, then linked into place), so
+    workers starting together agree on one secret.
+    """
+    path = folder / SECRET_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, aside = tempfile.mkstemp(dir=folder, prefix=".cache-key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(new_secret().hex())
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # another worker's secret got there first: use it
+        finally:
+            os.unlink(aside)
+    try:
+        secret = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: not a cache key secret ({exc}); delete it to make a new one"
+        ) from None
+    if len(secret) < 16:
+        raise ConfigError(f"{path}: the cache key secret is too short; delete it")
+    return secret
 
 
 class Cache(Protocol):

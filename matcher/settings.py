@@ -106,7 +106,9 @@ class Settings(BaseSettings):
     cache_ttl_s: float = Field(default=300.0, ge=0)
     negative_cache_ttl_s: float = Field(default=60.0, ge=0)
     cache_key_secret: SecretStr | None = Field(
-        default=None, description="key of the cache keys' hash; set it when instances share Redis"
+        default=None,
+        description="key of the cache keys' hash; unset: one kept in the state folder "
+        "(shared by that host's workers); set it when hosts share Redis",
     )
     accept_pre_standard_uscc: bool = Field(
         default=False,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from adapters._transport import registry_client
 from adapters.base import Adapter, UnknownAdapter, load_adapter_class
-from matcher.cache import Cache, MemoryCache, RedisCache, new_secret
+from matcher.cache import Cache, MemoryCache, RedisCache, stored_secret
 from matcher.catalog import Catalog, load_catalog
 from matcher.check import CheckOptions, WaiveCheckService
 from matcher.errors import ConfigError
@@ -86,9 +86,12 @@ def build_services(settings: Settings) -> Services:
     if settings.cache_key_secret is not None:
         secret = settings.cache_key_secret.get_secret_value().encode()
     else:
+        secret = stored_secret(settings.state_dir)
         if settings.redis_url:
-            log.warning("cache_key_secret is not set: instances sharing Redis will not share cache")
-        secret = new_secret()
+            log.info(
+                "cache key secret from %s: set cache_key_secret where hosts share Redis",
+                settings.state_dir,
+            )
     records = Records(settings.resolved_database_url())
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     client = registry_client(limits)

@@ -1,12 +1,16 @@
 """Caches: the in-process one and real Redis; keys never hold a raw ID number."""
 
 import asyncio
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import redis
 
 from adapters.model import EvidenceQuery, Holder
-from matcher.cache import MemoryCache, RedisCache, cache_key
+from matcher.cache import SECRET_FILE, MemoryCache, RedisCache, cache_key, stored_secret
+from matcher.errors import ConfigError
 
 pytestmark = pytest.mark.anyio
 ID = "330902198101011230"
@@ -60,3 +64,24 @@ async def test_redis_down_is_a_miss_not_an_error() -> None:
     assert await cache.get("k") is None
     assert await cache.ping() is False
     await cache.close()
+
+
+# -- the secret kept in the state folder ------------------------------------------------------
+
+
+def test_workers_of_one_host_share_one_secret_kept_private(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    with ThreadPoolExecutor(8) as pool:  # workers starting together
+        secrets_ = set(pool.map(lambda _: stored_secret(folder), range(16)))
+    assert len(secrets_) == 1 and len(secrets_.pop()) == 32
+    path = folder / SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in folder.iterdir()] == [SECRET_FILE]  # nothing left aside
+    assert stored_secret(folder) == stored_secret(folder)  # and it lasts
+
+
+@pytest.mark.parametrize("content", ["not hex", "abcd", ""])
+def test_a_damaged_secret_file_stops_start_up_naming_it(tmp_path: Path, content: str) -> None:
+    (tmp_path / SECRET_FILE).write_text(content)
+    with pytest.raises(ConfigError, match=rf"{SECRET_FILE}: .*delete it"):
+        stored_secret(tmp_path)
