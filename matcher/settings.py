@@ -12,7 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from matcher.errors import ConfigError
@@ -129,22 +137,16 @@ class Settings(BaseSettings):
         description="uploaded files are deleted this long after their upload",
     )
 
-    @field_validator("registries")
+    @field_validator("registries", "callers")
     @classmethod
-    def _unique_names(cls, value: list[RegistryConfig]) -> list[RegistryConfig]:
-        names = [r.name for r in value]
+    def _unique_names(
+        cls, value: list[RegistryConfig] | list[CallerConfig], info: ValidationInfo
+    ) -> list[RegistryConfig] | list[CallerConfig]:
+        names = [entry.name for entry in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"registry names must be unique; repeated: {', '.join(dupes)}")
-        return value
-
-    @field_validator("callers")
-    @classmethod
-    def _unique_callers(cls, value: list[CallerConfig]) -> list[CallerConfig]:
-        names = [c.name for c in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"caller names must be unique; repeated: {', '.join(dupes)}")
+            what = {"registries": "registry", "callers": "caller"}[str(info.field_name)]
+            raise ValueError(f"{what} names must be unique; repeated: {', '.join(dupes)}")
         return value
 
     @classmethod

@@ -113,6 +113,9 @@ def test_a_callers_missing_or_weak_key_stops_start_up(
         create_app(settings)
 
 
-def test_caller_names_are_unique() -> None:
+def test_caller_and_registry_names_are_unique() -> None:
     with pytest.raises(ValueError, match="caller names must be unique; repeated: a"):
         Settings(callers=[{"name": "a", "api_key_env": "A"}, {"name": "a", "api_key_env": "B"}])
+    registry = {"name": "r", "adapter": "elicence", "base_url": "http://127.0.0.1:9"}
+    with pytest.raises(ValueError, match="registry names must be unique; repeated: r"):
+        Settings(registries=[registry, registry])
