@@ -23,7 +23,7 @@ import collections
 import socket
 import ssl
 import typing
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import httpcore
 import httpx
@@ -208,21 +208,14 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        protocol = _Protocol()
-        try:
-            async with asyncio.timeout(timeout):
-                await loop.create_connection(
-                    lambda: protocol,
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                )
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        return _Stream(_with_options(protocol, socket_options))
+        local_addr = (local_address, 0) if local_address else None
+        return await _connect(
+            lambda loop, protocol: loop.create_connection(
+                protocol, host, port, local_addr=local_addr
+            ),
+            timeout,
+            socket_options,
+        )
 
     async def connect_unix_socket(
         self,
@@ -230,28 +223,41 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        protocol = _Protocol()
-        try:
-            async with asyncio.timeout(timeout):
-                await loop.create_unix_connection(lambda: protocol, path)
-        except TimeoutError:
-            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        return _Stream(_with_options(protocol, socket_options))
+        return await _connect(
+            lambda loop, protocol: loop.create_unix_connection(protocol, path),
+            timeout,
+            socket_options,
+        )
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def _with_options(protocol: _Protocol, options: Iterable[SocketOption] | None) -> _Protocol:
-    """Socket options, set once connected (asyncio connects sockets it creates itself)."""
+Opener = Callable[
+    [asyncio.AbstractEventLoop, Callable[[], asyncio.Protocol]],
+    Awaitable[tuple[asyncio.BaseTransport, asyncio.Protocol]],
+]
+
+
+async def _connect(
+    open_connection: Opener, timeout: float | None, options: Iterable[SocketOption] | None
+) -> _Stream:
+    """A stream over the connection ``open_connection`` makes, within ``timeout``, with httpcore's
+    errors for a refusal or a timeout. Socket options are set once connected (asyncio connects
+    the sockets it creates itself)."""
+    protocol = _Protocol()
+    try:
+        async with asyncio.timeout(timeout):
+            await open_connection(asyncio.get_running_loop(), lambda: protocol)
+    except TimeoutError:
+        raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from None
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
     assert protocol.transport is not None
     sock: socket.socket = protocol.transport.get_extra_info("socket")
     for option in options or ():
         sock.setsockopt(*option)
-    return protocol
+    return _Stream(protocol)
 
 
 # -- the pool ----------------------------------------------------------------------------------

@@ -273,6 +273,20 @@ async def test_socket_options_are_set_on_the_connection(serve: Serve) -> None:
         await stream.aclose()
 
 
+async def test_a_unix_socket_carries_requests_too(tmp_path: Path) -> None:
+    path = str(tmp_path / "registry.sock")
+    server = await asyncio.start_unix_server(_answering(lambda head, body: _answer()), path)
+    try:
+        stream = await AsyncioBackend().connect_unix_socket(path, timeout=2)
+        await stream.write(b"GET /v1/licences HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await stream.read(1024, timeout=2)).endswith(b"\r\n\r\nok")
+        await stream.aclose()
+        await asyncio.sleep(0.05)  # the server sees the end and closes its side
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 # -- TLS ---------------------------------------------------------------------------------------
 
 
