@@ -38,6 +38,14 @@ def default_state_dir() -> Path:
     return root if os.environ.get("MATCHER_STATE_DIR") else root / "matcher"
 
 
+def _key_from_env(entry: str, variable: str) -> str:
+    """The key in ``variable`` for the config ``entry``; an unset one stops start-up."""
+    key = os.environ.get(variable)
+    if not key:
+        raise ConfigError(f"{entry}.api_key_env: variable {variable} is not set")
+    return key
+
+
 class RegistryConfig(BaseModel):
     """One ``[[registries]]`` entry. Keys beyond these go to the adapter's own options model."""
 
@@ -54,12 +62,7 @@ class RegistryConfig(BaseModel):
         options: dict[str, Any] = {"base_url": self.base_url, "timeout_s": self.timeout_s}
         options.update(self.model_extra or {})
         if self.api_key_env:
-            key = os.environ.get(self.api_key_env)
-            if not key:
-                raise ConfigError(
-                    f"registries[{self.name}].api_key_env: variable {self.api_key_env} is not set"
-                )
-            options["api_key"] = key
+            options["api_key"] = _key_from_env(f"registries[{self.name}]", self.api_key_env)
         return options
 
 
@@ -72,11 +75,7 @@ class CallerConfig(BaseModel):
     api_key_env: str = Field(min_length=1, description="the variable holding its bearer key")
 
     def api_key(self) -> str:
-        key = os.environ.get(self.api_key_env)
-        if not key:
-            raise ConfigError(
-                f"callers[{self.name}].api_key_env: variable {self.api_key_env} is not set"
-            )
+        key = _key_from_env(f"callers[{self.name}]", self.api_key_env)
         if len(key) < 16:
             raise ConfigError(
                 f"callers[{self.name}].api_key_env: the key in {self.api_key_env} is shorter "

@@ -119,3 +119,16 @@ def test_caller_and_registry_names_are_unique() -> None:
     registry = {"name": "r", "adapter": "elicence", "base_url": "http://127.0.0.1:9"}
     with pytest.raises(ValueError, match="registry names must be unique; repeated: r"):
         Settings(registries=[registry, registry])
+
+
+def test_a_registrys_missing_key_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_KEY", raising=False)
+    registry = {
+        "name": "zs-elicence",
+        "adapter": "elicence",
+        "base_url": "http://127.0.0.1:9",
+        "api_key_env": "NO_SUCH_KEY",
+    }
+    (entry,) = Settings(registries=[registry]).registries
+    with pytest.raises(ConfigError, match=r"registries\[zs-elicence\].api_key_env: .*not set"):
+        entry.adapter_options()
