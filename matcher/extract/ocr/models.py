@@ -21,7 +21,7 @@ import yaml
 
 from matcher.extract.ocr.base import quiet_runtime
 
-__all__ = ["DET_MODEL_NAME", "REC_MODEL_NAME", "ModelDirs", "build_model_dirs"]
+__all__ = ["DET_MODEL_NAME", "REC_MODEL_NAME", "ModelDirs", "build_model_dirs", "packaged_models"]
 
 DET_MODEL_NAME = "PP-OCRv6_small_det"
 REC_MODEL_NAME = "PP-OCRv6_small_rec"
@@ -82,10 +82,19 @@ class ModelDirs:
     rec_name: str
 
 
-def _rapidocr_models() -> Path:
+def packaged_models() -> tuple[Path, Path]:
+    """The detection and recognition ONNX files inside the installed ``rapidocr`` package: the
+    PP-OCRv6 small models RapidOCR itself runs. Both engines read these."""
     import rapidocr  # type: ignore[import-untyped,unused-ignore]
 
-    return Path(rapidocr.__file__).parent / "models"
+    src = Path(rapidocr.__file__).parent / "models"
+    det, rec = src / _DET_FILE, src / _REC_FILE
+    for f in (det, rec):
+        if not f.is_file():
+            raise FileNotFoundError(
+                f"{f} is missing: reinstall with 'pip install rapidocr==3.10.*'"
+            )
+    return det, rec
 
 
 def _characters(rec_model: Path) -> list[str]:
@@ -123,13 +132,7 @@ def _write_yml(path: Path, data: dict[str, Any]) -> None:
 
 def build_model_dirs(cache_dir: Path) -> ModelDirs:
     """The det/rec model folders under ``cache_dir``, built on first use (no network, ~0.2 s)."""
-    src = _rapidocr_models()
-    det_src, rec_src = src / _DET_FILE, src / _REC_FILE
-    for f in (det_src, rec_src):
-        if not f.is_file():
-            raise FileNotFoundError(
-                f"{f} is missing: reinstall with 'pip install rapidocr==3.10.*'"
-            )
+    det_src, rec_src = packaged_models()
     stamp = f"rapidocr-{version('rapidocr')}-{det_src.stat().st_size}-{rec_src.stat().st_size}"
     root = cache_dir / f"ppocr-{stamp}"
     dirs = ModelDirs(root / DET_MODEL_NAME, DET_MODEL_NAME, root / REC_MODEL_NAME, REC_MODEL_NAME)

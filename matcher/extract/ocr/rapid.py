@@ -7,7 +7,6 @@ about twice as fast as ONNX Runtime with the same text out (docs/ocr.md has the 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -15,14 +14,12 @@ from pydantic import Field
 
 from matcher.extract.model import TextLine
 from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, import_library
+from matcher.extract.ocr.models import packaged_models
 from matcher.extract.ocr.parse import lines_from_rapid
 
 __all__ = ["INSTALL", "RapidOcrEngine", "RapidOcrOptions"]
 
 INSTALL = "pip install 'rapidocr==3.10.*' onnxruntime openvino"
-# The models rapidocr 3.10 ships in its wheel and runs by default (PP-OCRv6 small).
-DET_MODEL = "PP-OCRv6_det_small.onnx"
-REC_MODEL = "PP-OCRv6_rec_small.onnx"
 
 Runtime = Literal["openvino", "onnxruntime"]
 
@@ -33,17 +30,6 @@ class RapidOcrOptions(OcrOptions):
         "openvino",
         description="what runs the models: OpenVINO (faster on x86 CPUs) or ONNX Runtime",
     )
-
-
-def packaged_models(package_dir: Path) -> dict[str, Path]:
-    """The detection and recognition model files inside the installed ``rapidocr`` package."""
-    found = {"Det": package_dir / "models" / DET_MODEL, "Rec": package_dir / "models" / REC_MODEL}
-    missing = [str(path) for path in found.values() if not path.is_file()]
-    if missing:
-        raise RuntimeError(
-            f"the rapidocr package lacks its models ({', '.join(missing)}); reinstall: {INSTALL}"
-        )
-    return found
 
 
 def rapid_params(options: RapidOcrOptions, rapidocr: Any = None) -> dict[str, Any]:
@@ -66,7 +52,7 @@ def rapid_params(options: RapidOcrOptions, rapidocr: Any = None) -> dict[str, An
         if rapidocr is None:
             raise ValueError("the OpenVINO runtime needs the rapidocr module")
         # RapidOCR would download OpenVINO's models; it is given the wheel's ONNX files instead.
-        for part, path in packaged_models(Path(rapidocr.__file__).parent).items():
+        for part, path in zip(("Det", "Rec"), packaged_models(), strict=True):
             params[f"{part}.engine_type"] = rapidocr.EngineType.OPENVINO
             params[f"{part}.model_path"] = str(path)
         params["EngineConfig.openvino.inference_num_threads"] = options.threads
