@@ -168,6 +168,21 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# pg_advisory_xact_lock key held while tables are created ("matcher" in ASCII).
+SCHEMA_LOCK = 0x6D61746368657200
+
+
+def create_tables(engine: Engine, *tables: Table) -> None:
+    """Create what is missing of ``tables`` (all of the metadata when none are named), safely
+    when several processes start at once: PostgreSQL's catalog would otherwise let two of
+    them race to create one table, and the loser fail to start."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock here.)
+        metadata.create_all(conn, tables=list(tables) or None)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -201,7 +216,7 @@ class Records:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        create_tables(self.engine)
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
             tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
