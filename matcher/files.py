@@ -74,7 +74,6 @@ class FileStore:
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._purge_lock = threading.Lock()
         self._purged_at: dt.datetime | None = None
-        files.create(self.engine, checkfirst=True)
         self.purge()
 
     def purge(self) -> int:

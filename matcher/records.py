@@ -191,8 +191,14 @@ class Records:
     """The service's durable store. Methods are blocking: call them from a worker thread."""
 
     def __init__(self, url: str) -> None:
+        from matcher.migrations import ensure_current
+
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        try:
+            ensure_current(self.engine)  # an empty database gets the schema; an old one stops
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
             tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
