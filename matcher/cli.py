@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | check-config`` — the command line."""
+"""``matcher serve | demo | sandbox | db | check-config`` — the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, SchemaOutdated
 
 __all__ = ["main"]
 
@@ -34,7 +34,12 @@ def _serve(args: argparse.Namespace) -> int:
     from matcher.wiring import build_services
 
     settings = load_settings(args.config)
-    build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
+    try:
+        build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
+    except SchemaOutdated as exc:
+        if args.config and str(exc).endswith("matcher db upgrade"):
+            raise SchemaOutdated(f"{exc} --config {shlex.quote(str(args.config))}") from None
+        raise
     for caller in settings.callers:  # and on a caller key that is not set
         caller.api_key()
     if args.workers > 1:
@@ -50,6 +55,28 @@ def _serve(args: argparse.Namespace) -> int:
         )
     else:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from matcher.migrations import schema_state, upgrade
+    from matcher.records import make_engine
+    from matcher.settings import load_settings
+
+    engine = make_engine(load_settings(args.config).resolved_database_url())
+    try:
+        if args.action == "upgrade":
+            before = upgrade(engine)
+            after = schema_state(engine)
+            print(f"database was {before.describe()}; now at revision {after.current[0]}")
+        else:
+            state = schema_state(engine)
+            verdict = "up to date" if state.is_current else "needs: matcher db upgrade"
+            if state.is_newer:
+                verdict = "newer than this release"
+            print(f"database: {state.describe()}; this release: {state.head} ({verdict})")
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -109,6 +136,18 @@ def demo_curl(base_url: str) -> str:
     )
 
 
+def _upgrade_demo_database(url: str) -> None:
+    """The demo's own database (in the state folder) follows the code without asking."""
+    from matcher.migrations import upgrade
+    from matcher.records import make_engine
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -131,6 +170,7 @@ def _demo(args: argparse.Namespace) -> int:
                 RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=sandbox.url),
             ],
         )
+        _upgrade_demo_database(settings.resolved_database_url())
         base = f"http://{args.host}:{args.port}"
         print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
         print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
@@ -229,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["rapidocr", "paddleocr"], default=None)
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=_extract)
+
+    p = sub.add_parser("db", help="the records database's schema")
+    p.add_argument("action", choices=["upgrade", "status"])
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_db)
 
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)

@@ -168,21 +168,6 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# pg_advisory_xact_lock key held while tables are created ("matcher" in ASCII).
-SCHEMA_LOCK = 0x6D61746368657200
-
-
-def create_tables(engine: Engine, *tables: Table) -> None:
-    """Create what is missing of ``tables`` (all of the metadata when none are named), safely
-    when several processes start at once: PostgreSQL's catalog would otherwise let two of
-    them race to create one table, and the loser fail to start."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock here.)
-        metadata.create_all(conn, tables=list(tables) or None)
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -215,8 +200,14 @@ class Records:
     """The service's durable store. Methods are blocking: call them from a worker thread."""
 
     def __init__(self, url: str) -> None:
+        from matcher.migrations import ensure_current
+
         self.engine = make_engine(url)
-        create_tables(self.engine)
+        try:
+            ensure_current(self.engine)  # an empty database gets the schema; an old one stops
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
             tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
