@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.catalog import Matter
 from matcher.check import WaiveCheckService
+from matcher.observe import metrics_text
 from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = ["health", "v1"]
@@ -64,6 +65,12 @@ async def list_matters(services: ServicesDep) -> list[MatterSummary]:
 @v1.get("/matters/{code}", response_model=Matter, responses={404: ERRORS[404]}, summary="事项详情")
 async def get_matter(code: str, services: ServicesDep) -> Matter:
     return services.catalog.get(code)
+
+
+@health.get("/metrics", summary="Prometheus 指标", response_class=Response)
+async def metrics() -> Response:
+    body, content_type = metrics_text()
+    return Response(body, media_type=content_type)
 
 
 @health.get("/healthz", summary="存活检查")
