@@ -22,7 +22,7 @@ from adapters.model import Evidence, EvidenceKind, EvidenceQuery, Holder, Reques
 from matcher.cache import Cache, cache_key
 from matcher.catalog import Catalog, EvidenceSpec, Matter
 from matcher.decide import Considered, SpecOutcome, decide
-from matcher.errors import ConflictError, ExtractionError, InputError
+from matcher.errors import ConflictError, ConsentRequired, ExtractionError, InputError
 from matcher.evidence import TrustStore, check_evidence, signature_problem
 from matcher.extract.pipeline import Extractor
 from matcher.files import FileStore, StoredFile
@@ -442,6 +442,11 @@ class WaiveCheckService:
 
     async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
+        if matter.requires_consent and not request.consent_token:
+            raise ConsentRequired(
+                f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
+                "请在请求中提供 consent_token"
+            )
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
         # Only an application_id makes a request replayable; only then is its hash compared.

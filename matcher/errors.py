@@ -8,6 +8,7 @@
     ├── InputError                  a request that cannot be served as sent       → 422
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
+    ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
     │   ├── UnsupportedMedia        not a type we read                            → 415
@@ -33,6 +34,7 @@ __all__ = [
     "CatalogError",
     "ConfigError",
     "ConflictError",
+    "ConsentRequired",
     "EncryptedFile",
     "ExtractionError",
     "FileTooLarge",
@@ -106,6 +108,12 @@ class ConflictError(MatcherError):
     """The same application_id was used before with a different request."""
 
     code = "conflict"
+
+
+class ConsentRequired(MatcherError):
+    """The matter's registries may be asked only with the holder's consent token."""
+
+    code = "consent_required"
 
 
 class RecordsUnavailable(MatcherError):

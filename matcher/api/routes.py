@@ -28,6 +28,7 @@ health = APIRouter()
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "请求体不是有效的 JSON"},
     404: {"description": "事项不存在"},
+    403: {"description": "该事项须持证主体授权（consent_token），或调用方无权访问"},
     409: {"description": "申请编号已用于内容不同的请求"},
     413: {"description": "请求体过大"},
     422: {"description": "请求内容或证件号码不符合要求"},
