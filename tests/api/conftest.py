@@ -102,8 +102,10 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
             database_url: str | None = None,
             redis_url: str | None = None,
             timeout_s: float = 2.0,
+            datacert_url: str | None = None,
             **settings: Any,
         ) -> Api:
+            """``datacert_url`` points the certificate registry elsewhere (a faulty server)."""
             db = database_url or f"sqlite:///{tmp_path / 'matcher.db'}"
             cfg = Settings(
                 trust_store=box.trust_store,
@@ -120,7 +122,7 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
                     RegistryConfig(
                         name="zs-datacert",
                         adapter="datacert",
-                        base_url=box.url,
+                        base_url=datacert_url or box.url,
                         timeout_s=timeout_s,
                     ),
                 ],
