@@ -20,8 +20,10 @@ from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
+from matcher.keys import KeyStore
+from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from matcher.recheck import RecheckOptions, RecheckRunner
-from matcher.records import Records, rechecks
+from matcher.records import Records, api_keys, rechecks
 from matcher.settings import Settings
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
@@ -62,6 +64,8 @@ class Services:
     extractor: Extractor
     files: FileStore
     rechecker: RecheckRunner
+    keys: KeyStore
+    limiter: RateLimiter
 
     async def aclose(self) -> None:
         await self.rechecker.stop()
@@ -162,4 +166,6 @@ def build_services(settings: Settings) -> Services:
         extractor,
         files,
         rechecker,
+        KeyStore(records.engine, api_keys),
+        RedisRateLimiter(cache.client) if isinstance(cache, RedisCache) else MemoryRateLimiter(),
     )
