@@ -325,7 +325,7 @@ class RegistryHttp:
         return RegistryRejected(self.registry, message, code=code)
 
     def headers(self, context: RequestContext) -> list[tuple[bytes, bytes]]:
-        """REGISTRY-PROTOCOL headers, values as UTF-8: a requester may have a Chinese name."""
+        """Registry protocol §0 headers, values as UTF-8: a requester may have a Chinese name."""
         values: list[tuple[str, str | None]] = [
             ("Accept", "application/json"),
             ("X-Requester", context.requester),

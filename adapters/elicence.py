@@ -1,4 +1,4 @@
-"""The e-licence registry (电子证照库), REGISTRY-PROTOCOL §1.
+"""The e-licence registry (电子证照库): docs/registry-protocol.md §1.
 
 ``GET /v1/licences`` lists a holder's licences of the asked types, page by page; each LICENCE
 becomes one :class:`Evidence` whose ``raw`` is the record exactly as received.
@@ -71,7 +71,7 @@ class _WirePage(BaseModel):
 
 
 class ElicenceAdapter(HttpAdapter):
-    """An e-licence registry speaking REGISTRY-PROTOCOL §1."""
+    """An e-licence registry speaking registry protocol §1."""
 
     options_model: ClassVar[type[AdapterOptions]] = ElicenceOptions
     kind: ClassVar[EvidenceKind] = "e_licence"

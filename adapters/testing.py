@@ -82,7 +82,7 @@ _ERROR_BODIES: dict[str, bytes | None] = {
 def sample_licence(
     holder: Holder, type_code: str, serial: int = 1, /, **changes: Any
 ) -> dict[str, Any]:
-    """An unsigned REGISTRY-PROTOCOL §1 LICENCE of ``holder``, valid today; ``changes`` override."""
+    """An unsigned registry protocol §1 LICENCE of ``holder``, valid today; ``changes`` override."""
     today = dt.date.today()
     record: dict[str, Any] = {
         "licence_id": f"contract-licence-{serial:04d}",
@@ -108,7 +108,7 @@ def sample_licence(
 def sample_certificate(
     holder: Holder, cert_type: str, serial: int = 1, /, **changes: Any
 ) -> dict[str, Any]:
-    """An unsigned REGISTRY-PROTOCOL §2 CERTIFICATE of ``holder``, valid today."""
+    """An unsigned registry protocol §2 CERTIFICATE of ``holder``, valid today."""
     now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
     record: dict[str, Any] = {
         "certificate_no": f"contract-cert-{serial:06d}",
@@ -619,7 +619,7 @@ def _trust_store(key: Any, key_id: str) -> Any:
 
 
 class PaginationContract(AdapterContract):
-    """Extra contract for a registry whose list answers come in pages (REGISTRY-PROTOCOL §1)."""
+    """Extra contract for a registry whose list answers come in pages (registry protocol §1)."""
 
     @pytest.mark.anyio
     async def test_follows_every_page(

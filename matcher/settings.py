@@ -98,7 +98,7 @@ class Settings(BaseSettings):
 
     catalog: Path | None = Field(default=None, description="YAML file or folder; none = sample")
     trust_store: Path | None = Field(
-        default=None, description="REGISTRY-PROTOCOL §5 file; none = the sandbox's, in state_dir"
+        default=None, description="registry protocol §5 file; none = the sandbox's, in state_dir"
     )
     database_url: str | None = Field(default=None, description="sqlite:///… or postgresql://…")
     redis_url: str | None = None

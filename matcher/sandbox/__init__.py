@@ -1,5 +1,6 @@
-"""The sandbox registry: both wire formats of REGISTRY-PROTOCOL served from signed sample data,
-with settable latency and faults. It backs the demo, the integration tests and the benchmarks.
+"""The sandbox registry: both wire formats of the registry protocol (docs/registry-protocol.md)
+served from signed sample data, with settable latency and faults. It backs the demo, the
+integration tests and the benchmarks.
 
 ::
 

@@ -1,4 +1,4 @@
-"""The sandbox registry app: both registries of REGISTRY-PROTOCOL plus admin under ``/_sandbox/``.
+"""The sandbox registry app: both registries of the registry protocol, admin under ``/_sandbox/``.
 
 Endpoints (see docs/sandbox.md):
 
@@ -45,7 +45,7 @@ class CertificateHolder(BaseModel):
 
 
 class CertificateRequest(BaseModel):
-    """REGISTRY-PROTOCOL §2 request body; members beyond these are accepted and ignored."""
+    """Registry protocol §2 request body; members beyond these are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -199,7 +199,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     state.rng.seed(config.seed)
     app = FastAPI(
         title="Matcher sandbox registry",
-        description="REGISTRY-PROTOCOL e-licence and data-certificate registries on sample data.",
+        description="E-licence and data-certificate registries of the registry protocol.",
         version="1",
     )
     _install_error_handlers(app)
@@ -212,7 +212,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
 
 
 def write_trust_store(config: SandboxConfig, path: str | Path) -> Path:
-    """Write the trust store for ``config``'s keys (REGISTRY-PROTOCOL §5) to ``path``."""
+    """Write the trust store for ``config``'s keys (registry protocol §5) to ``path``."""
     samples = load_samples(config.data_dir)
     document = Keyring(config.seed, samples.issuer_codes()).trust_store()
     path = Path(path)
