@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | check-config`` — the command line."""
+"""``matcher serve | demo | sandbox | extract | check-config | adapters`` — the command line."""
 
 from __future__ import annotations
 
@@ -180,6 +180,60 @@ def _extract(args: argparse.Namespace) -> int:
     return status
 
 
+def _adapters_list(args: argparse.Namespace) -> int:
+    from matcher.adapter_tools import describe_adapters, format_adapter_list
+
+    infos = describe_adapters()
+    if args.format == "json":
+        print(json.dumps([i.as_dict() for i in infos], ensure_ascii=False, indent=2))
+    else:
+        print(format_adapter_list(infos))
+    return 0
+
+
+def _adapters_check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import httpx
+
+    from adapters._transport import registry_client
+    from matcher.adapter_tools import ProbeReport, check_registries, format_reports
+    from matcher.settings import load_settings
+
+    settings = load_settings(args.config)
+
+    async def run() -> list[ProbeReport]:
+        client = registry_client(httpx.Limits(max_connections=20))
+        try:
+            return await check_registries(settings, client, args.name)
+        finally:
+            await client.aclose()
+
+    reports = asyncio.run(run())
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        print(format_reports(reports))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _add_adapters_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("adapters", help="list, check or scaffold registry adapters")
+    commands = p.add_subparsers(dest="adapters_command", required=True)
+
+    q = commands.add_parser("list", help="installed adapters, their kind, package and options")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q.set_defaults(func=_adapters_list)
+
+    q = commands.add_parser(
+        "check", help="ask each configured registry about its probe holder, once"
+    )
+    q.add_argument("--config", type=Path, required=True, help="TOML settings file")
+    q.add_argument("name", nargs="?", default=None, help="only this registry")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q.set_defaults(func=_adapters_check)
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="folder of sandbox records")
     p.add_argument("--seed", default="matcher-sandbox", help="seed of the signing keys")
@@ -233,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_check_config)
+
+    _add_adapters_commands(sub)
     return parser
 
 
