@@ -128,6 +128,7 @@ class DatacertAdapter(HttpAdapter):
                 code="not_found",
             )
         doc = parse_json(reply.content)
+        self._http.check_error_in_body(doc, "POST /v1/certificates")
         cert = _WireCertificate.model_validate(doc)
         return Evidence(
             kind="data_certificate",
