@@ -217,6 +217,20 @@ def _adapters_check(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in reports) else 1
 
 
+def _adapters_new(args: argparse.Namespace) -> int:
+    from matcher.scaffold import write_scaffold
+
+    made = write_scaffold(args.name, args.kind, args.dir)
+    print(f"wrote {made.dist} ({made.kind}) to {made.root}:")
+    for path in made.files:
+        print(f"  {path.relative_to(made.root)}")
+    print(
+        f"next: pip install -e '{made.root}[test]' into matcher's environment, then "
+        f"python -m pytest -q {made.root / 'tests'}"
+    )
+    return 0
+
+
 def _add_adapters_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("adapters", help="list, check or scaffold registry adapters")
     commands = p.add_subparsers(dest="adapters_command", required=True)
@@ -232,6 +246,12 @@ def _add_adapters_commands(sub: argparse._SubParsersAction) -> None:  # type: ig
     q.add_argument("name", nargs="?", default=None, help="only this registry")
     q.add_argument("--format", choices=["table", "json"], default="table")
     q.set_defaults(func=_adapters_check)
+
+    q = commands.add_parser("new", help="write a new adapter package that passes its tests")
+    q.add_argument("name", help="entry-point name, e.g. zj-province")
+    q.add_argument("--kind", required=True, choices=["e_licence", "data_certificate"])
+    q.add_argument("--dir", type=Path, default=Path("."), help="where to put the package")
+    q.set_defaults(func=_adapters_new)
 
 
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
