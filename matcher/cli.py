@@ -82,14 +82,23 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from matcher.sandbox import run_sandbox
+    from matcher.sandbox import create_province_sandbox_app, run_sandbox, write_trust_store
+    from matcher.serving import serve
     from matcher.settings import default_state_dir
 
     out = args.trust_store_out or default_state_dir() / "sandbox-trust.json"
+    config = _sandbox_config(args)
+    if args.province:
+        write_trust_store(config, Path(out))
+        print(
+            f"provincial sandbox on http://{args.host}:{args.port} (app id "
+            f"{config.province_app_id}); trust store written to {out}"
+        )
+        log_level = "info" if not args.no_access_log else "warning"
+        serve(create_province_sandbox_app(config), args.host, args.port, log_level=log_level)
+        return 0
     print(f"sandbox registry on http://{args.host}:{args.port}; trust store written to {out}")
-    run_sandbox(
-        _sandbox_config(args), args.host, args.port, Path(out), access_log=not args.no_access_log
-    )
+    run_sandbox(config, args.host, args.port, Path(out), access_log=not args.no_access_log)
     return 0
 
 
@@ -113,7 +122,7 @@ def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from matcher.api import create_app
-    from matcher.sandbox import create_sandbox_app, write_trust_store
+    from matcher.sandbox import create_province_sandbox_app, create_sandbox_app, write_trust_store
     from matcher.serving import ServerThread
     from matcher.settings import RegistryConfig, Settings, default_state_dir
 
@@ -122,17 +131,31 @@ def _demo(args: argparse.Namespace) -> int:
     config = _sandbox_config(args)
     trust = state / "sandbox-trust.json"
     write_trust_store(config, trust)
-    with ServerThread(create_sandbox_app(config), port=args.sandbox_port) as sandbox:
+    with (
+        ServerThread(create_sandbox_app(config), port=args.sandbox_port) as sandbox,
+        ServerThread(create_province_sandbox_app(config), port=args.province_port) as province,
+    ):
+        province_app = {
+            "app_id": config.province_app_id,
+            "app_secret": config.province_app_secret.get_secret_value(),
+        }
         settings = Settings(
             trust_store=trust,
             state_dir=state,
             registries=[
                 RegistryConfig(name="sandbox-elicence", adapter="elicence", base_url=sandbox.url),
                 RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=sandbox.url),
+                RegistryConfig(
+                    name="sandbox-province",
+                    adapter="province",
+                    base_url=province.url,
+                    **province_app,
+                ),
             ],
         )
         base = f"http://{args.host}:{args.port}"
-        print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
+        print(f"sandbox registries: {sandbox.url} (city), {province.url} (provincial interface)")
+        print(f"database: {settings.resolved_database_url()}")
         print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
         print(demo_curl(base) + "\n", flush=True)
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
@@ -283,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--sandbox-port", type=int, default=9001)
+    p.add_argument("--province-port", type=int, default=9002, help="the provincial sandbox")
     _add_sandbox_options(p)
     p.set_defaults(func=_demo)
 
@@ -292,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-store-out", type=Path, default=None)
     p.add_argument(
         "--no-access-log", action="store_true", help="do not log every request (benchmarks)"
+    )
+    p.add_argument(
+        "--province", action="store_true", help="serve the provincial sharing interface instead"
     )
     _add_sandbox_options(p)
     p.set_defaults(func=_sandbox)
