@@ -46,6 +46,8 @@ ensure_postgres() {
 
 ensure_redis
 ensure_postgres
+# The demo and adapter walk-through tests run the documented curl commands.
+command -v curl >/dev/null || apt_install curl
 
 log "installing into .venv"
 PY=${PYTHON:-python3}
