@@ -167,6 +167,23 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data(args: argparse.Namespace) -> int:
+    from matcher.files import FileStore
+    from matcher.records import Records
+    from matcher.sealed import Sealer
+    from matcher.settings import load_settings
+
+    settings = load_settings(args.config)
+    sealer = Sealer(*settings.data_keys())
+    records = Records(settings.resolved_database_url())
+    try:
+        done, current = FileStore(records, sealer=sealer).reseal()
+    finally:
+        records.close()
+    print(f"uploaded files: {done} sealed again under key {sealer.current}, {current} already were")
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -189,10 +206,22 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         data_dir=args.data,
         seed=args.seed,
         latency_ms=args.latency_ms,
+        jitter_ms=getattr(args, "jitter_ms", 0.0),  # `demo` has no --jitter-ms
         fault_rate=args.fault_rate,
         fault_mode=args.fault_mode,
         page_size=args.page_size,
     )
+
+
+SANDBOX_ARGS_ENV = "MATCHER_SANDBOX_ARGS"
+
+
+def sandbox_from_env():  # type: ignore[no-untyped-def]  # uvicorn factory for --workers > 1
+    from matcher.sandbox import create_sandbox_app
+
+    values = json.loads(os.environ[SANDBOX_ARGS_ENV])
+    values["data"] = Path(values["data"]) if values["data"] else None
+    return create_sandbox_app(_sandbox_config(argparse.Namespace(**values)))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -212,6 +241,26 @@ def _sandbox(args: argparse.Namespace) -> int:
         serve(create_province_sandbox_app(config), args.host, args.port, log_level=log_level)
         return 0
     print(f"sandbox registry on http://{args.host}:{args.port}; trust store written to {out}")
+    if args.workers > 1:
+        # Worker processes, each with the same records and keys (from the seed); faults and
+        # counters are each worker's own, so PUT /_sandbox/faults reaches only one of them.
+        import uvicorn
+
+        write_trust_store(config, Path(out))
+        keep = ("data", "seed", "latency_ms", "fault_rate", "fault_mode", "page_size", "jitter_ms")
+        values = {k: getattr(args, k) for k in keep}
+        values["data"] = str(values["data"]) if values["data"] else None
+        os.environ[SANDBOX_ARGS_ENV] = json.dumps(values)
+        uvicorn.run(
+            "matcher.cli:sandbox_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            access_log=not args.no_access_log,
+        )
+        return 0
     run_sandbox(config, args.host, args.port, Path(out), access_log=not args.no_access_log)
     return 0
 
@@ -447,6 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9001)
     p.add_argument("--trust-store-out", type=Path, default=None)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (for load tests)")
+    p.add_argument("--jitter-ms", type=float, default=0.0, help="plus uniform 0..jitter ms")
     p.add_argument(
         "--no-access-log", action="store_true", help="do not log every request (benchmarks)"
     )
@@ -495,6 +546,15 @@ def build_parser() -> argparse.ArgumentParser:
     for k in keys.choices.values():
         k.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_keys)
+
+    p = sub.add_parser("data", help="personal data at rest")
+    p.add_argument(
+        "action",
+        choices=["rotate-key"],
+        help="rotate-key: seal every kept file under the current (first) data key",
+    )
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_data)
 
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)

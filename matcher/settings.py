@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
     upload_max_pages: int = Field(default=20, gt=0, le=500)
     extract_max_seconds: float = Field(default=60.0, gt=0)
+    data_keys_env: str | None = Field(
+        default=None,
+        description="variable holding the keys that seal uploaded files at rest (AES-256-GCM): "
+        "id:base64key pairs separated by commas, the first the current one; unset: one key "
+        "kept in the state folder",
+    )
     upload_retention_hours: float = Field(
         default=72.0,
         gt=0,
@@ -229,6 +235,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init kwargs; the environment overrides it.
         return env_settings, init_settings
+
+    def data_keys(self) -> tuple[dict[str, bytes], str]:
+        """The keys that seal personal data at rest, and the current one's id."""
+        from matcher.sealed import parse_keys, stored_key
+
+        if self.data_keys_env:
+            text = _key_from_env("data_keys_env", self.data_keys_env)
+            return parse_keys(text, f"data_keys_env ({self.data_keys_env})")
+        return stored_key(self.state_dir)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'matcher.db'}"
