@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # status classes counted per thread and summed in done().
 SCRIPT = r"""
 local samples = {SAMPLES}
-local counts = {}
+counts = {c2 = 0, c4 = 0, c5 = 0}  -- a global: done() reads it from each thread
 local threads = {}
 local weights = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 local checks = {"1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"}
@@ -266,7 +266,8 @@ base_url = "http://127.0.0.1:{sb_port}"
     )
     print(
         f"[load] registry lookups made {lookups:.0f} "
-        f"(sandbox saw {sum(sb_stats['requests'].values())} requests, "
+        f"(one of the {args.sandbox_workers} sandbox workers saw "
+        f"{sum(sb_stats['requests'].values())} requests, "
         f"{sum(sb_stats['faults_injected'].values())} faulted); usage records {usage_rows}"
     )
     lost = answered - with_usage
