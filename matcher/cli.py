@@ -169,7 +169,8 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     from matcher.files import FileStore
-    from matcher.records import Records
+    from matcher.recheck import reseal_requests
+    from matcher.records import Records, rechecks
     from matcher.sealed import Sealer
     from matcher.settings import load_settings
 
@@ -178,9 +179,11 @@ def _data(args: argparse.Namespace) -> int:
     records = Records(settings.resolved_database_url())
     try:
         done, current = FileStore(records, sealer=sealer).reseal()
+        queued = reseal_requests(records.engine, rechecks, sealer)
     finally:
         records.close()
     print(f"uploaded files: {done} sealed again under key {sealer.current}, {current} already were")
+    print(f"queued re-check requests: {queued} sealed again")
     return 0
 
 

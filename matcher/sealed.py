@@ -75,6 +75,27 @@ class Sealer:
             raise SealError("damaged, or not this row's") from None
 
 
+TEXT_PREFIX = "ms1:"
+
+
+def seal_text(sealer: Sealer, text: str, context: bytes) -> str:
+    """A sealed blob as text, for a text column: ``ms1:`` + base64."""
+    return TEXT_PREFIX + base64.b64encode(sealer.seal(text.encode(), context)).decode()
+
+
+def open_text(sealer: Sealer, stored: str, context: bytes) -> str:
+    """What :func:`seal_text` sealed; text kept before sealing comes back as it is."""
+    if not stored.startswith(TEXT_PREFIX):
+        return stored
+    return sealer.open(base64.b64decode(stored[len(TEXT_PREFIX) :]), context).decode()
+
+
+def text_key_id(stored: str) -> str | None:
+    if not stored.startswith(TEXT_PREFIX):
+        return None
+    return Sealer.key_id_of(base64.b64decode(stored[len(TEXT_PREFIX) :]))
+
+
 def parse_keys(text: str, where: str) -> tuple[dict[str, bytes], str]:
     """``id:base64,id2:base64`` → keys and the current (first) id."""
     keys: dict[str, bytes] = {}

@@ -122,11 +122,8 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
     )
-    files = FileStore(
-        records,
-        dt.timedelta(hours=settings.upload_retention_hours),
-        sealer=Sealer(*settings.data_keys()),
-    )
+    sealer = Sealer(*settings.data_keys())
+    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours), sealer=sealer)
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,
@@ -144,6 +141,7 @@ def build_services(settings: Settings) -> Services:
         ),
         extractor=extractor,
         files=files,
+        sealer=sealer,
     )
     callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
     rechecker = RecheckRunner(
