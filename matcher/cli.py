@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError, SchemaOutdated
+from matcher.errors import InputError, MatcherError, SchemaOutdated
 
 __all__ = ["main"]
 
@@ -77,6 +77,34 @@ def _db(args: argparse.Namespace) -> int:
             print(f"database: {state.describe()}; this release: {state.head} ({verdict})")
     finally:
         engine.dispose()
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InputError("the two passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from matcher.records import Records
+    from matcher.settings import load_settings
+    from matcher.users import UserStore
+
+    records = Records(load_settings(args.config).resolved_database_url())
+    try:
+        user = UserStore(records).add_user(
+            args.name, args.role, _read_password(args), department=args.department
+        )
+    finally:
+        records.close()
+    where = f", department {user.department}" if user.department else ""
+    print(f"user {user.username} added: {user.role}{where}")
     return 0
 
 
@@ -274,6 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade", "status"])
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_db)
+
+    p = sub.add_parser("users", help="workbench accounts")
+    users = p.add_subparsers(dest="action", required=True)
+    p = users.add_parser("add", help="add a workbench account (the password is asked for)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["clerk", "data_officer", "admin"])
+    p.add_argument("--department", default=None, help="the department code it works for")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_users)
 
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)

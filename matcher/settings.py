@@ -136,6 +136,18 @@ class Settings(BaseSettings):
         description="uploaded files are deleted this long after their upload",
     )
 
+    ui_templates: Path | None = Field(
+        default=None,
+        description="a folder of workbench templates that replace the shipped ones by file name",
+    )
+    ui_session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 7, description="a workbench sign-in lasts this long"
+    )
+    ui_cookie_secure: bool = Field(
+        default=False,
+        description="send the workbench's session cookie over HTTPS only (set it behind TLS)",
+    )
+
     @field_validator("registries", "callers")
     @classmethod
     def _unique_names(
@@ -168,7 +180,7 @@ class Settings(BaseSettings):
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    for key in ("catalog", "trust_store", "state_dir", "doc_kinds"):
+    for key in ("catalog", "trust_store", "state_dir", "doc_kinds", "ui_templates"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     url = data.get("database_url")

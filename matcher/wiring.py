@@ -22,6 +22,7 @@ from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
 from matcher.records import Records
 from matcher.settings import Settings
+from matcher.users import UserStore
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
 
@@ -60,6 +61,7 @@ class Services:
     checker: WaiveCheckService
     extractor: Extractor
     files: FileStore
+    users: UserStore
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -125,6 +127,7 @@ def build_services(settings: Settings) -> Services:
         extractor=extractor,
         files=files,
     )
+    users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))
     return Services(
         settings,
         catalog,
@@ -136,4 +139,5 @@ def build_services(settings: Settings) -> Services:
         checker,
         extractor,
         files,
+        users,
     )

@@ -17,6 +17,13 @@ REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PG_ADMIN_URL = os.environ.get("MATCHER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that leaves state_dir at its default writes in a folder of its own, never in the
+    user's (~/.local/state/matcher holds a real demo database the tests must not depend on)."""
+    monkeypatch.setenv("MATCHER_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -15,6 +15,7 @@ from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
 from matcher.api.routes import health, v1
 from matcher.settings import Settings
+from matcher.ui import install_ui
 from matcher.wiring import Services, build_services
 
 __all__ = ["create_app"]
@@ -63,4 +64,5 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(health)
+    install_ui(app, settings)
     return app

@@ -31,6 +31,7 @@ def target_metadata() -> MetaData:
     """Every table the code uses (the modules that define tables register them on import)."""
     import matcher.files
     import matcher.records
+    import matcher.users
 
     return matcher.records.metadata
 

@@ -1,0 +1,112 @@
+"""The workbench over real HTTP on loopback: the API with its pages, the sandbox registry behind
+it, accounts made through the same store that ``matcher users add`` uses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from matcher.api import create_app
+from matcher.records import Records
+from matcher.sandbox import SandboxConfig, create_sandbox_app, load_holders, write_trust_store
+from matcher.serving import ServerThread
+from matcher.settings import RegistryConfig, Settings
+from matcher.users import UserStore
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Workbench:
+    url: str
+    database_url: str
+    settings: Settings
+
+    def store(self) -> tuple[Records, UserStore]:
+        records = Records(self.database_url)
+        return records, UserStore(records)
+
+    def add_user(self, name: str, role: str = "clerk", department: str | None = None) -> None:
+        records, users = self.store()
+        try:
+            users.add_user(name, role, PASSWORD, department)
+        finally:
+            records.close()
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def sign_in(self, client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
+        page = client.get("/ui/sign-in")
+        token = CSRF.search(page.text)
+        assert token is not None
+        return client.post(
+            "/ui/sign-in",
+            data={"username": name, "password": password, "csrf_token": token.group(1)},
+        )
+
+    def check(self, application_id: str, holder: str = "zhang_wei") -> dict[str, Any]:
+        h = load_holders()[holder]
+        body = {
+            "matter_code": "ent-establish",
+            "applicant": {"id_type": h.id_type, "id": h.id, "name": h.name},
+            "application_id": application_id,
+        }
+        r = httpx.post(f"{self.url}/v1/waive-check", json=body, timeout=30)
+        r.raise_for_status()
+        result: dict[str, Any] = r.json()
+        return result
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found is not None, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+WorkbenchFactory = Callable[..., Workbench]
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    cfg = SandboxConfig()
+    trust = tmp_path_factory.mktemp("sandbox") / "trust.json"
+    write_trust_store(cfg, trust)
+    with ServerThread(create_sandbox_app(cfg)) as server:
+        yield server.url, trust
+
+
+@pytest.fixture
+def make_workbench(tmp_path: Path, sandbox_url: tuple[str, Path]) -> Iterator[WorkbenchFactory]:
+    with ExitStack() as stack:
+
+        def start(**settings: Any) -> Workbench:
+            db = f"sqlite:///{tmp_path / 'matcher.db'}"
+            url, trust = sandbox_url
+            cfg = Settings(
+                trust_store=trust,
+                database_url=db,
+                state_dir=tmp_path,
+                registries=[
+                    RegistryConfig(name="zs-elicence", adapter="elicence", base_url=url),
+                    RegistryConfig(name="zs-datacert", adapter="datacert", base_url=url),
+                ],
+                **settings,
+            )
+            server = stack.enter_context(ServerThread(create_app(cfg)))
+            return Workbench(server.url, db, cfg)
+
+        yield start
+
+
+@pytest.fixture
+def workbench(make_workbench: WorkbenchFactory) -> Workbench:
+    return make_workbench()
