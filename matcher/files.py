@@ -95,6 +95,10 @@ class FileStore:
         try:
             if self._purged_at is None or self._now() - self._purged_at >= PURGE_EVERY:
                 self.purge()
+        except RecordsUnavailable as exc:
+            # Sweeping other uploads is housekeeping: its failure is not this upload's. The
+            # next upload tries again.
+            log.warning("could not delete expired uploads: %s", exc)
         finally:
             self._purge_lock.release()
 
