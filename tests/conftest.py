@@ -111,3 +111,13 @@ def postgres_url() -> Iterator[str]:
     yield f"{base}/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artifacts the page tests kept (screenshots), so a person can look at them."""
+    from tests.ui.conftest import ARTIFACTS
+
+    if ARTIFACTS:
+        terminalreporter.section("artifacts kept")
+        for path in ARTIFACTS:
+            terminalreporter.write_line(str(path))

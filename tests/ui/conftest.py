@@ -3,7 +3,9 @@ it, accounts made through the same store that ``matcher users add`` uses."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -21,6 +23,17 @@ from matcher.settings import RegistryConfig, Settings
 from matcher.users import UserStore
 
 PASSWORD = "correct horse battery"
+CHROMIUM = Path("/usr/bin/chromium")
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS: list[Path] = []  # listed at the end of the run (tests/conftest.py)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -110,3 +123,54 @@ def make_workbench(tmp_path: Path, sandbox_url: tuple[str, Path]) -> Iterator[Wo
 @pytest.fixture
 def workbench(make_workbench: WorkbenchFactory) -> Workbench:
     return make_workbench()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright. Missing parts fail, never skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (bash tests/run.sh does)")
+    if not CJK_FONT.exists():
+        pytest.fail(
+            f"{CJK_FONT} is missing: apt-get install fonts-noto-cjk (bash tests/run.sh does); "
+            "without it Chinese renders as empty boxes"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is missing: pip install -e '.[test]'")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile at the window PCs' size, 1366×768."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True
+    )
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where page tests keep screenshots: $MATCHER_TEST_ARTIFACTS, else <tmp>/matcher-artifacts."""
+    folder = Path(
+        os.environ.get("MATCHER_TEST_ARTIFACTS")
+        or Path(tempfile.gettempdir()) / "matcher-artifacts"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep(path: Path) -> Path:
+    ARTIFACTS.append(path)
+    return path
