@@ -132,6 +132,9 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    # False for an application's check (matcher.applications): the application keeps its own
+    # idempotency key, and the application_id stays free for a waive-check of the same number.
+    claims_key: bool = True
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,7 @@ class Records:
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""
-        if record.application_id is not None:
+        if record.application_id is not None and record.claims_key:
             key = (
                 idempotency_keys.c.requester == record.requester,
                 idempotency_keys.c.application_id == record.application_id,
