@@ -552,7 +552,9 @@ class WaiveCheckService:
             response, requester, request_hash(request), lookups, outcomes, upload_problems
         )
         # The form's own lookups are no material's evidence: their verification comes from here.
-        verified = {(f.evidence.registry, f.evidence.id): f.verified for f in found}
+        verified: dict[tuple[str, str | None], bool] = {
+            (f.evidence.registry, f.evidence.id): f.verified for f in found
+        }
         usage = tuple(
             u._replace(verified=verified.get((u.registry, u.evidence_id)))
             if u.outcome == "found" and u.verified is None
