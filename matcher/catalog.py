@@ -106,6 +106,7 @@ class Matter(BaseModel):
     name: Text
     department: Text
     description: str | None = None
+    form: Code | None = None  # its application form's code (matcher.forms)
     materials: Annotated[tuple[Material, ...], Field(min_length=1)]
 
     @model_validator(mode="after")

@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -27,11 +27,12 @@ from matcher.extract.pipeline import Extractor
 from matcher.files import FileStore, StoredFile
 from matcher.ids import check_holder_id
 from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
+from matcher.prefill import FoundRecord
 from matcher.recorder import Recorder
 from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
 from matcher.uploads import ReadUpload, compare_upload
 
-__all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
+__all__ = ["CheckOptions", "CheckResult", "Gathered", "WaiveCheckService"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,17 @@ class CheckResult:
     def from_stored(cls, stored: StoredCheck) -> CheckResult:
         body = stored.response_json.encode()
         return cls(WaiveCheckResponse.model_validate_json(body), body)
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """A check made for an application: its answer, every registry record its lookups returned
+    (with what verifying it found), and the uploads as read — what pre-filling a form needs."""
+
+    result: CheckResult
+    records: list[FoundRecord]
+    uploads: list[ReadUpload]
+    checked_at: dt.datetime
 
 
 def request_hash(request: WaiveCheckRequest) -> str:
@@ -469,6 +481,130 @@ class WaiveCheckService:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
         return CheckResult(response, record.response_json.encode())
+
+    # -- for an application (matcher.applications) ----------------------------------------------
+
+    def _extra_lookups(
+        self,
+        planned: list[Lookup],
+        holders: dict[str, Holder],
+        extra: Sequence[tuple[str, EvidenceKind, str]],
+    ) -> list[Lookup]:
+        """Lookups for the (role, kind, type) triples the plan does not already ask about."""
+        asked = {(lk.role, lk.query.kind, t) for lk in planned for t in lk.query.types}
+        wanted: dict[tuple[str, EvidenceKind], list[str]] = {}
+        for role, kind, type_ in extra:
+            if role in holders and (role, kind, type_) not in asked:
+                types = wanted.setdefault((role, kind), [])
+                if type_ not in types:
+                    types.append(type_)
+        lookups: list[Lookup] = []
+        for (role, kind), types in wanted.items():
+            for adapter in self.adapters:
+                if adapter.kind != kind:
+                    continue
+                # As in the plan: one e-licence question per role, one per certificate type.
+                groups = [tuple(sorted(types))] if kind == "e_licence" else [(t,) for t in types]
+                lookups += [
+                    Lookup(adapter, role, EvidenceQuery(kind=kind, holder=holders[role], types=g))
+                    for g in groups
+                ]
+        return lookups
+
+    async def gather(
+        self,
+        request: WaiveCheckRequest,
+        requester: str,
+        *,
+        extra: Sequence[tuple[str, EvidenceKind, str]] = (),
+    ) -> Gathered:
+        """Check an application and keep everything found, for pre-filling its form.
+
+        Unlike :meth:`check` it neither replays nor claims the application_id: the application
+        keeps its own (matcher.applications). ``extra`` asks the registries about more
+        (role, kind, type) than the matter's materials need — what its form reads. Every lookup
+        is recorded (usage records) with the check before this returns.
+        """
+        matter = self.catalog.get(request.matter_code)
+        self._check_uploads(matter, request)
+        holders, warnings = self._holders(request)
+        now = dt.datetime.now(self._tz)
+        context = RequestContext(
+            requester=requester,
+            matter_code=matter.code,
+            application_id=request.application_id,
+            consent_token=request.consent_token,
+        )
+        lookups = self._plan(matter, holders)
+        lookups += self._extra_lookups(lookups, holders, extra)
+        if request.uploads:
+            read, _ = await asyncio.gather(
+                self._read_uploads(request, requester), self._query_all(lookups, context)
+            )
+        else:
+            read = {}
+            await self._query_all(lookups, context)
+        outcomes = self._outcomes(matter, lookups, holders, now.date())
+        compared, upload_problems = self._compare_uploads(read, outcomes)
+        decisions = [
+            decide(m, outcomes[m.code], compared.get(m.code))
+            for m in matter.materials
+            if m.required
+        ]
+        response = WaiveCheckResponse(
+            check_id=str(uuid.uuid4()),
+            matter_code=matter.code,
+            matter_name=matter.name,
+            application_id=request.application_id,
+            checked_at=now,
+            decisions=decisions,
+            summary=Summary(
+                waived=sum(d.decision == "waive" for d in decisions),
+                required=sum(d.decision == "require" for d in decisions),
+                review=sum(d.decision == "review" for d in decisions),
+            ),
+            warnings=warnings,
+        )
+        found = self._found(lookups, holders, now.date())
+        record = self._record(
+            response, requester, request_hash(request), lookups, outcomes, upload_problems
+        )
+        # The form's own lookups are no material's evidence: their verification comes from here.
+        verified: dict[tuple[str, str | None], bool] = {
+            (f.evidence.registry, f.evidence.id): f.verified for f in found
+        }
+        usage = tuple(
+            u._replace(verified=verified.get((u.registry, u.evidence_id)))
+            if u.outcome == "found" and u.verified is None
+            else u
+            for u in record.usage
+        )
+        record = replace(record, usage=usage, claims_key=False)
+        await self.recorder.save(record)
+        return Gathered(
+            CheckResult(response, record.response_json.encode()), found, list(read.values()), now
+        )
+
+    def _found(
+        self, lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
+    ) -> list[FoundRecord]:
+        """Every record the lookups returned for a type they asked about, with its verification."""
+        found: list[FoundRecord] = []
+        for lk in lookups:
+            holder = holders[lk.role]
+            for e, signature in zip(lk.items, lk.signature_problems, strict=True):
+                if e.type not in lk.query.types:
+                    continue  # a record the registry should not have sent: never used
+                verification = check_evidence(
+                    e,
+                    signature,
+                    holder_id_type=holder.id_type,
+                    holder_id=holder.id,
+                    expected_type=e.type,
+                    today=today,
+                )
+                found.append(FoundRecord(lk.role, e, verification.problems))
+        return found
 
     def _record(
         self,

@@ -135,6 +135,9 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    # False for an application's check (matcher.applications): the application keeps its own
+    # idempotency key, and the application_id stays free for a waive-check of the same number.
+    claims_key: bool = True
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,7 @@ class Records:
             # answer (the key's row is not committed yet, so no constraint would tell them).
             claimed: dict[tuple[str, str], StoredCheck] = {}
             for record, replaces in batch:
-                if record.application_id is None:
+                if record.application_id is None or not record.claims_key:
                     results.append(self._claim(conn, record, replaces))
                     continue
                 key = (record.requester, record.application_id)
@@ -383,7 +386,7 @@ class Records:
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""
-        if record.application_id is None:
+        if record.application_id is None or not record.claims_key:
             return StoredCheck(record.check_id, record.request_hash, record.response_json)
         if replaces is not None:
             moved = conn.execute(

@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     doc_kinds: Path | None = Field(
         default=None, description="document-kind YAML file or folder; none = the shipped kinds"
     )
+    forms: Path | None = Field(
+        default=None, description="form YAML file or folder; none = the shipped forms"
+    )
     ocr_engine: Literal["rapidocr", "paddleocr"] = DEFAULT_ENGINE
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
     upload_max_pages: int = Field(default=20, gt=0, le=500)
@@ -187,7 +190,7 @@ class Settings(BaseSettings):
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    for key in ("catalog", "trust_store", "state_dir", "doc_kinds", "ui_templates"):
+    for key in ("catalog", "trust_store", "state_dir", "doc_kinds", "forms", "ui_templates"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     url = data.get("database_url")

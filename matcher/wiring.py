@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from adapters._transport import registry_client
 from adapters.base import Adapter, UnknownAdapter, load_adapter_class
+from matcher.application_store import ApplicationStore
+from matcher.applications import ApplicationService
 from matcher.cache import Cache, MemoryCache, RedisCache, stored_secret
 from matcher.catalog import Catalog, load_catalog
 from matcher.check import CheckOptions, WaiveCheckService
@@ -20,6 +22,7 @@ from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
+from matcher.forms import Forms, load_forms
 from matcher.records import Records
 from matcher.settings import Settings
 from matcher.users import UserStore
@@ -61,6 +64,8 @@ class Services:
     checker: WaiveCheckService
     extractor: Extractor
     files: FileStore
+    forms: Forms
+    applications: ApplicationService
     users: UserStore
 
     async def aclose(self) -> None:
@@ -79,6 +84,9 @@ def ocr_options(settings: Settings) -> dict[str, str]:
 def build_services(settings: Settings) -> Services:
     """Everything the API needs, built once; fails fast with the file and key at fault."""
     catalog = load_catalog(settings.catalog)
+    doc_kinds = load_doc_kinds(settings.doc_kinds)
+    forms = load_forms(settings.forms, doc_kinds=doc_kinds)
+    forms.check_catalog(catalog)
     trust_store = load_trust_store(settings.resolved_trust_store())
     cache: Cache
     if settings.redis_url:
@@ -104,7 +112,7 @@ def build_services(settings: Settings) -> Services:
     client = registry_client(limits)
     adapters = build_adapters(settings, client)
     extractor = Extractor(
-        load_doc_kinds(settings.doc_kinds),
+        doc_kinds,
         ExtractOptions(
             ocr=ocr_options(settings),
             limits=Limits(
@@ -132,6 +140,7 @@ def build_services(settings: Settings) -> Services:
         extractor=extractor,
         files=files,
     )
+    applications = ApplicationService(checker=checker, forms=forms, store=ApplicationStore(records))
     users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))
     return Services(
         settings,
@@ -144,5 +153,7 @@ def build_services(settings: Settings) -> Services:
         checker,
         extractor,
         files,
+        forms,
+        applications,
         users,
     )

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from matcher.api.applications import router as applications_router
 from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
@@ -62,6 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             "run behind a gateway that authenticates callers"
         )
     app.include_router(v1)
+    app.include_router(applications_router)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(health)
     install_ui(app, settings)

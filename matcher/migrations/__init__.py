@@ -26,6 +26,7 @@ __all__ = ["SchemaState", "ensure_current", "head_revision", "schema_state", "up
 
 def target_metadata() -> MetaData:
     """Every table the code uses (the modules that define tables register them on import)."""
+    import matcher.application_store
     import matcher.files
     import matcher.records
     import matcher.users

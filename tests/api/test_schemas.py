@@ -42,6 +42,8 @@ def _normalise(schema: Any) -> Any:
     [
         ("waive-check-request.schema.json", "WaiveCheckRequest"),
         ("waive-check-response.schema.json", "WaiveCheckResponse"),
+        ("application-request.schema.json", "ApplicationRequest"),
+        ("application-response.schema.json", "ApplicationResponse"),
     ],
 )
 def test_openapi_shows_the_same_contract(tmp_path: Path, name: str, component: str) -> None:
@@ -59,3 +61,6 @@ def test_openapi_documents_the_endpoints(tmp_path: Path) -> None:
         paths
     )
     assert {"400", "404", "409", "422"} <= set(paths["/v1/waive-check"]["post"]["responses"])
+    assert {"/v1/applications", "/v1/applications/{application_id}"} <= set(paths)
+    assert {"400", "404", "409", "422"} <= set(paths["/v1/applications"]["post"]["responses"])
+    assert "application/pdf" in str(paths["/v1/applications/{application_id}/form.pdf"])
