@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -13,8 +14,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
 from matcher.settings import Settings
+from matcher.ui import actions, auth, pages, scans
 from matcher.ui.deps import Forbidden, SignInRequired
-from matcher.ui.views import router
 
 __all__ = ["install_ui", "templates_for"]
 
@@ -33,7 +34,16 @@ def templates_for(settings: Settings) -> Jinja2Templates:
         lstrip_blocks=True,
     )
     zone = ZoneInfo(settings.timezone)
-    env.filters["local_time"] = lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def local_time(value: dt.datetime | str) -> str:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            # SQLite keeps no offset: the service writes its times in its own timezone.
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    env.filters["local_time"] = local_time
     return Jinja2Templates(env=env)
 
 
@@ -66,6 +76,7 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     app.state.ui_templates = templates_for(settings)
     app.state.ui_cookie_secure = settings.ui_cookie_secure
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    app.include_router(router)
+    for module in (auth, pages, actions, scans):
+        app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)

@@ -66,17 +66,35 @@ class Workbench:
             data={"username": name, "password": password, "csrf_token": token.group(1)},
         )
 
-    def check(self, application_id: str, holder: str = "zhang_wei") -> dict[str, Any]:
+    def submit(
+        self,
+        application_id: str,
+        holder: str = "zhang_wei",
+        matter: str = "ent-establish",
+        uploads: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """What a business system sends: POST /v1/applications (check, pre-fill, keep)."""
         h = load_holders()[holder]
         body = {
-            "matter_code": "ent-establish",
+            "matter_code": matter,
             "applicant": {"id_type": h.id_type, "id": h.id, "name": h.name},
             "application_id": application_id,
+            "uploads": uploads or [],
         }
-        r = httpx.post(f"{self.url}/v1/waive-check", json=body, timeout=30)
-        r.raise_for_status()
+        r = httpx.post(f"{self.url}/v1/applications", json=body, timeout=60)
+        assert r.status_code == 200, r.text
         result: dict[str, Any] = r.json()
         return result
+
+    def upload(self, pdf: bytes) -> str:
+        r = httpx.post(
+            f"{self.url}/v1/files",
+            files={"file": ("scan.pdf", pdf, "application/pdf")},
+            timeout=60,
+        )
+        assert r.status_code == 201, r.text
+        file_id: str = r.json()["file_id"]
+        return file_id
 
 
 def csrf_of(html: str) -> str:

@@ -106,7 +106,7 @@ def test_a_form_without_its_csrf_token_is_refused(workbench: Workbench) -> None:
 
 def test_roles_are_checked_on_the_server(workbench: Workbench) -> None:
     workbench.add_user("dataofficer", "data_officer")
-    workbench.check("ROLE-1")
+    workbench.submit("ROLE-1")
     with workbench.client() as client:
         workbench.sign_in(client, "dataofficer")
         page = client.get("/ui/applications")
