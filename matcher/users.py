@@ -189,6 +189,20 @@ class UserStore:
             raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
         return User(user_id, username, role, department)
 
+    def set_password(self, username: str, password: str) -> bool:
+        """A new password for an existing user (ends their sessions); False if no such user."""
+        if len(password) < MIN_PASSWORD:
+            raise InputError(f"密码至少 {MIN_PASSWORD} 个字符", field="password")
+        hashed = self._hasher.hash(password)
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(users).where(users.c.username == username).values(password_hash=hashed)
+            ).rowcount
+            if done:
+                ended = select(users.c.user_id).where(users.c.username == username)
+                conn.execute(delete(ui_sessions).where(ui_sessions.c.user_id.in_(ended)))
+        return bool(done)
+
     def authenticate(self, username: str, password: str) -> User | None:
         """The active user with this name and password, else None (same work either way)."""
         with self.engine.connect() as conn:

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
+from matcher.decide import PROBLEM_TEXT
 from matcher.settings import Settings
 from matcher.ui import actions, auth, pages, scans
 from matcher.ui.deps import Forbidden, SignInRequired
@@ -44,6 +45,7 @@ def templates_for(settings: Settings) -> Jinja2Templates:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     env.filters["local_time"] = local_time
+    env.filters["problem_text"] = lambda code: PROBLEM_TEXT.get(code, code)
     return Jinja2Templates(env=env)
 
 

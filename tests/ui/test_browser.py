@@ -44,6 +44,25 @@ def test_a_clerk_settles_and_confirms_a_sandbox_application(
     shot = keep(artifacts_dir / "application-page.png")
     page.screenshot(path=shot)
 
+    # confirming too early: an error summary on top that links to each field
+    page.get_by_role("link", name="核对并确认").click()
+    page.get_by_role("button", name="确认无误，提交").click()
+    summary = page.locator(".error-summary")
+    assert "尚不能确认" in summary.inner_text() and "移动电话" in summary.inner_text()
+    page.screenshot(path=keep(artifacts_dir / "application-error.png"))
+    summary.get_by_role("link", name="移动电话", exact=False).click()
+    assert page.url.endswith("#f-lr_mobile")
+
+    # the uploaded scan, its fields boxed
+    page.get_by_role("link", name="法定代表人身份证明").last.click()
+    page.wait_for_url("**/uploads/**")
+    page.wait_for_load_state("load")  # the page's images too
+    assert other.truth["name"] in page.locator("table.form").inner_text()
+    assert page.locator(".scan img").evaluate("i => i.naturalWidth") > 100
+    page.screenshot(path=keep(artifacts_dir / "upload-page.png"))
+    page.go_back()
+    page.goto(f"{workbench.url}/ui/applications/{app['id']}")
+
     for f in conflicts:  # keep the verified registry's value
         row = page.locator(f"#f-{f['key']}")
         row.locator('input[name="choice"][value="0"]').check()
