@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
+from matcher.usage_chain import Verified, chain_table, read_head, verify
 
 __all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
 
@@ -81,9 +83,15 @@ usage_records = Table(
     Column("outcome", String(32), nullable=False),
     Column("verified", Boolean),
     Column("from_cache", Boolean, nullable=False),
+    # The hash chain (matcher.usage_chain): place in it, and this record's link.
+    Column("seq", BigInteger),
+    Column("row_hash", String(64)),
     Index("ix_usage_holder", "holder_id_type", "holder_id"),
     Index("ix_usage_check", "check_id"),
+    Index("ux_usage_seq", "seq", unique=True),
 )
+
+usage_chain = chain_table(metadata)
 
 data_problems = Table(
     "data_problems",
@@ -200,7 +208,7 @@ CHECK_COLUMNS = (
     "response_json",
     "created_at",
 )
-USAGE_COLUMNS = ("check_id", *UsageRecord._fields)
+USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
 PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
 
 
@@ -331,12 +339,7 @@ class Records:
                     for r in kept
                 ],
             )
-            self._bulk_insert(
-                conn,
-                usage_records,
-                USAGE_COLUMNS,
-                [(r.check_id, *u) for r in kept for u in r.usage],
-            )
+            self._bulk_insert(conn, usage_records, USAGE_COLUMNS, self._chained(conn, kept))
             self._bulk_insert(
                 conn,
                 data_problems,
@@ -344,6 +347,47 @@ class Records:
                 [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
             )
         return results
+
+    def _chained(self, conn: Connection, kept: list[CheckRecord]) -> list[tuple[Any, ...]]:
+        """The usage rows of ``kept``, each with its place and link in the hash chain; the
+        chain's head moves past them in this transaction (locked until it commits)."""
+        rows = [(r, u) for r in kept for u in r.usage]
+        if not rows:
+            return []
+        head = read_head(conn, usage_chain, lock=self.engine.dialect.name != "sqlite")
+        links = head.extend(
+            [(r.check_id, r.requester, r.matter_code, r.application_id, *u) for r, u in rows]
+        )
+        conn.execute(
+            usage_chain.update()
+            .where(usage_chain.c.id == 1)
+            .values(seq=head.seq, head_hash=head.head_hash)
+        )
+        return [(r.check_id, *u, *ln) for (r, u), ln in zip(rows, links, strict=True)]
+
+    def verify_usage_chain(self) -> Verified:
+        """Walk every usage record against the hash chain (see :mod:`matcher.usage_chain`)."""
+        query = (
+            select(
+                usage_records.c.seq,
+                usage_records.c.id,
+                usage_records.c.row_hash,
+                usage_records.c.check_id,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                *(usage_records.c[name] for name in UsageRecord._fields),
+            )
+            .select_from(usage_records.outerjoin(checks))
+            .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
+        )
+        with self.engine.connect() as conn:
+            head = read_head(conn, usage_chain, lock=False)
+            rows = conn.execution_options(yield_per=2000).execute(query)
+            try:
+                return verify((tuple(r) for r in rows), (head.seq, head.head_hash))
+            finally:
+                rows.close()  # verify may stop early, with rows still unread
 
     def _bulk_insert(
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
@@ -447,6 +491,33 @@ class Records:
         return self._usage(
             usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
         )
+
+    def usage_page(
+        self, id_type: str, holder_id: str, *, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """One page of a holder's usage records, in chain order, after sequence ``after``."""
+        query = (
+            select(
+                usage_records,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                checks.c.created_at,
+            )
+            .join(checks, checks.c.check_id == usage_records.c.check_id)
+            .where(
+                usage_records.c.holder_id_type == id_type,
+                usage_records.c.holder_id == holder_id,
+                usage_records.c.seq > after,
+            )
+            .order_by(usage_records.c.seq)
+            .limit(limit)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r) for r in conn.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
