@@ -10,7 +10,6 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from matcher.errors import InputError, MatcherError, SchemaOutdated
 
@@ -194,121 +193,17 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_curl(base_url: str) -> str:
-    from matcher.sandbox import load_holders
-
-    holder = load_holders()["zhang_wei"]
-    body = {
-        "matter_code": "ent-establish",
-        "applicant": {"id_type": holder.id_type, "id": holder.id, "name": holder.name},
-        "application_id": "DEMO-0001",
-    }
-    payload = json.dumps(body, ensure_ascii=False)
-    return (
-        f"curl -s -X POST {base_url}/v1/waive-check -H 'Content-Type: application/json' "
-        f"-H 'X-Requester: demo' -d {shlex.quote(payload)}"
-    )
-
-
-def _upgrade_demo_database(url: str) -> None:
-    """The demo's own database (in the state folder) follows the code without asking."""
-    from matcher.migrations import upgrade
-    from matcher.records import make_engine
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-
-
-DEMO_CLERK = "demo-clerk"
-
-
-def _demo_clerk(database_url: str) -> str:
-    """The demo's clerk account, with a new password each run (printed, never stored in clear)."""
-    import secrets
-
-    from matcher.records import Records
-    from matcher.users import UserStore
-
-    password = secrets.token_urlsafe(9)
-    records = Records(database_url)
-    try:
-        users = UserStore(records)
-        if not users.set_password(DEMO_CLERK, password):
-            users.add_user(DEMO_CLERK, "clerk", password, department="DEMO")
-    finally:
-        records.close()
-    return password
-
-
-def demo_applications() -> list[tuple[str, str, dict[str, Any]]]:
-    """The demo's sample applications: (application_id, what it shows, request body)."""
-    from matcher.sandbox import load_holders
-
-    holders = load_holders()
-
-    def person(key: str) -> dict[str, str]:
-        h = holders[key]
-        return {"id_type": h.id_type, "id": h.id, "name": h.name}
-
-    return [
-        (
-            "SAMPLE-1",
-            "企业设立登记，张伟：材料全部来自证照库，申请表只差移动电话",
-            {"matter_code": "ent-establish", "applicant": person("zhang_wei")},
-        ),
-        (
-            "SAMPLE-2",
-            "同上，另上传了一张旧住址的身份证：户籍地址来源不一致，需要选择",
-            {"matter_code": "ent-establish", "applicant": person("zhang_wei")},
-        ),
-        (
-            "SAMPLE-3",
-            "个体工商户登记，徐丽",
-            {"matter_code": "indiv-establish", "applicant": person("xu_li")},
-        ),
-        (
-            "SAMPLE-4",
-            "不动产登记，杨帆：证照签名验证失败，只作为未采用的来源显示",
-            {"matter_code": "re-change-name", "applicant": person("yang_fan")},
-        ),
-    ]
-
-
-def _submit_demo_applications(base_url: str) -> list[tuple[str, str, str]]:
-    """Send the sample applications as a business system would; (id, what, page URL) each."""
-    import httpx
-
-    from matcher.sandbox.scans import id_card_pdf
-
-    out = []
-    with httpx.Client(base_url=base_url, headers={"X-Requester": "demo"}, timeout=120) as client:
-        for app_id, what, body in demo_applications():
-            body = {**body, "application_id": app_id}
-            if app_id == "SAMPLE-2":
-                # the applicant's own card, printed before a move: its address is an old one
-                scan = id_card_pdf(
-                    body["applicant"]["id"], 住址="浙江省舟山市定海区环城南路9号1幢201室"
-                )
-                r = client.post(
-                    "/v1/files", files={"file": ("身份证.pdf", scan, "application/pdf")}
-                )
-                r.raise_for_status()
-                body["uploads"] = [
-                    {"material_code": "legal-rep-id", "file_id": r.json()["file_id"]}
-                ]
-            r = client.post("/v1/applications", json=body)
-            r.raise_for_status()
-            out.append((app_id, what, f"{base_url}/ui/applications/{r.json()['id']}"))
-    return out
-
-
 def _demo(args: argparse.Namespace) -> int:
     import threading
 
     from matcher.api import create_app
+    from matcher.demo import (
+        DEMO_CLERK,
+        demo_clerk,
+        demo_curl,
+        submit_demo_applications,
+        upgrade_database,
+    )
     from matcher.sandbox import create_sandbox_app, write_trust_store
     from matcher.serving import ServerThread
     from matcher.settings import RegistryConfig, Settings, default_state_dir
@@ -327,12 +222,12 @@ def _demo(args: argparse.Namespace) -> int:
                 RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=sandbox.url),
             ],
         )
-        _upgrade_demo_database(settings.resolved_database_url())
-        password = _demo_clerk(settings.resolved_database_url())
+        upgrade_database(settings.resolved_database_url())
+        password = demo_clerk(settings.resolved_database_url())
         app = create_app(settings)
         with ServerThread(app, host=args.host, port=args.port, startup_timeout_s=60):
             base = f"http://{args.host}:{args.port}"
-            samples = _submit_demo_applications(base)
+            samples = submit_demo_applications(base)
             print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
             print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
             print(demo_curl(base) + "\n")
