@@ -68,12 +68,11 @@ def build_template(form: Form) -> bytes:
             page.draw_rect(label, color=(0, 0, 0), width=0.6)
             page.draw_rect(value, color=(0, 0, 0), width=0.6)
             text = field.label + ("（必填）" if field.required else "")
-            page.insert_textbox(
-                pymupdf.Rect(label.x0 + 5, label.y0 + 6, label.x1 - 4, label.y1 - 2),
-                text,
-                fontname=FONT,
-                fontsize=9.5,
-            )
+            box = pymupdf.Rect(label.x0 + 5, label.y0 + 4, label.x1 - 3, label.y1 - 1)
+            size = 9.5
+            # insert_textbox writes nothing when the text does not fit: shrink until it does.
+            while page.insert_textbox(box, text, fontname=FONT, fontsize=size) < 0:
+                size -= 0.5
             widget = pymupdf.Widget()
             widget.field_name = field.key
             widget.field_label = field.label
