@@ -93,7 +93,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_curl(base_url: str) -> str:
+def demo_curl(base_url: str, endpoint: str = "waive-check") -> str:
+    """A curl for the sample application (企业设立登记 for 张伟) to ``/v1/<endpoint>``."""
     from matcher.sandbox import load_holders
 
     holder = load_holders()["zhang_wei"]
@@ -104,7 +105,7 @@ def demo_curl(base_url: str) -> str:
     }
     payload = json.dumps(body, ensure_ascii=False)
     return (
-        f"curl -s -X POST {base_url}/v1/waive-check -H 'Content-Type: application/json' "
+        f"curl -s -X POST {base_url}/v1/{endpoint} -H 'Content-Type: application/json' "
         f"-H 'X-Requester: demo' -d {shlex.quote(payload)}"
     )
 
@@ -134,7 +135,10 @@ def _demo(args: argparse.Namespace) -> int:
         base = f"http://{args.host}:{args.port}"
         print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
         print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
-        print(demo_curl(base) + "\n", flush=True)
+        print(demo_curl(base) + "\n")
+        print("Or send it as an application: the same check plus its pre-filled form, kept")
+        print(f"under its number (then GET {base}/v1/applications/DEMO-0001/form.pdf):\n")
+        print(demo_curl(base, "applications") + "\n", flush=True)
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return 0
 

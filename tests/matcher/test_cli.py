@@ -42,7 +42,14 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
     )
     try:
         assert proc.stdout is not None
-        curl = next(line for line in proc.stdout if line.startswith("curl "))
+        curls: list[str] = []
+        for line in proc.stdout:
+            if line.startswith("curl "):
+                curls.append(line)
+                if len(curls) == 2:
+                    break
+        curl, application_curl = curls
+        assert "/v1/applications" in application_curl
         deadline = time.monotonic() + 30
         while True:
             out = subprocess.run(["bash", "-c", curl], capture_output=True, text=True)
@@ -50,6 +57,9 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
                 break
             time.sleep(0.2)
         body = json.loads(out.stdout)
+        app = json.loads(
+            subprocess.run(["bash", "-c", application_curl], capture_output=True, text=True).stdout
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -59,6 +69,10 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
     assert waived
     assert any(e["kind"] == "e_licence" and e["verified"] for d in waived for e in d["evidence"])
     assert (tmp_path / "matcher.db").exists()
+    # The same sample application sent to /v1/applications comes back with its form filled.
+    assert app["application_id"] == "DEMO-0001"
+    assert app["form"]["form_name"] == "公司登记（备案）申请书"
+    assert app["form"]["fill_rate"] >= 0.9
 
 
 def test_bad_config_names_the_file_and_the_key(
