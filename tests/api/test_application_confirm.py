@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,35 @@ from tests.api.conftest import Sandbox, applicant
 from tests.extract.corpus import make_samples
 
 
+@contextmanager
+def _serve(
+    sandbox: Sandbox, database: str, tmp_path: Path, **registry: Any
+) -> Iterator[tuple[httpx.Client, ApplicationService]]:
+    """The API over real HTTP, and the application service its pages would call."""
+    settings = Settings(
+        trust_store=sandbox.trust_store,
+        database_url=database,
+        state_dir=tmp_path,
+        registries=[
+            RegistryConfig(
+                name="zs-elicence", adapter="elicence", base_url=sandbox.url, **registry
+            ),
+            RegistryConfig(
+                name="zs-datacert", adapter="datacert", base_url=sandbox.url, **registry
+            ),
+        ],
+    )
+    services = build_services(settings)
+    try:
+        with (
+            ServerThread(create_app(settings, services)) as server,
+            httpx.Client(base_url=server.url, timeout=30) as client,
+        ):
+            yield client, services.applications
+    finally:
+        services.records.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def served(
     request: pytest.FixtureRequest, sandbox: Sandbox, tmp_path: Path
@@ -31,22 +61,8 @@ def served(
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
-    settings = Settings(
-        trust_store=sandbox.trust_store,
-        database_url=database,
-        state_dir=tmp_path,
-        registries=[
-            RegistryConfig(name="zs-elicence", adapter="elicence", base_url=sandbox.url),
-            RegistryConfig(name="zs-datacert", adapter="datacert", base_url=sandbox.url),
-        ],
-    )
-    services = build_services(settings)
-    with (
-        ServerThread(create_app(settings, services)) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
-    ):
-        yield client, services.applications
-    services.records.close()
+    with _serve(sandbox, database, tmp_path) as both:
+        yield both
 
 
 def _submit(
@@ -140,3 +156,36 @@ def test_a_conflict_must_be_settled_before_confirming(
     assert [c.key for c in done.confirmation.changes] == ["lr_id_number", "lr_mobile"]
     with pytest.raises(ApplicationNotFound):
         service.set_value("no-such-id", "lr_mobile", "13800138000", clerk="c")
+
+
+def test_a_registry_outage_leaves_fields_empty_and_a_resend_fills_them(
+    faulty_sandbox: Sandbox, holders: dict[str, Any], tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'matcher.db'}"
+    # A breaker that never opens: the outage ends when the test says so.
+    with _serve(faulty_sandbox, database, tmp_path, timeout_s=0.6, breaker_failures=1000) as (
+        client,
+        _,
+    ):
+        _outage_and_recovery(faulty_sandbox, client, holders)
+
+
+def _outage_and_recovery(
+    faulty_sandbox: Sandbox, client: httpx.Client, holders: dict[str, Any]
+) -> None:
+    faulty_sandbox.faults(fault_rate=1.0, fault_mode="5xx")
+    first = _submit(client, holders, "OUTAGE-1")
+    assert first["check"]["summary"]["waived"] == 0
+    fields = {f["key"]: f for f in first["form"]["fields"]}
+    # Nothing unverified fills a field: only the request and what derives from it remain.
+    assert fields["company_name"]["value"] is None
+    assert {f["source"]["kind"] for f in first["form"]["fields"] if f["source"]} <= {
+        "request",
+        "derived",
+    }
+    faulty_sandbox.faults(fault_rate=0.0)
+    second = _submit(client, holders, "OUTAGE-1")
+    assert second["id"] == first["id"]
+    assert second["check"]["check_id"] != first["check"]["check_id"]
+    assert second["form"]["fill_rate"] >= 0.9
+    assert _submit(client, holders, "OUTAGE-1")["check"]["check_id"] == second["check"]["check_id"]

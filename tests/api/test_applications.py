@@ -182,3 +182,25 @@ def test_form_pdf_has_the_values_in_chinese(api: Api, holders: dict[str, Any]) -
         fonts = {f[3] for page in doc for f in page.get_fonts(full=True)}
         assert any("Droid" in name for name in fonts), fonts
     assert api.client.get("/v1/applications/NOPE/form.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "error"),
+    [
+        ({"application_id": None}, 422, "invalid_request"),
+        ({"matter_code": "no-such-matter"}, 404, "unknown_matter"),
+        (
+            {"applicant": {"id_type": "citizen_id", "id": "330902198103150315", "name": "张伟"}},
+            422,
+            "invalid_identifier",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(
+    api: Api, holders: dict[str, Any], change: dict[str, Any], status: int, error: str
+) -> None:
+    body = {**_body(holders, "ent-establish", "zhang_wei", "BAD-1"), **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    r = api.client.post("/v1/applications", json=body)
+    assert (r.status_code, r.json()["error"]) == (status, error)
+    assert api.client.get("/v1/applications/BAD-1").status_code == 404
