@@ -117,10 +117,7 @@ class ApplicationStore:
     """Applications and edits over the records database's engine."""
 
     def __init__(self, records: Records) -> None:
-        self.engine = records.engine
-        # Records creates the whole metadata at start; this covers a Records made before this
-        # module was imported. (Upgrades of an existing database are the migrations' job.)
-        metadata.create_all(self.engine, tables=[applications, application_edits])
+        self.engine = records.engine  # its tables come from the migrations (revision 0003)
 
     def _fail(self, exc: SQLAlchemyError) -> RecordsUnavailable:
         return RecordsUnavailable(f"the records database failed: {type(exc).__name__}")

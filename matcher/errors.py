@@ -21,6 +21,7 @@
     │   │   └── EncryptedFile       needs a password                              → 422
     │   └── ProcessingTimeout       the file took longer than its time budget     → 422
     ├── RecordsUnavailable          the records database failed: no answer without a record → 503
+    ├── SchemaOutdated              the database's schema revision is not the code's (start-up)
     └── RegistryError               (adapters.errors) a registry gave no usable answer
         ├── RegistryUnavailable     retriable → decisions become review, never waive
         └── RegistryRejected        fatal until config is fixed → same, and logged loudly
@@ -49,6 +50,7 @@ __all__ = [
     "RegistryError",
     "RegistryRejected",
     "RegistryUnavailable",
+    "SchemaOutdated",
     "TooManyPages",
     "TrustStoreError",
     "UnknownMatter",
@@ -126,6 +128,12 @@ class RecordsUnavailable(MatcherError):
     """The records database failed, so usage cannot be recorded and no answer may be given."""
 
     code = "records_unavailable"
+
+
+class SchemaOutdated(MatcherError):
+    """The records database is at another schema revision than the code: ``matcher db upgrade``."""
+
+    code = "schema_outdated"
 
 
 class TrustStoreError(MatcherError):

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.catalog import Matter
 from matcher.check import WaiveCheckService
+from matcher.observe import metrics_text
 from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = ["health", "v1"]
@@ -66,6 +67,12 @@ async def get_matter(code: str, services: ServicesDep) -> Matter:
     return services.catalog.get(code)
 
 
+@health.get("/metrics", summary="Prometheus 指标", response_class=Response)
+async def metrics() -> Response:
+    body, content_type = metrics_text()
+    return Response(body, media_type=content_type)
+
+
 @health.get("/healthz", summary="存活检查")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -101,6 +108,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         "database": "up" if db_ok else "down",
         "cache": ("up" if cache_ok else "down"),
         "cache_kind": "redis" if services.settings.redis_url else "memory",
+        "cache_errors": services.cache.errors,
         "registries": registries,
     }
     return JSONResponse(body, status_code=200 if db_ok else 503)

@@ -89,8 +89,10 @@ def test_bad_config_names_the_file_and_the_key(
 
 
 def test_unknown_adapter_lists_the_installed_ones(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Its own state folder: the user's default one may hold a database of another release.
+    monkeypatch.setenv("MATCHER_STATE_DIR", str(tmp_path))
     config = tmp_path / "matcher.toml"
     config.write_text(
         f'trust_store = "{tmp_path / "t.json"}"\n'
