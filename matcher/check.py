@@ -93,6 +93,16 @@ class Gathered:
     checked_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What one round of lookups, uploads and decisions produced, before it is recorded."""
+
+    response: WaiveCheckResponse
+    outcomes: dict[str, list[SpecOutcome]]
+    read: dict[str, ReadUpload]
+    upload_problems: list[DataProblem]
+
+
 def request_hash(request: WaiveCheckRequest) -> str:
     body = request.model_dump(mode="json", exclude={"consent_token"})
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -435,6 +445,55 @@ class WaiveCheckService:
                 )
         return compared, problems
 
+    async def _answer(
+        self,
+        matter: Matter,
+        request: WaiveCheckRequest,
+        requester: str,
+        holders: dict[str, Holder],
+        warnings: list[str],
+        lookups: list[Lookup],
+    ) -> _Answer:
+        """Ask the registries (and read the uploads) at once, verify, decide: the check's answer."""
+        now = dt.datetime.now(self._tz)
+        context = RequestContext(
+            requester=requester,
+            matter_code=matter.code,
+            application_id=request.application_id,
+            consent_token=request.consent_token,
+        )
+        if request.uploads:
+            read, _ = await asyncio.gather(
+                self._read_uploads(request, requester), self._query_all(lookups, context)
+            )
+        else:
+            read = {}
+            await self._query_all(lookups, context)
+        outcomes = self._outcomes(matter, lookups, holders, now.date())
+        compared, upload_problems = self._compare_uploads(read, outcomes)
+        decisions = [
+            decide(m, outcomes[m.code], compared.get(m.code))
+            for m in matter.materials
+            if m.required
+        ]
+        for d in decisions:
+            DECISIONS.labels(d.decision, d.basis).inc()
+        response = WaiveCheckResponse(
+            check_id=str(uuid.uuid4()),
+            matter_code=matter.code,
+            matter_name=matter.name,
+            application_id=request.application_id,
+            checked_at=now,
+            decisions=decisions,
+            summary=Summary(
+                waived=sum(d.decision == "waive" for d in decisions),
+                required=sum(d.decision == "require" for d in decisions),
+                review=sum(d.decision == "review" for d in decisions),
+            ),
+            warnings=warnings,
+        )
+        return _Answer(response, outcomes, read, upload_problems)
+
     # -- the flow ------------------------------------------------------------------------------
 
     async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
@@ -470,45 +529,12 @@ class WaiveCheckService:
                     return previous
                 replaces = stored.check_id  # the registry was down then: ask again
 
-        now = dt.datetime.now(self._tz)
-        context = RequestContext(
-            requester=requester,
-            matter_code=matter.code,
-            application_id=request.application_id,
-            consent_token=request.consent_token,
-        )
         lookups = self._plan(matter, holders)
-        if request.uploads:
-            read, _ = await asyncio.gather(
-                self._read_uploads(request, requester), self._query_all(lookups, context)
-            )
-        else:
-            read = {}
-            await self._query_all(lookups, context)
-        outcomes = self._outcomes(matter, lookups, holders, now.date())
-        compared, upload_problems = self._compare_uploads(read, outcomes)
-        decisions = [
-            decide(m, outcomes[m.code], compared.get(m.code))
-            for m in matter.materials
-            if m.required
-        ]
-        for d in decisions:
-            DECISIONS.labels(d.decision, d.basis).inc()
-        response = WaiveCheckResponse(
-            check_id=str(uuid.uuid4()),
-            matter_code=matter.code,
-            matter_name=matter.name,
-            application_id=request.application_id,
-            checked_at=now,
-            decisions=decisions,
-            summary=Summary(
-                waived=sum(d.decision == "waive" for d in decisions),
-                required=sum(d.decision == "require" for d in decisions),
-                review=sum(d.decision == "review" for d in decisions),
-            ),
-            warnings=warnings,
+        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        response = answer.response
+        record = self._record(
+            response, requester, req_hash, lookups, answer.outcomes, answer.upload_problems
         )
-        record = self._record(response, requester, req_hash, lookups, outcomes, upload_problems)
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
@@ -561,46 +587,18 @@ class WaiveCheckService:
         matter = self.catalog.get(request.matter_code)
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
-        now = dt.datetime.now(self._tz)
-        context = RequestContext(
-            requester=requester,
-            matter_code=matter.code,
-            application_id=request.application_id,
-            consent_token=request.consent_token,
-        )
         lookups = self._plan(matter, holders)
         lookups += self._extra_lookups(lookups, holders, extra)
-        if request.uploads:
-            read, _ = await asyncio.gather(
-                self._read_uploads(request, requester), self._query_all(lookups, context)
-            )
-        else:
-            read = {}
-            await self._query_all(lookups, context)
-        outcomes = self._outcomes(matter, lookups, holders, now.date())
-        compared, upload_problems = self._compare_uploads(read, outcomes)
-        decisions = [
-            decide(m, outcomes[m.code], compared.get(m.code))
-            for m in matter.materials
-            if m.required
-        ]
-        response = WaiveCheckResponse(
-            check_id=str(uuid.uuid4()),
-            matter_code=matter.code,
-            matter_name=matter.name,
-            application_id=request.application_id,
-            checked_at=now,
-            decisions=decisions,
-            summary=Summary(
-                waived=sum(d.decision == "waive" for d in decisions),
-                required=sum(d.decision == "require" for d in decisions),
-                review=sum(d.decision == "review" for d in decisions),
-            ),
-            warnings=warnings,
-        )
+        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        response, now = answer.response, answer.response.checked_at
         found = self._found(lookups, holders, now.date())
         record = self._record(
-            response, requester, request_hash(request), lookups, outcomes, upload_problems
+            response,
+            requester,
+            request_hash(request),
+            lookups,
+            answer.outcomes,
+            answer.upload_problems,
         )
         # The form's own lookups are no material's evidence: their verification comes from here.
         verified: dict[tuple[str, str | None], bool] = {
@@ -615,7 +613,10 @@ class WaiveCheckService:
         record = replace(record, usage=usage, claims_key=False)
         await self.recorder.save(record)
         return Gathered(
-            CheckResult(response, record.response_json.encode()), found, list(read.values()), now
+            CheckResult(response, record.response_json.encode()),
+            found,
+            list(answer.read.values()),
+            now,
         )
 
     def _found(
