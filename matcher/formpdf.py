@@ -94,6 +94,12 @@ def build_template(form: Form) -> bytes:
     return bytes(doc.tobytes(garbage=3, deflate=True))
 
 
+@functools.lru_cache(maxsize=8192)
+def _glyph(char: str) -> int:
+    """The embedded font's glyph id for a character (0, the blank glyph, when it has none)."""
+    return int(_cjk().has_glyph(ord(char)))
+
+
 def _lines(text: str, size: float, width: float) -> list[str]:
     """``text`` broken into lines no wider than ``width`` at ``size`` (by character: Chinese
     has no spaces to break at)."""
@@ -125,13 +131,12 @@ def _appearance(text: str, rect: pymupdf.Rect, multiline: bool) -> bytes:
     """A text field's normal appearance: ``text`` in the embedded font, vertically centred
     (Type0 font, Identity-H: each character is written as its glyph id)."""
     size, lines = _layout(text, rect, multiline)
-    font = _cjk()
     leading = size * 1.2
     block = leading * len(lines)
     top = (rect.height + block) / 2 - size  # baseline of the first line, from the bottom
     ops = ["/Tx BMC", "q", "BT", "0 g", f"/{FONT} {size:.2f} Tf"]
     for i, line in enumerate(lines):
-        glyphs = "".join(f"{font.has_glyph(ord(c)):04x}" for c in line)
+        glyphs = "".join(f"{_glyph(c):04x}" for c in line)
         x, y = 2.0, top - i * leading + size * 0.12
         ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm <{glyphs}> Tj")
     ops += ["ET", "Q", "EMC"]
