@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,15 @@ from matcher.check import WaiveCheckService
 from matcher.errors import ApplicationNotFound, ConflictError, InputError
 from matcher.forms import Form, FormField, Forms
 from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
-from matcher.prefill import Party, PrefilledField, PrefillResult, SourceRef, prefill
+from matcher.prefill import (
+    FoundRecord,
+    Party,
+    PrefilledField,
+    PrefillResult,
+    SourceRef,
+    prefill,
+)
+from matcher.records import DataProblem
 
 __all__ = [
     "ApplicationNotFound",
@@ -41,7 +50,10 @@ __all__ = [
     "Confirmation",
     "FieldChange",
     "FieldEdit",
+    "conflict_problems",
 ]
+
+REGISTRY_KINDS = ("e_licence", "data_certificate")
 
 
 class ApplicationRequest(WaiveCheckRequest):
@@ -105,6 +117,30 @@ def _hash(request: ApplicationRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def conflict_problems(filled: PrefillResult, records: Sequence[FoundRecord]) -> list[DataProblem]:
+    """Data problems (数据问题反馈) for verified registry records that disagree on a field: one of
+    them is wrong, and each owner department should hear of it (``field_conflict``)."""
+    by_id = {(r.evidence.registry, r.evidence.id): r.evidence for r in records}
+    problems: dict[tuple[str, str], DataProblem] = {}
+    for field in filled.fields:
+        if not field.conflict or field.source is None or field.source.kind not in REGISTRY_KINDS:
+            continue
+        others = [
+            c.source for c in field.candidates if c.usable and c.source.kind in REGISTRY_KINDS
+        ]
+        for ref in (field.source, *others) if others else ():
+            e = by_id.get((ref.registry or "", ref.record_id or ""))
+            if e is not None:
+                problems[(e.registry, e.id)] = DataProblem(
+                    registry=e.registry,
+                    evidence_id=e.id,
+                    evidence_type=e.type,
+                    issuer_code=e.issuer.code,
+                    problem="field_conflict",
+                )
+    return list(problems.values())
+
+
 def _wanted(form: Form) -> list[tuple[str, EvidenceKind, str]]:
     """(role, kind, type) of every registry source of the form."""
     return [(s.role, s.kind, s.type) for s in form.registry_sources()]
@@ -152,6 +188,15 @@ class ApplicationService:
                 retrieved_at=gathered.checked_at,
             )
         check = gathered.result.response
+        if filled is not None:
+            problems = conflict_problems(filled, gathered.records)
+            if problems:
+                await anyio.to_thread.run_sync(
+                    self.checker.records.add_problems,
+                    check.check_id,
+                    problems,
+                    gathered.checked_at,
+                )
         prefill_json = filled.model_dump_json() if filled else None
         if kept is not None:
             await anyio.to_thread.run_sync(

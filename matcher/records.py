@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, fields
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -442,6 +442,19 @@ class Records:
         return self._usage(
             usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
         )
+
+    def add_problems(self, check_id: str, problems: Sequence[DataProblem], at: dt.datetime) -> None:
+        """File data problems found after a check was recorded (e.g. by pre-filling its form)."""
+        if not problems:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(data_problems),
+                    [{"check_id": check_id, **asdict(p), "created_at": at} for p in problems],
+                )
+        except SQLAlchemyError as exc:
+            raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,9 @@ import jsonschema
 import pymupdf  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
-from tests.api.conftest import Api, applicant
+from matcher.sandbox import SandboxConfig, create_sandbox_app, write_trust_store
+from matcher.serving import ServerThread
+from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 from tests.extract.corpus import make_samples
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -204,3 +208,39 @@ def test_bad_input_is_a_clear_4xx(
     r = api.client.post("/v1/applications", json=body)
     assert (r.status_code, r.json()["error"]) == (status, error)
     assert api.client.get("/v1/applications/BAD-1").status_code == 404
+
+
+def test_registries_that_disagree_are_a_conflict_and_a_data_problem(
+    tmp_path: Path, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    # Sample data where the household certificate has 张伟 at another address than his 户口簿.
+    data = tmp_path / "data"
+    shutil.copytree(files("matcher.sandbox") / "data", data)  # type: ignore[arg-type]
+    certificates = data / "certificates.yaml"
+    text = certificates.read_text(encoding="utf-8")
+    moved = text.replace(
+        "户籍地址: 浙江省舟山市定海区解放西路128号3幢502室",
+        "户籍地址: 浙江省舟山市定海区人民北路9号",
+        1,
+    )
+    assert moved != text
+    certificates.write_text(moved, encoding="utf-8")
+    config = SandboxConfig(data_dir=data)
+    write_trust_store(config, tmp_path / "trust.json")
+    with ServerThread(create_sandbox_app(config)) as server:
+        api = make_api(Sandbox(server.url, tmp_path / "trust.json"))
+        app = _submit(api, _body(holders, "ent-establish", "zhang_wei", "DISAGREE-1"))
+        field = _fields(app)["lr_household_address"]
+        assert field["conflict"] is True
+        assert (field["value"], field["source"]["kind"]) == (
+            "浙江省舟山市定海区人民北路9号",
+            "data_certificate",
+        )
+        (other,) = field["candidates"]
+        assert other["source"]["kind"] == "e_licence" and other["verified"] is True
+        assert other["value"] == "浙江省舟山市定海区解放西路128号3幢502室"
+        problems = api.problems(app["check"]["check_id"])
+        assert sorted((p["evidence_type"], p["problem"]) for p in problems) == [
+            ("11100000000013888E002", "field_conflict"),
+            ("household_record", "field_conflict"),
+        ]
