@@ -20,11 +20,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.model import EvidenceKind
 from matcher.application_store import ApplicationRow, ApplicationStore, EditRow
@@ -56,12 +56,24 @@ __all__ = [
 REGISTRY_KINDS = ("e_licence", "data_certificate")
 
 
+Answer = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
 class ApplicationRequest(WaiveCheckRequest):
     """A waive-check request whose application is kept: ``application_id`` is required."""
 
     application_id: str = Field(
         pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
         description="the caller's application number; the application is kept under it",
+    )
+    answers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")], Answer] = (
+        Field(
+            default_factory=dict,
+            max_length=200,
+            description="values the applicant typed in the business system (申请人填报), by form "
+            "field key; each is checked as its field's type says, fills only a field no other "
+            "source could, and does not count toward fill_rate",
+        )
     )
 
 
@@ -141,6 +153,20 @@ def conflict_problems(filled: PrefillResult, records: Sequence[FoundRecord]) -> 
     return list(problems.values())
 
 
+def _check_answers(form: Form | None, answers: dict[str, str]) -> None:
+    """Every answer names a field of the matter's form and passes that field's check."""
+    for key, value in answers.items():
+        if form is None:
+            raise InputError("该事项没有申请表，不能填写 answers", field="answers")
+        try:
+            spec = form.field(key)
+        except KeyError:
+            raise InputError(f"申请表没有字段 {key}", field=f"answers.{key}") from None
+        checked = spec.check(value)
+        if not checked.valid:
+            raise InputError(f"{spec.label}：{checked.reason}", field=f"answers.{key}")
+
+
 def _wanted(form: Form) -> list[tuple[str, EvidenceKind, str]]:
     """(role, kind, type) of every registry source of the form."""
     return [(s.role, s.kind, s.type) for s in form.registry_sources()]
@@ -170,6 +196,7 @@ class ApplicationService:
                 return await anyio.to_thread.run_sync(self._view, kept)
         matter = self.checker.catalog.get(request.matter_code)
         form = self.forms.get(matter.form) if matter.form else None
+        _check_answers(form, request.answers)
         gathered = await self.checker.gather(
             request, requester, extra=_wanted(form) if form else ()
         )
@@ -185,6 +212,7 @@ class ApplicationService:
                 parties=parties,
                 records=gathered.records,
                 uploads=gathered.uploads,
+                answers=request.answers,
                 retrieved_at=gathered.checked_at,
             )
         check = gathered.result.response

@@ -244,3 +244,45 @@ def test_registries_that_disagree_are_a_conflict_and_a_data_problem(
             ("11100000000013888E002", "field_conflict"),
             ("household_record", "field_conflict"),
         ]
+
+
+def test_the_applicants_answers_fill_what_no_registry_holds(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    answers = {"lr_mobile": "13800138000", "lr_ethnicity": "回"}
+    body = _body(holders, "ent-establish", "zhang_wei", "ANSWERS-1", answers=answers)
+    app = _submit(api, body)
+    form, fields = app["form"], _fields(app)
+    assert fields["lr_mobile"]["value"] == "13800138000"
+    assert fields["lr_mobile"]["source"] == {
+        "kind": "request",
+        "field": "answers",
+        "role": "applicant",
+        "registry": None,
+        "record_id": None,
+        "type_name": None,
+        "retrieved_at": None,
+    }
+    # Typed by the applicant: filled, but not part of the fill rate.
+    assert (form["missing"], form["answered"], form["filled"], form["total"]) == ([], 1, 18, 19)
+    # An answer never overrides a verified record; where they differ the clerk decides.
+    ethnicity = fields["lr_ethnicity"]
+    assert (ethnicity["value"], ethnicity["source"]["kind"], ethnicity["conflict"]) == (
+        "汉",
+        "e_licence",
+        True,
+    )
+    assert [c["value"] for c in ethnicity["candidates"]] == ["回"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [({"lr_mobile": "12345"}, "answers.lr_mobile"), ({"shoe_size": "42"}, "answers.shoe_size")],
+)
+def test_a_bad_answer_is_refused_with_its_field(
+    api: Api, holders: dict[str, Any], answers: dict[str, str], field: str
+) -> None:
+    body = _body(holders, "ent-establish", "zhang_wei", "ANSWERS-BAD", answers=answers)
+    r = api.client.post("/v1/applications", json=body)
+    assert r.status_code == 422
+    assert (r.json()["error"], r.json()["field"]) == ("invalid_input", field)
