@@ -107,6 +107,9 @@ class Matter(BaseModel):
     department: Text
     description: str | None = None
     form: Code | None = None  # its application form's code (matcher.forms)
+    # The holder's consent token (授权) must come with a check: their records are asked for
+    # only with it.
+    requires_consent: bool = False
     materials: Annotated[tuple[Material, ...], Field(min_length=1)]
 
     @model_validator(mode="after")

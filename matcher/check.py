@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -22,7 +23,7 @@ from adapters.model import Evidence, EvidenceKind, EvidenceQuery, Holder, Reques
 from matcher.cache import Cache, cache_key
 from matcher.catalog import Catalog, EvidenceSpec, Matter
 from matcher.decide import Considered, SpecOutcome, decide
-from matcher.errors import ConflictError, ExtractionError, InputError
+from matcher.errors import ConflictError, ConsentRequired, ExtractionError, InputError
 from matcher.evidence import TrustStore, check_evidence, signature_problem
 from matcher.extract.pipeline import Extractor
 from matcher.files import FileStore, StoredFile
@@ -53,6 +54,7 @@ class CheckOptions:
     cache_secret: bytes = b""
     accept_pre_standard_uscc: bool = False
     max_parties: int = 20
+    recheck_after_s: float = 60.0
 
 
 @dataclass
@@ -101,6 +103,15 @@ class _Answer:
     outcomes: dict[str, list[SpecOutcome]]
     read: dict[str, ReadUpload]
     upload_problems: list[DataProblem]
+
+
+def _require_consent(matter: Matter, request: WaiveCheckRequest) -> None:
+    """A matter that needs the holder's consent is refused without it, before any lookup."""
+    if matter.requires_consent and not request.consent_token:
+        raise ConsentRequired(
+            f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
+            "请在请求中提供 consent_token"
+        )
 
 
 def request_hash(request: WaiveCheckRequest) -> str:
@@ -513,6 +524,7 @@ class WaiveCheckService:
 
     async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
+        _require_consent(matter, request)
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
         # Only an application_id makes a request replayable; only then is its hash compared.
@@ -535,11 +547,27 @@ class WaiveCheckService:
         record = self._record(
             response, requester, req_hash, lookups, answer.outcomes, answer.upload_problems
         )
+        if request.application_id is not None and any(
+            d.basis == "registry_unavailable" for d in response.decisions
+        ):
+            # Queued with the answer, in its transaction: checked again when the registry is back.
+            record = dataclasses.replace(
+                record,
+                recheck_request=request.model_dump_json(),
+                recheck_after_s=self.options.recheck_after_s,
+            )
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
         return CheckResult(response, record.response_json.encode())
+
+    async def recheck(self, request_json: str, requester: str) -> tuple[bool, bytes]:
+        """Check a queued application again (matcher.recheck): whether its answer still meets
+        an unavailable registry, and the answer's bytes."""
+        result = await self.check(WaiveCheckRequest.model_validate_json(request_json), requester)
+        still_down = any(d.basis == "registry_unavailable" for d in result.response.decisions)
+        return still_down, result.body
 
     # -- for an application (matcher.applications) ----------------------------------------------
 
@@ -585,6 +613,7 @@ class WaiveCheckService:
         is recorded (usage records) with the check before this returns.
         """
         matter = self.catalog.get(request.matter_code)
+        _require_consent(matter, request)
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
         lookups = self._plan(matter, holders)

@@ -109,6 +109,22 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _records(args: argparse.Namespace) -> int:
+    from matcher.records import Records
+    from matcher.settings import load_settings
+
+    records = Records(load_settings(args.config).resolved_database_url())
+    try:
+        result = records.verify_usage_chain()
+    finally:
+        records.close()
+    if result.first_break is not None:
+        print(f"usage records: the chain breaks at {result.first_break}", file=sys.stderr)
+        return 1
+    print(f"usage records: {result.records} records, the hash chain is intact")
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -313,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["upgrade", "status"])
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_db)
+
+    p = sub.add_parser("records", help="the usage records (用证记录)")
+    p.add_argument("action", choices=["verify"], help="verify: walk the hash chain")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_records)
 
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)

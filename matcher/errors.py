@@ -10,6 +10,7 @@
     ├── ConflictError               an application_id reused with another request → 409
     ├── NotFound                    a kept thing that is not there                → 404
     │   └── ApplicationNotFound     no kept application with that number or id
+    ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
     │   ├── UnsupportedMedia        not a type we read                            → 415
@@ -36,6 +37,7 @@ __all__ = [
     "CatalogError",
     "ConfigError",
     "ConflictError",
+    "ConsentRequired",
     "EncryptedFile",
     "ExtractionError",
     "FileTooLarge",
@@ -122,6 +124,12 @@ class ApplicationNotFound(NotFound):
     """No kept application with that number (for this caller) or id."""
 
     code = "unknown_application"
+
+
+class ConsentRequired(MatcherError):
+    """The matter's registries may be asked only with the holder's consent token."""
+
+    code = "consent_required"
 
 
 class RecordsUnavailable(MatcherError):

@@ -62,7 +62,9 @@ def test_sample_form_is_filled_from_verified_records(
     api: Api, holders: dict[str, Any], form_code: str
 ) -> None:
     matter, who, parties = SAMPLE_APPLICATIONS[form_code]
-    app = _submit(api, _body(holders, matter, who, f"FILL-{form_code}", parties=parties))
+    # 住房公积金提取 asks the registries only with the holder's consent (授权).
+    body = _body(holders, matter, who, f"FILL-{form_code}", parties=parties, consent_token="ct-1")
+    app = _submit(api, body)
     form = app["form"]
     assert form["form_code"] == form_code
     assert form["fill_rate"] >= 0.9, form["missing"]
@@ -124,7 +126,8 @@ def test_application_number_is_free_for_a_waive_check(api: Api, holders: dict[st
 
 
 def test_response_matches_the_published_schema(api: Api, holders: dict[str, Any]) -> None:
-    app = _submit(api, _body(holders, "hpf-withdraw-purchase", "zhang_wei", "SCHEMA-1"))
+    body = _body(holders, "hpf-withdraw-purchase", "zhang_wei", "SCHEMA-1", consent_token="ct-2")
+    app = _submit(api, body)
     schema = json.loads((SCHEMAS / "application-response.schema.json").read_text())
     jsonschema.validate(app, schema)
 
@@ -191,6 +194,7 @@ def test_form_pdf_has_the_values_in_chinese(api: Api, holders: dict[str, Any]) -
 @pytest.mark.parametrize(
     ("change", "status", "error"),
     [
+        ({"matter_code": "hpf-withdraw-purchase"}, 403, "consent_required"),
         ({"application_id": None}, 422, "invalid_request"),
         ({"matter_code": "no-such-matter"}, 404, "unknown_matter"),
         (

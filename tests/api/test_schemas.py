@@ -44,6 +44,7 @@ def _normalise(schema: Any) -> Any:
         ("waive-check-response.schema.json", "WaiveCheckResponse"),
         ("application-request.schema.json", "ApplicationRequest"),
         ("application-response.schema.json", "ApplicationResponse"),
+        ("usage-response.schema.json", "UsageList"),
     ],
 )
 def test_openapi_shows_the_same_contract(tmp_path: Path, name: str, component: str) -> None:

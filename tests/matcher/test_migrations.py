@@ -238,6 +238,9 @@ def test_a_database_from_before_migrations_is_upgraded_with_every_record(
     assert _dump(database_url) == before
     records = Records(database_url)
     try:
+        # the records kept before were put on the usage hash chain, oldest first
+        chained = records.verify_usage_chain()
+        assert chained.first_break is None and chained.records == 2 * len(HOLDERS)
         for i, holder in enumerate(HOLDERS):
             check_id = f"00000000-0000-0000-0000-00000000000{i}"
             assert records.get_check(check_id) == {"check_id": check_id, "n": i}
@@ -276,6 +279,8 @@ def test_a_database_from_before_migrations_is_upgraded_with_every_record(
         )
         records.save_check(new)
         assert len(records.usage_for_holder("citizen_id", HOLDERS[0])) == 3
+        chained = records.verify_usage_chain()
+        assert chained.first_break is None and chained.records == 2 * len(HOLDERS) + 1
     finally:
         records.close()
 

@@ -1,7 +1,7 @@
 """Kept applications (申请) with their pre-filled forms, and the clerks' edits.
 
-Revision ID: 0003
-Revises: 0001 (on the branch of the clerk accounts, 0002_users comes between)
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
