@@ -19,11 +19,12 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from typing import Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.model import EvidenceKind
 from matcher.application_store import ApplicationRow, ApplicationStore, EditRow
@@ -31,7 +32,15 @@ from matcher.check import WaiveCheckService
 from matcher.errors import ApplicationNotFound, ConflictError, InputError
 from matcher.forms import Form, FormField, Forms
 from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
-from matcher.prefill import Party, PrefilledField, PrefillResult, SourceRef, prefill
+from matcher.prefill import (
+    FoundRecord,
+    Party,
+    PrefilledField,
+    PrefillResult,
+    SourceRef,
+    prefill,
+)
+from matcher.records import DataProblem
 
 __all__ = [
     "ApplicationNotFound",
@@ -41,7 +50,13 @@ __all__ = [
     "Confirmation",
     "FieldChange",
     "FieldEdit",
+    "conflict_problems",
 ]
+
+REGISTRY_KINDS = ("e_licence", "data_certificate")
+
+
+Answer = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class ApplicationRequest(WaiveCheckRequest):
@@ -50,6 +65,15 @@ class ApplicationRequest(WaiveCheckRequest):
     application_id: str = Field(
         pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
         description="the caller's application number; the application is kept under it",
+    )
+    answers: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")], Answer] = (
+        Field(
+            default_factory=dict,
+            max_length=200,
+            description="values the applicant typed in the business system (申请人填报), by form "
+            "field key; each is checked as its field's type says, fills only a field no other "
+            "source could, and does not count toward fill_rate",
+        )
     )
 
 
@@ -105,6 +129,44 @@ def _hash(request: ApplicationRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def conflict_problems(filled: PrefillResult, records: Sequence[FoundRecord]) -> list[DataProblem]:
+    """Data problems (数据问题反馈) for verified registry records that disagree on a field: one of
+    them is wrong, and each owner department should hear of it (``field_conflict``)."""
+    by_id = {(r.evidence.registry, r.evidence.id): r.evidence for r in records}
+    problems: dict[tuple[str, str], DataProblem] = {}
+    for field in filled.fields:
+        if not field.conflict or field.source is None or field.source.kind not in REGISTRY_KINDS:
+            continue
+        others = [
+            c.source for c in field.candidates if c.usable and c.source.kind in REGISTRY_KINDS
+        ]
+        for ref in (field.source, *others) if others else ():
+            e = by_id.get((ref.registry or "", ref.record_id or ""))
+            if e is not None:
+                problems[(e.registry, e.id)] = DataProblem(
+                    registry=e.registry,
+                    evidence_id=e.id,
+                    evidence_type=e.type,
+                    issuer_code=e.issuer.code,
+                    problem="field_conflict",
+                )
+    return list(problems.values())
+
+
+def _check_answers(form: Form | None, answers: dict[str, str]) -> None:
+    """Every answer names a field of the matter's form and passes that field's check."""
+    for key, value in answers.items():
+        if form is None:
+            raise InputError("该事项没有申请表，不能填写 answers", field="answers")
+        try:
+            spec = form.field(key)
+        except KeyError:
+            raise InputError(f"申请表没有字段 {key}", field=f"answers.{key}") from None
+        checked = spec.check(value)
+        if not checked.valid:
+            raise InputError(f"{spec.label}：{checked.reason}", field=f"answers.{key}")
+
+
 def _wanted(form: Form) -> list[tuple[str, EvidenceKind, str]]:
     """(role, kind, type) of every registry source of the form."""
     return [(s.role, s.kind, s.type) for s in form.registry_sources()]
@@ -134,6 +196,7 @@ class ApplicationService:
                 return await anyio.to_thread.run_sync(self._view, kept)
         matter = self.checker.catalog.get(request.matter_code)
         form = self.forms.get(matter.form) if matter.form else None
+        _check_answers(form, request.answers)
         gathered = await self.checker.gather(
             request, requester, extra=_wanted(form) if form else ()
         )
@@ -149,9 +212,19 @@ class ApplicationService:
                 parties=parties,
                 records=gathered.records,
                 uploads=gathered.uploads,
+                answers=request.answers,
                 retrieved_at=gathered.checked_at,
             )
         check = gathered.result.response
+        if filled is not None:
+            problems = conflict_problems(filled, gathered.records)
+            if problems:
+                await anyio.to_thread.run_sync(
+                    self.checker.records.add_problems,
+                    check.check_id,
+                    problems,
+                    gathered.checked_at,
+                )
         prefill_json = filled.model_dump_json() if filled else None
         if kept is not None:
             await anyio.to_thread.run_sync(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -53,6 +54,7 @@ class CheckOptions:
     cache_secret: bytes = b""
     accept_pre_standard_uscc: bool = False
     max_parties: int = 20
+    recheck_after_s: float = 60.0
 
 
 @dataclass
@@ -91,6 +93,25 @@ class Gathered:
     records: list[FoundRecord]
     uploads: list[ReadUpload]
     checked_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one round of lookups, uploads and decisions produced, before it is recorded."""
+
+    response: WaiveCheckResponse
+    outcomes: dict[str, list[SpecOutcome]]
+    read: dict[str, ReadUpload]
+    upload_problems: list[DataProblem]
+
+
+def _require_consent(matter: Matter, request: WaiveCheckRequest) -> None:
+    """A matter that needs the holder's consent is refused without it, before any lookup."""
+    if matter.requires_consent and not request.consent_token:
+        raise ConsentRequired(
+            f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
+            "请在请求中提供 consent_token"
+        )
 
 
 def request_hash(request: WaiveCheckRequest) -> str:
@@ -435,46 +456,16 @@ class WaiveCheckService:
                 )
         return compared, problems
 
-    # -- the flow ------------------------------------------------------------------------------
-
-    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
-        """One waive-check. Copies of one application in this process run one after another:
-        the first asks the registries and records its answer, the others then replay it."""
-        if request.application_id is None:
-            return await self._check(request, requester)
-        key = (requester, request.application_id)
-        while (running := self._running.get(key)) is not None:
-            await running.wait()
-        self._running[key] = done = asyncio.Event()
-        try:
-            return await self._check(request, requester)
-        finally:
-            del self._running[key]
-            done.set()
-
-    async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
-        matter = self.catalog.get(request.matter_code)
-        if matter.requires_consent and not request.consent_token:
-            raise ConsentRequired(
-                f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
-                "请在请求中提供 consent_token"
-            )
-        self._check_uploads(matter, request)
-        holders, warnings = self._holders(request)
-        # Only an application_id makes a request replayable; only then is its hash compared.
-        req_hash = request_hash(request) if request.application_id is not None else ""
-
-        replaces: str | None = None
-        if request.application_id is not None:
-            stored = await anyio.to_thread.run_sync(
-                self.records.find_idempotent, requester, request.application_id
-            )
-            if stored is not None:
-                previous = _replay(stored, req_hash, request.application_id)
-                if not any(d.basis == "registry_unavailable" for d in previous.response.decisions):
-                    return previous
-                replaces = stored.check_id  # the registry was down then: ask again
-
+    async def _answer(
+        self,
+        matter: Matter,
+        request: WaiveCheckRequest,
+        requester: str,
+        holders: dict[str, Holder],
+        warnings: list[str],
+        lookups: list[Lookup],
+    ) -> _Answer:
+        """Ask the registries (and read the uploads) at once, verify, decide: the check's answer."""
         now = dt.datetime.now(self._tz)
         context = RequestContext(
             requester=requester,
@@ -482,7 +473,6 @@ class WaiveCheckService:
             application_id=request.application_id,
             consent_token=request.consent_token,
         )
-        lookups = self._plan(matter, holders)
         if request.uploads:
             read, _ = await asyncio.gather(
                 self._read_uploads(request, requester), self._query_all(lookups, context)
@@ -513,12 +503,71 @@ class WaiveCheckService:
             ),
             warnings=warnings,
         )
-        record = self._record(response, requester, req_hash, lookups, outcomes, upload_problems)
+        return _Answer(response, outcomes, read, upload_problems)
+
+    # -- the flow ------------------------------------------------------------------------------
+
+    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+        """One waive-check. Copies of one application in this process run one after another:
+        the first asks the registries and records its answer, the others then replay it."""
+        if request.application_id is None:
+            return await self._check(request, requester)
+        key = (requester, request.application_id)
+        while (running := self._running.get(key)) is not None:
+            await running.wait()
+        self._running[key] = done = asyncio.Event()
+        try:
+            return await self._check(request, requester)
+        finally:
+            del self._running[key]
+            done.set()
+
+    async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+        matter = self.catalog.get(request.matter_code)
+        _require_consent(matter, request)
+        self._check_uploads(matter, request)
+        holders, warnings = self._holders(request)
+        # Only an application_id makes a request replayable; only then is its hash compared.
+        req_hash = request_hash(request) if request.application_id is not None else ""
+
+        replaces: str | None = None
+        if request.application_id is not None:
+            stored = await anyio.to_thread.run_sync(
+                self.records.find_idempotent, requester, request.application_id
+            )
+            if stored is not None:
+                previous = _replay(stored, req_hash, request.application_id)
+                if not any(d.basis == "registry_unavailable" for d in previous.response.decisions):
+                    return previous
+                replaces = stored.check_id  # the registry was down then: ask again
+
+        lookups = self._plan(matter, holders)
+        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        response = answer.response
+        record = self._record(
+            response, requester, req_hash, lookups, answer.outcomes, answer.upload_problems
+        )
+        if request.application_id is not None and any(
+            d.basis == "registry_unavailable" for d in response.decisions
+        ):
+            # Queued with the answer, in its transaction: checked again when the registry is back.
+            record = dataclasses.replace(
+                record,
+                recheck_request=request.model_dump_json(),
+                recheck_after_s=self.options.recheck_after_s,
+            )
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
         return CheckResult(response, record.response_json.encode())
+
+    async def recheck(self, request_json: str, requester: str) -> tuple[bool, bytes]:
+        """Check a queued application again (matcher.recheck): whether its answer still meets
+        an unavailable registry, and the answer's bytes."""
+        result = await self.check(WaiveCheckRequest.model_validate_json(request_json), requester)
+        still_down = any(d.basis == "registry_unavailable" for d in result.response.decisions)
+        return still_down, result.body
 
     # -- for an application (matcher.applications) ----------------------------------------------
 
@@ -564,48 +613,21 @@ class WaiveCheckService:
         is recorded (usage records) with the check before this returns.
         """
         matter = self.catalog.get(request.matter_code)
+        _require_consent(matter, request)
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
-        now = dt.datetime.now(self._tz)
-        context = RequestContext(
-            requester=requester,
-            matter_code=matter.code,
-            application_id=request.application_id,
-            consent_token=request.consent_token,
-        )
         lookups = self._plan(matter, holders)
         lookups += self._extra_lookups(lookups, holders, extra)
-        if request.uploads:
-            read, _ = await asyncio.gather(
-                self._read_uploads(request, requester), self._query_all(lookups, context)
-            )
-        else:
-            read = {}
-            await self._query_all(lookups, context)
-        outcomes = self._outcomes(matter, lookups, holders, now.date())
-        compared, upload_problems = self._compare_uploads(read, outcomes)
-        decisions = [
-            decide(m, outcomes[m.code], compared.get(m.code))
-            for m in matter.materials
-            if m.required
-        ]
-        response = WaiveCheckResponse(
-            check_id=str(uuid.uuid4()),
-            matter_code=matter.code,
-            matter_name=matter.name,
-            application_id=request.application_id,
-            checked_at=now,
-            decisions=decisions,
-            summary=Summary(
-                waived=sum(d.decision == "waive" for d in decisions),
-                required=sum(d.decision == "require" for d in decisions),
-                review=sum(d.decision == "review" for d in decisions),
-            ),
-            warnings=warnings,
-        )
+        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        response, now = answer.response, answer.response.checked_at
         found = self._found(lookups, holders, now.date())
         record = self._record(
-            response, requester, request_hash(request), lookups, outcomes, upload_problems
+            response,
+            requester,
+            request_hash(request),
+            lookups,
+            answer.outcomes,
+            answer.upload_problems,
         )
         # The form's own lookups are no material's evidence: their verification comes from here.
         verified: dict[tuple[str, str | None], bool] = {
@@ -620,7 +642,10 @@ class WaiveCheckService:
         record = replace(record, usage=usage, claims_key=False)
         await self.recorder.save(record)
         return Gathered(
-            CheckResult(response, record.response_json.encode()), found, list(read.values()), now
+            CheckResult(response, record.response_json.encode()),
+            found,
+            list(answer.read.values()),
+            now,
         )
 
     def _found(

@@ -231,6 +231,9 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
             print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
             print(demo_curl(base) + "\n")
+            print("Or send it as an application: the same check plus its pre-filled form, kept")
+            print(f"under its number (then GET {base}/v1/applications/DEMO-0001/form.pdf):\n")
+            print(demo_curl(base, "applications") + "\n")
             print(f"Clerk's workbench: {base}/ui/   user: {DEMO_CLERK}   password: {password}")
             print("Sample applications:")
             for app_id, what, url in samples:

@@ -16,7 +16,8 @@ __all__ = [
 ]
 
 
-def demo_curl(base_url: str) -> str:
+def demo_curl(base_url: str, endpoint: str = "waive-check") -> str:
+    """A curl for the sample application (企业设立登记 for 张伟) to ``/v1/<endpoint>``."""
     from matcher.sandbox import load_holders
 
     holder = load_holders()["zhang_wei"]
@@ -27,7 +28,7 @@ def demo_curl(base_url: str) -> str:
     }
     payload = json.dumps(body, ensure_ascii=False)
     return (
-        f"curl -s -X POST {base_url}/v1/waive-check -H 'Content-Type: application/json' "
+        f"curl -s -X POST {base_url}/v1/{endpoint} -H 'Content-Type: application/json' "
         f"-H 'X-Requester: demo' -d {shlex.quote(payload)}"
     )
 

@@ -68,12 +68,11 @@ def build_template(form: Form) -> bytes:
             page.draw_rect(label, color=(0, 0, 0), width=0.6)
             page.draw_rect(value, color=(0, 0, 0), width=0.6)
             text = field.label + ("（必填）" if field.required else "")
-            page.insert_textbox(
-                pymupdf.Rect(label.x0 + 5, label.y0 + 6, label.x1 - 4, label.y1 - 2),
-                text,
-                fontname=FONT,
-                fontsize=9.5,
-            )
+            box = pymupdf.Rect(label.x0 + 5, label.y0 + 4, label.x1 - 3, label.y1 - 1)
+            size = 9.5
+            # insert_textbox writes nothing when the text does not fit: shrink until it does.
+            while page.insert_textbox(box, text, fontname=FONT, fontsize=size) < 0:
+                size -= 0.5
             widget = pymupdf.Widget()
             widget.field_name = field.key
             widget.field_label = field.label
@@ -93,6 +92,12 @@ def build_template(form: Form) -> bytes:
     page.insert_text((PAGE.width / 2 + 40, y), "日期：", fontname=FONT, fontsize=11)
     doc.subset_fonts()
     return bytes(doc.tobytes(garbage=3, deflate=True))
+
+
+@functools.lru_cache(maxsize=8192)
+def _glyph(char: str) -> int:
+    """The embedded font's glyph id for a character (0, the blank glyph, when it has none)."""
+    return int(_cjk().has_glyph(ord(char)))
 
 
 def _lines(text: str, size: float, width: float) -> list[str]:
@@ -126,13 +131,12 @@ def _appearance(text: str, rect: pymupdf.Rect, multiline: bool) -> bytes:
     """A text field's normal appearance: ``text`` in the embedded font, vertically centred
     (Type0 font, Identity-H: each character is written as its glyph id)."""
     size, lines = _layout(text, rect, multiline)
-    font = _cjk()
     leading = size * 1.2
     block = leading * len(lines)
     top = (rect.height + block) / 2 - size  # baseline of the first line, from the bottom
     ops = ["/Tx BMC", "q", "BT", "0 g", f"/{FONT} {size:.2f} Tf"]
     for i, line in enumerate(lines):
-        glyphs = "".join(f"{font.has_glyph(ord(c)):04x}" for c in line)
+        glyphs = "".join(f"{_glyph(c):04x}" for c in line)
         x, y = 2.0, top - i * leading + size * 0.12
         ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm <{glyphs}> Tj")
     ops += ["ET", "Q", "EMC"]

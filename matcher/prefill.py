@@ -57,6 +57,9 @@ MIN_UPLOAD_CONFIDENCE = 0.85
 
 ID_TYPE_NAMES = {"citizen_id": "居民身份证", "uscc": "统一社会信用代码"}
 
+# The request field of a value the applicant typed (an ``answers`` entry of the request).
+ANSWER = "answers"
+
 
 class SourceRef(BaseModel):
     """Where a value came from (in the spirit of Singapore Myinfo's per-field envelope)."""
@@ -68,7 +71,9 @@ class SourceRef(BaseModel):
     )
     type_name: str | None = Field(default=None, description="e.g. 居民身份证, 户籍证明")
     field: str | None = Field(
-        default=None, description="surface label, data member, extracted field or request field"
+        default=None,
+        description="surface label, data member, extracted field, request field "
+        "(answers: typed by the applicant)",
     )
     role: str | None = Field(default=None, description="whose record: applicant, contractor …")
     retrieved_at: dt.datetime | None = None
@@ -110,7 +115,8 @@ class PrefillResult(BaseModel):
     form_name: str
     fields: list[PrefilledField]
     missing: list[str] = Field(description="keys of the fields no source could fill")
-    filled: int
+    filled: int = Field(description="fields filled without the applicant typing them")
+    answered: int = Field(default=0, description="fields filled by the applicant's answers")
     total: int
     fill_rate: float = Field(description="填报免填率: filled / total")
 
@@ -155,31 +161,44 @@ def prefill(
     parties: Mapping[str, Party],
     records: Sequence[FoundRecord],
     uploads: Sequence[ReadUpload] = (),
+    answers: Mapping[str, str] | None = None,
     retrieved_at: dt.datetime,
 ) -> PrefillResult:
-    """The form with every field filled from its sources, where one has a usable value."""
+    """The form with every field filled from its sources, where one has a usable value.
+
+    ``answers`` are values the applicant typed in the business system (申请人填报), by field key:
+    each is the field's last source, so it fills only what no other source could, and a field
+    it fills does not count toward the fill rate (the applicant had to type it).
+    """
     ctx = _Context(matter_name, parties, records, uploads, retrieved_at)
     fields = []
     for spec in form.fields:
-        filled = _fill(spec, ctx)
+        filled = _fill(spec, ctx, (answers or {}).get(spec.key))
         ctx.chosen[spec.key] = filled
         fields.append(filled)
     missing = [f.key for f in fields if f.value is None]
+    answered = sum(f.source is not None and f.source.field == ANSWER for f in fields)
     total = len(fields)
-    filled_count = total - len(missing)
+    filled_count = total - len(missing) - answered
     return PrefillResult(
         form_code=form.code,
         form_name=form.name,
         fields=fields,
         missing=missing,
         filled=filled_count,
+        answered=answered,
         total=total,
         fill_rate=round(filled_count / total, 4) if total else 1.0,
     )
 
 
-def _fill(spec: FormField, ctx: _Context) -> PrefilledField:
+def _fill(spec: FormField, ctx: _Context, answer: str | None) -> PrefilledField:
     found = [c for source in spec.sources for c in _values(spec, source, ctx)]
+    if answer is not None:
+        ref = SourceRef(kind="request", field=ANSWER, role="applicant")
+        typed = _candidate(spec, answer, ref, verified=False, usable=True)
+        if typed is not None:
+            found.append(typed)
     chosen = next((c for c in found if c.usable), None)
     out = PrefilledField(
         key=spec.key,

@@ -23,7 +23,8 @@ from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
 from matcher.forms import Forms, load_forms
-from matcher.records import Records
+from matcher.recheck import RecheckOptions, RecheckRunner
+from matcher.records import Records, rechecks
 from matcher.settings import Settings
 from matcher.users import UserStore
 
@@ -67,8 +68,12 @@ class Services:
     forms: Forms
     applications: ApplicationService
     users: UserStore
+    rechecker: RecheckRunner
 
     async def aclose(self) -> None:
+        await self.rechecker.stop()
+        if self.rechecker.client is not None:
+            await self.rechecker.client.aclose()
         await self.client.aclose()
         await self.cache.close()
         self.records.close()
@@ -136,12 +141,27 @@ def build_services(settings: Settings) -> Services:
             cache_secret=secret,
             accept_pre_standard_uscc=settings.accept_pre_standard_uscc,
             max_parties=settings.max_parties,
+            recheck_after_s=settings.recheck_after_s,
         ),
         extractor=extractor,
         files=files,
     )
     applications = ApplicationService(checker=checker, forms=forms, store=ApplicationStore(records))
     users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))
+    callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
+    rechecker = RecheckRunner(
+        records.engine,
+        rechecks,
+        checker,
+        RecheckOptions(
+            first_after_s=settings.recheck_after_s,
+            max_attempts=settings.recheck_max_attempts,
+            poll_s=settings.recheck_poll_s,
+        ),
+        callbacks=callbacks,
+        # A client of its own for callers' callbacks: plain, no redirects followed.
+        client=httpx.AsyncClient(timeout=5.0, follow_redirects=False) if callbacks else None,
+    )
     return Services(
         settings,
         catalog,
@@ -156,4 +176,5 @@ def build_services(settings: Settings) -> Services:
         forms,
         applications,
         users,
+        rechecker,
     )

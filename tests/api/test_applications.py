@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,9 @@ import jsonschema
 import pymupdf  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
-from tests.api.conftest import Api, applicant
+from matcher.sandbox import SandboxConfig, create_sandbox_app, write_trust_store
+from matcher.serving import ServerThread
+from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 from tests.extract.corpus import make_samples
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -58,7 +62,9 @@ def test_sample_form_is_filled_from_verified_records(
     api: Api, holders: dict[str, Any], form_code: str
 ) -> None:
     matter, who, parties = SAMPLE_APPLICATIONS[form_code]
-    app = _submit(api, _body(holders, matter, who, f"FILL-{form_code}", parties=parties))
+    # 住房公积金提取 asks the registries only with the holder's consent (授权).
+    body = _body(holders, matter, who, f"FILL-{form_code}", parties=parties, consent_token="ct-1")
+    app = _submit(api, body)
     form = app["form"]
     assert form["form_code"] == form_code
     assert form["fill_rate"] >= 0.9, form["missing"]
@@ -120,7 +126,8 @@ def test_application_number_is_free_for_a_waive_check(api: Api, holders: dict[st
 
 
 def test_response_matches_the_published_schema(api: Api, holders: dict[str, Any]) -> None:
-    app = _submit(api, _body(holders, "hpf-withdraw-purchase", "zhang_wei", "SCHEMA-1"))
+    body = _body(holders, "hpf-withdraw-purchase", "zhang_wei", "SCHEMA-1", consent_token="ct-2")
+    app = _submit(api, body)
     schema = json.loads((SCHEMAS / "application-response.schema.json").read_text())
     jsonschema.validate(app, schema)
 
@@ -182,3 +189,104 @@ def test_form_pdf_has_the_values_in_chinese(api: Api, holders: dict[str, Any]) -
         fonts = {f[3] for page in doc for f in page.get_fonts(full=True)}
         assert any("Droid" in name for name in fonts), fonts
     assert api.client.get("/v1/applications/NOPE/form.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "error"),
+    [
+        ({"matter_code": "hpf-withdraw-purchase"}, 403, "consent_required"),
+        ({"application_id": None}, 422, "invalid_request"),
+        ({"matter_code": "no-such-matter"}, 404, "unknown_matter"),
+        (
+            {"applicant": {"id_type": "citizen_id", "id": "330902198103150315", "name": "张伟"}},
+            422,
+            "invalid_identifier",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(
+    api: Api, holders: dict[str, Any], change: dict[str, Any], status: int, error: str
+) -> None:
+    body = {**_body(holders, "ent-establish", "zhang_wei", "BAD-1"), **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    r = api.client.post("/v1/applications", json=body)
+    assert (r.status_code, r.json()["error"]) == (status, error)
+    assert api.client.get("/v1/applications/BAD-1").status_code == 404
+
+
+def test_registries_that_disagree_are_a_conflict_and_a_data_problem(
+    tmp_path: Path, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    # Sample data where the household certificate has 张伟 at another address than his 户口簿.
+    data = tmp_path / "data"
+    shutil.copytree(files("matcher.sandbox") / "data", data)  # type: ignore[arg-type]
+    certificates = data / "certificates.yaml"
+    text = certificates.read_text(encoding="utf-8")
+    moved = text.replace(
+        "户籍地址: 浙江省舟山市定海区解放西路128号3幢502室",
+        "户籍地址: 浙江省舟山市定海区人民北路9号",
+        1,
+    )
+    assert moved != text
+    certificates.write_text(moved, encoding="utf-8")
+    config = SandboxConfig(data_dir=data)
+    write_trust_store(config, tmp_path / "trust.json")
+    with ServerThread(create_sandbox_app(config)) as server:
+        api = make_api(Sandbox(server.url, tmp_path / "trust.json"))
+        app = _submit(api, _body(holders, "ent-establish", "zhang_wei", "DISAGREE-1"))
+        field = _fields(app)["lr_household_address"]
+        assert field["conflict"] is True
+        assert (field["value"], field["source"]["kind"]) == (
+            "浙江省舟山市定海区人民北路9号",
+            "data_certificate",
+        )
+        (other,) = field["candidates"]
+        assert other["source"]["kind"] == "e_licence" and other["verified"] is True
+        assert other["value"] == "浙江省舟山市定海区解放西路128号3幢502室"
+        problems = api.problems(app["check"]["check_id"])
+        assert sorted((p["evidence_type"], p["problem"]) for p in problems) == [
+            ("11100000000013888E002", "field_conflict"),
+            ("household_record", "field_conflict"),
+        ]
+
+
+def test_the_applicants_answers_fill_what_no_registry_holds(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    answers = {"lr_mobile": "13800138000", "lr_ethnicity": "回"}
+    body = _body(holders, "ent-establish", "zhang_wei", "ANSWERS-1", answers=answers)
+    app = _submit(api, body)
+    form, fields = app["form"], _fields(app)
+    assert fields["lr_mobile"]["value"] == "13800138000"
+    assert fields["lr_mobile"]["source"] == {
+        "kind": "request",
+        "field": "answers",
+        "role": "applicant",
+        "registry": None,
+        "record_id": None,
+        "type_name": None,
+        "retrieved_at": None,
+    }
+    # Typed by the applicant: filled, but not part of the fill rate.
+    assert (form["missing"], form["answered"], form["filled"], form["total"]) == ([], 1, 18, 19)
+    # An answer never overrides a verified record; where they differ the clerk decides.
+    ethnicity = fields["lr_ethnicity"]
+    assert (ethnicity["value"], ethnicity["source"]["kind"], ethnicity["conflict"]) == (
+        "汉",
+        "e_licence",
+        True,
+    )
+    assert [c["value"] for c in ethnicity["candidates"]] == ["回"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [({"lr_mobile": "12345"}, "answers.lr_mobile"), ({"shoe_size": "42"}, "answers.shoe_size")],
+)
+def test_a_bad_answer_is_refused_with_its_field(
+    api: Api, holders: dict[str, Any], answers: dict[str, str], field: str
+) -> None:
+    body = _body(holders, "ent-establish", "zhang_wei", "ANSWERS-BAD", answers=answers)
+    r = api.client.post("/v1/applications", json=body)
+    assert r.status_code == 422
+    assert (r.json()["error"], r.json()["field"]) == ("invalid_input", field)

@@ -49,8 +49,12 @@ def test_demo_prints_a_curl_that_waives_and_opens_the_workbench(tmp_path: Path) 
             if line.startswith("Ctrl+C"):
                 break
         text = "".join(printed)
-        curl = next(line for line in printed if line.startswith("curl "))
+        curl, application_curl = [line for line in printed if line.startswith("curl ")]
+        assert "/v1/applications" in application_curl
         body = json.loads(subprocess.run(["bash", "-c", curl], capture_output=True).stdout)
+        app = json.loads(
+            subprocess.run(["bash", "-c", application_curl], capture_output=True, text=True).stdout
+        )
         account = re.search(r"user: (\S+)\s+password: (\S+)", text)
         assert account is not None, text
         samples = dict(re.findall(r"(SAMPLE-\d)\s.*\n\s+(http://\S+)", text))
@@ -78,6 +82,10 @@ def test_demo_prints_a_curl_that_waives_and_opens_the_workbench(tmp_path: Path) 
     assert waived
     assert any(e["kind"] == "e_licence" and e["verified"] for d in waived for e in d["evidence"])
     assert (tmp_path / "matcher.db").exists()
+    # The same sample application sent to /v1/applications comes back with its form filled.
+    assert app["application_id"] == "DEMO-0001"
+    assert app["form"]["form_name"] == "公司登记（备案）申请书"
+    assert app["form"]["fill_rate"] >= 0.9
 
 
 def test_bad_config_names_the_file_and_the_key(
@@ -94,8 +102,10 @@ def test_bad_config_names_the_file_and_the_key(
 
 
 def test_unknown_adapter_lists_the_installed_ones(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Its own state folder: the user's default one may hold a database of another release.
+    monkeypatch.setenv("MATCHER_STATE_DIR", str(tmp_path))
     config = tmp_path / "matcher.toml"
     config.write_text(
         f'trust_store = "{tmp_path / "t.json"}"\n'
