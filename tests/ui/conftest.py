@@ -143,9 +143,12 @@ def workbench(make_workbench: WorkbenchFactory) -> Workbench:
     return make_workbench()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright. Missing parts fail, never skip."""
+    """Debian's Chromium, headless, driven by Playwright. Missing parts fail, never skip.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, and a later test that calls ``asyncio.run`` (the CLI's) would find it."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (bash tests/run.sh does)")
     if not CJK_FONT.exists():
