@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    func,
     insert,
     select,
     update,
@@ -63,6 +64,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 MIN_PASSWORD = 10
+# Sign-in failures for one user name within the window that stop further tries until it passes.
+MAX_FAILURES = 5
+FAILURE_WINDOW = dt.timedelta(minutes=15)
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{2,64}$"
 
 users = Table(
@@ -97,6 +101,7 @@ audit_events = Table(
     Column("subject", String(128)),
     Column("detail", Text),
     Index("ix_audit_subject", "subject"),
+    Index("ix_audit_user", "username", "at"),
 )
 
 
@@ -224,6 +229,30 @@ class UserStore:
                     .values(password_hash=self._hasher.hash(password))
                 )
         return User(row.user_id, row.username, row.role, row.department)
+
+    def locked_out(self, username: str) -> bool:
+        """Too many failed sign-ins for this name lately: refuse without trying the password.
+
+        Counted from the audit trail, so every instance sees the same count."""
+        since = self._now() - FAILURE_WINDOW
+        query = (
+            select(func.count())
+            .select_from(audit_events)
+            .where(
+                audit_events.c.username == username,
+                audit_events.c.action == "sign_in_failed",
+                audit_events.c.at > since,
+            )
+        )
+        last_ok = (
+            select(func.max(audit_events.c.at))
+            .where(audit_events.c.username == username, audit_events.c.action == "sign_in")
+            .scalar_subquery()
+        )
+        query = query.where((last_ok.is_(None)) | (audit_events.c.at > last_ok))
+        with self.engine.connect() as conn:
+            failures = conn.execute(query).scalar_one()
+        return int(failures) >= MAX_FAILURES
 
     def start_session(self, user: User) -> tuple[str, Session]:
         """A new session for ``user``: the cookie's token and the session it opens."""

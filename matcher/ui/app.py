@@ -17,6 +17,7 @@ from matcher.decide import PROBLEM_TEXT
 from matcher.settings import Settings
 from matcher.ui import actions, auth, pages, scans
 from matcher.ui.deps import Forbidden, SignInRequired
+from matcher.users import allowed
 
 __all__ = ["install_ui", "templates_for"]
 
@@ -69,7 +70,12 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"title": "无法完成", "message": exc.message, "session": exc.session},
+        {
+            "title": "无法完成",
+            "message": exc.message,
+            "session": exc.session,
+            "can_view": exc.session is not None and allowed(exc.session.user, "applications.view"),
+        },
         status_code=exc.status_code,
     )
 

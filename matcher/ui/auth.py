@@ -59,14 +59,16 @@ async def sign_in(
     if not password:
         errors.append(("password", "请输入密码。"))
     user = None
-    if not errors:
-        user = await anyio.to_thread.run_sync(
-            services.users.authenticate, username.strip(), password
-        )
+    name = username.strip()
+    locked = not errors and await anyio.to_thread.run_sync(services.users.locked_out, name)
+    if locked:
+        errors.append(("password", "登录失败次数过多，请 15 分钟后再试，或请管理员协助。"))
+    elif not errors:
+        user = await anyio.to_thread.run_sync(services.users.authenticate, name, password)
         if user is None:
             errors.append(("password", "用户名或密码不正确。"))
             await anyio.to_thread.run_sync(
-                services.users.audit, username.strip()[:64], "sign_in_failed", None, None
+                services.users.audit, name[:64], "sign_in_failed", None, None
             )
     if user is None:
         token = secrets.token_urlsafe(24)
@@ -79,7 +81,7 @@ async def sign_in(
                 "errors": errors,
                 "username": username,
             },
-            status_code=400,
+            status_code=429 if locked else 400,
         )
         _set_cookie(request, response, SIGN_IN_COOKIE, token, max_age=3600)
         return response

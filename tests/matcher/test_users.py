@@ -71,3 +71,24 @@ def test_users_add_reads_the_password_from_stdin(
     finally:
         records.close()
     assert user is not None and user.department == "ZS-AMR"
+
+
+def test_five_failed_sign_ins_lock_the_name_for_a_while(records: Records) -> None:
+    now = [dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)]
+    store = UserStore(records, clock=lambda: now[0])
+    name = f"u-lock-{now[0].timestamp():.0f}-{id(records)}"
+    store.add_user(name, "clerk", "a long password 1")
+    for _ in range(4):
+        store.audit(name, "sign_in_failed", None)
+    assert not store.locked_out(name)
+    store.audit(name, "sign_in_failed", None)
+    assert store.locked_out(name)
+    assert not store.locked_out("someone-else")
+    now[0] += dt.timedelta(minutes=16)
+    assert not store.locked_out(name)
+    # failures before a successful sign-in no longer count
+    for _ in range(5):
+        store.audit(name, "sign_in_failed", None)
+    now[0] += dt.timedelta(seconds=1)
+    store.audit(name, "sign_in", None)
+    assert not store.locked_out(name)

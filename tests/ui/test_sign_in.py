@@ -68,6 +68,16 @@ def test_a_wrong_password_is_refused_in_chinese_and_recorded(workbench: Workbenc
     assert ("lilei", "sign_in_failed") in actions and ("nobody", "sign_in_failed") in actions
 
 
+def test_repeated_wrong_passwords_lock_the_name(workbench: Workbench) -> None:
+    workbench.add_user("zhouqi")
+    with workbench.client() as client:
+        for _ in range(5):
+            assert workbench.sign_in(client, "zhouqi", "a wrong password").status_code == 400
+        locked = workbench.sign_in(client, "zhouqi")  # even the right password, for now
+        assert locked.status_code == 429 and "登录失败次数过多" in locked.text
+        assert client.get("/ui/applications").status_code == 303
+
+
 def test_pages_send_a_stranger_to_sign_in_and_json_twins_answer_401(workbench: Workbench) -> None:
     with workbench.client() as client:
         page = client.get("/ui/applications?q=DEMO-1")
@@ -111,6 +121,7 @@ def test_roles_are_checked_on_the_server(workbench: Workbench) -> None:
         workbench.sign_in(client, "dataofficer")
         page = client.get("/ui/applications")
         assert page.status_code == 403 and "数据专员" in page.text and "无权" in page.text
+        assert "返回申请列表" not in page.text and "联系管理员" in page.text  # no loop back
         assert client.get("/ui/applications.json").status_code == 403
 
 

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text),
     )
     op.create_index("ix_audit_subject", "audit_events", ["subject"])
+    op.create_index("ix_audit_user", "audit_events", ["username", "at"])
 
 
 def downgrade() -> None:
