@@ -86,6 +86,14 @@ def test_a_clerk_settles_and_confirms_a_sandbox_application(
     assert "申请表已确认并记录" in page.locator(".notice").first.inner_text()
     page.screenshot(path=keep(artifacts_dir / "application-confirmed.png"), full_page=True)
 
+    with page.expect_popup() as popup:
+        page.get_by_role("link", name="打印视图").click()
+    printed = popup.value
+    printed.wait_for_load_state("load")
+    assert "13805801234" in printed.locator("table.print-form").inner_text()
+    printed.screenshot(path=keep(artifacts_dir / "print-view.png"), full_page=True)
+    printed.close()
+
     with page.expect_download() as download:
         page.get_by_role("link", name="下载申请表 PDF").click()
     pdf = artifacts_dir / "BROWSER-1.pdf"
