@@ -117,7 +117,7 @@ class ApplicationStore:
     """Applications and edits over the records database's engine."""
 
     def __init__(self, records: Records) -> None:
-        self.engine = records.engine  # its tables come from the migrations (revision 0004)
+        self.engine = records.engine  # its tables come from the migrations (revision 0005)
 
     def _fail(self, exc: SQLAlchemyError) -> RecordsUnavailable:
         return RecordsUnavailable(f"the records database failed: {type(exc).__name__}")

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
+from matcher.keys import keys_table
 from matcher.recheck import DONE, PENDING, backoff, queue_values, recheck_table
 from matcher.usage_chain import Verified, chain_table, read_head, verify
 
@@ -94,6 +95,7 @@ usage_records = Table(
 
 usage_chain = chain_table(metadata)
 rechecks = recheck_table(metadata)
+api_keys = keys_table(metadata)
 
 data_problems = Table(
     "data_problems",

@@ -23,8 +23,10 @@ from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
 from matcher.forms import Forms, load_forms
+from matcher.keys import KeyStore
+from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from matcher.recheck import RecheckOptions, RecheckRunner
-from matcher.records import Records, rechecks
+from matcher.records import Records, api_keys, rechecks
 from matcher.settings import Settings
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
@@ -67,6 +69,8 @@ class Services:
     forms: Forms
     applications: ApplicationService
     rechecker: RecheckRunner
+    keys: KeyStore
+    limiter: RateLimiter
 
     async def aclose(self) -> None:
         await self.rechecker.stop()
@@ -173,4 +177,6 @@ def build_services(settings: Settings) -> Services:
         forms,
         applications,
         rechecker,
+        KeyStore(records.engine, api_keys),
+        RedisRateLimiter(cache.client) if isinstance(cache, RedisCache) else MemoryRateLimiter(),
     )

@@ -16,6 +16,7 @@ from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
 from matcher.api.routes import health, v1
 from matcher.api.telemetry import Telemetry
+from matcher.keys import Grant, digest
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
 
@@ -58,13 +59,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_body_size=MAX_JSON_BODY,  # larger bodies get 413 before anything parses them
     )
     install_error_handlers(app)
-    if settings.callers:
-        app.add_middleware(CallerAuth, keys={c.name: c.api_key() for c in settings.callers})
-    else:
-        log.warning(
-            "no [[callers]] configured: /v1/ is open and X-Requester is trusted; "
-            "run behind a gateway that authenticates callers"
-        )
+    app.add_middleware(
+        CallerAuth,
+        env_grants={
+            digest(c.api_key()): Grant(c.name, f"env:{c.name}", frozenset(c.scopes), c.rate_per_min)
+            for c in settings.callers
+        },
+        refresh_s=settings.key_refresh_s,
+    )
     app.add_middleware(Telemetry)  # outermost: every answer, a refusal too, gets its request id
     app.include_router(v1)
     app.include_router(applications_router)
