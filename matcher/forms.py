@@ -142,6 +142,7 @@ def compare_key(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split())
 
 
+MAX_VALUE_LENGTH = 2000
 _PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
 
 
@@ -169,6 +170,8 @@ class FormField(_Frozen):
         text = compare_key(value)
         if not text:
             return CheckedValue("", "不能为空")
+        if len(value) > MAX_VALUE_LENGTH:
+            return CheckedValue(text[:MAX_VALUE_LENGTH], f"过长（最多{MAX_VALUE_LENGTH}字）")
         try:
             match self.type:
                 case "date":

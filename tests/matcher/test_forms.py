@@ -193,6 +193,7 @@ def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
         ("phone", "12345", "12345", False),
         ("text", "有限责任公司（自然人独资）", "有限责任公司(自然人独资)", True),
         ("text", "  ", "", False),
+        ("text", "长" * 2001, "长" * 2000, False),
     ],
 )
 def test_a_value_is_checked_as_its_type_says(
