@@ -35,7 +35,9 @@ def test_every_type_code_of_the_sample_catalog_is_in_the_directory() -> None:
     }
 
     missing = sorted(code for kind, code in used if directory.get(code) is None)
-    wrong_kind = sorted(code for kind, code in used if (t := directory.get(code)) and t.kind != kind)
+    wrong_kind = sorted(
+        code for kind, code in used if (t := directory.get(code)) and t.kind != kind
+    )
     assert missing == []
     assert wrong_kind == []
 
