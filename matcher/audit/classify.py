@@ -89,6 +89,8 @@ def classify_row(row: MaterialRow, matcher: MaterialMatcher, city: str) -> dict[
         "name": row.name,
         "normalised": match.normalised if match is not None else "",
         "necessary": row.necessary,
+        "commitment_allowed": row.commitment,
+        "channel": row.channel,
         "type_code": t.code if t else None,
         "type_name": t.name if t else None,
         "type_kind": t.kind if t else None,

@@ -124,12 +124,18 @@ _SIMPLIFIED = str.maketrans(
 )
 
 
+# A name ending in a form (…表) or a written document (…书 other than 证书, …合同, …协议) is that
+# document, whatever licence it names first (不动产权证书申领表, 营业执照使用协议).
+_DOCUMENT_END = re.compile(r"(?:[^证]书|表|合同|协议|函|情况报告)$")
+
+
 @functools.lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """The name without width, brackets, punctuation, copy qualifiers, holder roles or 份数."""
     text = unicodedata.normalize("NFKC", name).lower().translate(_SIMPLIFIED)
     text = _PUNCT.sub("", text)
-    return _STRIP.sub("", text)
+    # "加盖公章的营业执照" leaves a 的 where the qualifier was
+    return _STRIP.sub("", text).removeprefix("的").removesuffix("的")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +157,17 @@ class Match:
 class MaterialMatcher:
     """Matches names against one directory. Results are memoised per name (lists repeat)."""
 
-    def __init__(self, directory: Directory, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        threshold: float = DEFAULT_THRESHOLD,
+        reviewed: dict[str, str | None] | None = None,
+    ) -> None:
+        """``reviewed`` maps a material name (as given or normalised) to the type code a person
+        confirmed for it, or None for "no licence type"; it wins over matching."""
         self.directory = directory
         self.threshold = threshold
+        self._reviewed = {normalise_name(k): v for k, v in (reviewed or {}).items()}
         self._exact: dict[str, tuple[DirectoryType, str]] = {}
         for t in directory.types:
             for alias in (t.name, *t.aliases):
@@ -170,12 +184,18 @@ class MaterialMatcher:
         norm = normalise_name(name)
         if not norm:
             return Match(norm, None, 0.0, "材料名称只有份数、原件/复印件等说明，无法识别")
+        if norm in self._reviewed:
+            code = self._reviewed[norm]
+            t = self.directory.get(code) if code else None
+            if t is None:
+                return Match(norm, None, 0.0, "人工复核：不对应证照目录中的类型")
+            return Match(norm, t, 100.0, f"人工复核：对应{t.kind_text}《{t.name}》", candidate=t)
         exact = self._exact.get(norm)
         if exact is not None:
             t, alias = exact
             said = f"《{t.name}》" if alias == t.name else f"《{t.name}》的别称「{alias}」"
             return Match(norm, t, 100.0, f"名称即{t.kind_text}{said}")
-        document = _DOCUMENT.search(norm)
+        document = _DOCUMENT.search(norm) or _DOCUMENT_END.search(norm)
         if document is not None:
             return Match(
                 norm,
