@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -391,7 +392,16 @@ class WaiveCheckService:
 
     # -- the flow ------------------------------------------------------------------------------
 
-    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+    async def check(
+        self,
+        request: WaiveCheckRequest,
+        requester: str,
+        *,
+        purpose: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> CheckResult:
+        """Answer one waive-check. ``purpose`` marks an audit's check (its usage records say
+        audit use, and why); ``as_of`` judges validity on that day (a replayed application's)."""
         matter = self.catalog.get(request.matter_code)
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
@@ -424,7 +434,7 @@ class WaiveCheckService:
         else:
             read = {}
             await self._query_all(lookups, context)
-        outcomes = self._outcomes(matter, lookups, holders, now.date())
+        outcomes = self._outcomes(matter, lookups, holders, as_of or now.date())
         compared, upload_problems = self._compare_uploads(read, outcomes)
         decisions = [
             decide(m, outcomes[m.code], compared.get(m.code))
@@ -446,6 +456,8 @@ class WaiveCheckService:
             warnings=warnings,
         )
         record = self._record(response, requester, req_hash, lookups, outcomes, upload_problems)
+        if purpose is not None:
+            record = dataclasses.replace(record, use="audit", purpose=purpose)
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.

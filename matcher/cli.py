@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | check-config`` — the command line."""
+"""``matcher serve | demo | sandbox | extract | check-config | audit`` — the command line."""
 
 from __future__ import annotations
 
@@ -233,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_check_config)
+
+    from matcher.audit.command import add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 

@@ -51,6 +51,10 @@ checks = Table(
     Column("request_hash", String(64), nullable=False),
     Column("response_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # "service" for a waive-check; "audit" for a check an audit made, with its purpose: the usage
+    # records (用证记录) of a check say which use they were.
+    Column("use", String(16), nullable=False, server_default="service"),
+    Column("purpose", String(256)),
 )
 
 idempotency_keys = Table(
@@ -132,6 +136,8 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    use: str = "service"  # or "audit"
+    purpose: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,8 @@ CHECK_COLUMNS = (
     "request_hash",
     "response_json",
     "created_at",
+    "use",
+    "purpose",
 )
 USAGE_COLUMNS = ("check_id", *UsageRecord._fields)
 PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
@@ -264,6 +272,8 @@ class Records:
                             r.request_hash,
                             r.response_json,
                             r.created_at,
+                            r.use,
+                            r.purpose,
                         )
                         for r in kept
                     ],
@@ -362,6 +372,8 @@ class Records:
                 checks.c.matter_code,
                 checks.c.application_id,
                 checks.c.created_at,
+                checks.c.use,
+                checks.c.purpose,
             )
             .join(checks, checks.c.check_id == usage_records.c.check_id)
             .where(*where)
