@@ -7,13 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
+from matcher.api.audits import MAX_UPLOAD
+from matcher.api.audits import router as audits_router
 from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
 from matcher.api.routes import health, v1
+from matcher.audit.service import AuditService
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
 
@@ -32,6 +36,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
+        app.state.audits = AuditService(settings)
+        resumed = app.state.audits.resume()
+        if resumed:
+            log.info("resuming %d unfinished audit jobs", len(resumed))
         # Catalog, trust store and the rest live as long as the process: keep them out of the
         # collector's way, so each collection only walks what requests create.
         gc.freeze()
@@ -42,6 +50,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(app.state.audits.close)
             if own:
                 await app.state.services.aclose()
 
@@ -62,5 +71,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         )
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
+    app.include_router(audits_router, max_body_size=MAX_UPLOAD + ENVELOPE)
     app.include_router(health)
     return app
