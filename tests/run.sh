@@ -44,8 +44,17 @@ ensure_postgres() {
         || as_root su postgres -c "createdb test"
 }
 
+ensure_report_tools() {
+    # Audit reports draw Chinese text (fonts-noto-cjk); the report screenshot test drives Chromium.
+    local missing=()
+    fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    command -v chromium >/dev/null || missing+=(chromium)
+    [ ${#missing[@]} -eq 0 ] || { log "installing ${missing[*]}"; apt_install "${missing[@]}"; }
+}
+
 ensure_redis
 ensure_postgres
+ensure_report_tools
 
 log "installing into .venv"
 PY=${PYTHON:-python3}

@@ -48,6 +48,7 @@ def add_audit_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     p.add_argument("--config", type=Path, default=None)
     p.add_argument("--concurrency", type=int, default=1, help="worker processes")
     p.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
+    p.add_argument("--name", default=None, help="the worker's node name (default celery@host)")
     p.set_defaults(func=_run_worker)
 
 

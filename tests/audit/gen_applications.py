@@ -21,7 +21,7 @@ MATTERS = ("ent-establish", "indiv-establish")
 def citizen_id(rng: random.Random) -> str:
     born = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 40))
     body = f"330902{born:%Y%m%d}{rng.randint(0, 999):03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # it reads the first 17 characters
 
 
 def generate(count: int, seed: int = 3, known_share: float = 0.5) -> list[dict[str, Any]]:
