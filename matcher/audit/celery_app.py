@@ -21,6 +21,7 @@ __all__ = ["CHUNK_TASK", "enqueue", "make_celery"]
 log = logging.getLogger(__name__)
 
 CHUNK_TASK = "matcher.audit.chunk"
+MAX_RETRIES = 5
 
 
 def make_celery(settings: Settings) -> Any:
@@ -56,10 +57,19 @@ def make_celery(settings: Settings) -> Any:
             state["store"] = RedisJobStore(settings.redis_url)
         return state["worker"], state["store"]
 
-    @app.task(name=CHUNK_TASK)  # type: ignore[untyped-decorator]
-    def chunk(job_id: str, index: int) -> bool:
+    @app.task(name=CHUNK_TASK, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]
+    def chunk(self: Any, job_id: str, index: int) -> bool:
         worker, store = context()
-        stored = run_chunk(worker, store, job_id, index)
+        try:
+            stored = run_chunk(worker, store, job_id, index)
+        except Exception as exc:
+            # Redis or the records database failing for a moment: run the chunk again later.
+            if self.request.retries >= MAX_RETRIES:
+                log.exception("audit job %s chunk %d failed for good", job_id, index)
+                store.set_state(job_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+                raise
+            log.warning("audit job %s chunk %d failed (%s); retrying", job_id, index, exc)
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries, 30)) from exc
         spec = store.spec(job_id)
         assert spec is not None
         if not pending_chunks(store, spec) and store.claim_finalize(job_id):

@@ -59,7 +59,10 @@ class RedisRateLimiter:
     def __init__(self, url: str, rates: Mapping[str, float], default: float, prefix: str) -> None:
         import redis.asyncio as aredis
 
-        self.client: Any = aredis.Redis.from_url(url)
+        # Many lookups wait for a slot at once: they queue for one of a few connections rather
+        # than open one each.
+        pool = aredis.BlockingConnectionPool.from_url(url, max_connections=16, timeout=None)
+        self.client: Any = aredis.Redis(connection_pool=pool)
         self.rates = dict(rates)
         self.default = default
         self.prefix = prefix

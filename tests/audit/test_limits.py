@@ -41,3 +41,15 @@ def test_redis_slots_hold_across_limiters(redis_url: str) -> None:
     # six requests from two "processes" at 50/s together: slots 20 ms apart, not 10
     assert waits[-1] >= 0.09
     assert all(b - a >= 0.015 for a, b in itertools.pairwise(waits))
+
+
+def test_many_lookups_waiting_at_once_share_few_connections(redis_url: str) -> None:
+    async def run() -> int:
+        limiter = RedisRateLimiter(redis_url, {}, default=20000.0, prefix=uuid.uuid4().hex)
+        try:
+            waits = await asyncio.gather(*(limiter.wait("reg") for _ in range(400)))
+        finally:
+            await limiter.aclose()
+        return len(waits)
+
+    assert asyncio.run(run()) == 400

@@ -34,6 +34,7 @@ from matcher.audit.sheets import MaterialRow  # noqa: E402
 from matcher.directory import load_directory  # noqa: E402
 from tests.audit import gen_applications, gen_clerk, gen_portal  # noqa: E402
 from tests.audit.celery_harness import start_sandbox, start_worker, write_config  # noqa: E402
+from tests.audit.gen_common import precision_recall  # noqa: E402
 
 REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PG_ADMIN_URL = os.environ.get("MATCHER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -54,6 +55,24 @@ def rate(fn: object, n: int, repeat: int = 3) -> float:
         fn()  # type: ignore[operator]
         best = min(best, time.perf_counter() - start)
     return n / best
+
+
+def bench_accuracy(rows: int = 5200) -> None:
+    """Precision and recall at the default threshold, per generator (the test asserts them)."""
+    matcher = MaterialMatcher(load_directory())
+    print(f"== matching accuracy at the default threshold ({rows} rows per generator)")
+    for generator in (gen_portal, gen_clerk):
+        cases = generator.generate(rows)
+        found = [
+            r["type_code"]
+            for r in audit_material_rows(rows_of([c.cells[3] for c in cases]), matcher, "舟山市")
+        ]
+        p, r = precision_recall([c.truth for c in cases], found)
+        positives = sum(c.truth is not None for c in cases)
+        print(
+            f"  {generator.__name__.rsplit('.', 1)[-1]:<11} precision {p:.4f}  recall {r:.4f}  "
+            f"({positives} licences, {rows - positives} look-alikes and others)"
+        )
 
 
 def bench_matching(count: int) -> None:
@@ -186,6 +205,7 @@ def main() -> None:
         f"run at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
         f"(load average {os.getloadavg()[0]:.2f})"
     )
+    bench_accuracy()
     bench_matching(args.rows)
     if not args.skip_replay:
         if hasattr(os, "sched_setaffinity"):
