@@ -62,7 +62,7 @@ class RedisRateLimiter:
         # Many lookups wait for a slot at once: they queue for one of a few connections rather
         # than open one each.
         pool = aredis.BlockingConnectionPool.from_url(url, max_connections=16, timeout=None)
-        self.client: Any = aredis.Redis(connection_pool=pool)
+        self.client: Any = aredis.Redis.from_pool(pool)  # closes the pool with the client
         self.rates = dict(rates)
         self.default = default
         self.prefix = prefix
