@@ -17,6 +17,7 @@ from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
 from matcher.api.routes import health, v1
+from matcher.api.telemetry import Telemetry
 from matcher.audit.service import AuditService
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
@@ -69,6 +70,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             "no [[callers]] configured: /v1/ is open and X-Requester is trusted; "
             "run behind a gateway that authenticates callers"
         )
+    app.add_middleware(Telemetry)  # outermost: every answer, a refusal too, gets its request id
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(audits_router, max_body_size=MAX_UPLOAD + ENVELOPE)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from matcher.audit.matching import normalise_name
 from matcher.catalog import Catalog, Matter
 from matcher.check import WaiveCheckService
-from matcher.errors import CatalogError, InputError
+from matcher.errors import CatalogError, ConsentRequired, InputError
 from matcher.payloads import WaiveCheckRequest
 
 __all__ = ["STATUS_TEXT", "read_applications", "replay_applications"]
@@ -180,6 +180,9 @@ async def _replay_one(
         return _rows(app, matter, "invalid", f"{where}：{first['msg']}")
     except InputError as exc:
         return _rows(app, matter, "invalid", str(exc))
+    except ConsentRequired:
+        # An audit holds no holder's consent: what the registries hold stays unasked, unknown.
+        return _rows(app, matter, "unknown", "该事项须经持证主体授权方可调取，审计未调取")
     decisions = {d.material_code: d for d in result.response.decisions}
     out = []
     for row, given in zip(_rows(app, matter, "needed", ""), app["materials"], strict=True):

@@ -140,3 +140,22 @@ def test_a_job_stopped_midway_resumes_and_counts_each_application_once(
     assert progress.rows_done == progress.rows_total == 45
     ids = [r["application_id"] for r in again.results(spec.id)]
     assert sorted(set(ids)) == sorted(a["application_id"] for a in apps)
+
+
+def test_a_matter_needing_the_holders_consent_is_not_asked_and_stays_unknown(
+    tmp_path: Path, start_sandbox: Any
+) -> None:
+    url, trust = start_sandbox()
+    settings = sandbox_settings(url, tmp_path, trust)
+    app = {**zhang_wei_app(), "matter_code": "hpf-withdraw-purchase", "materials": ["application"]}
+    path = gen_applications.write_jsonl([app], tmp_path / "apps.jsonl")
+    store = FileJobStore(tmp_path / "jobs")
+    spec = create_job(store, settings, "applications", [path], options={"purpose": PURPOSE})
+    runner = InProcessRunner(settings, store)
+    try:
+        runner.run(spec.id)
+    finally:
+        runner.close()
+
+    [row] = store.results(spec.id)
+    assert row["status"] == "unknown" and "授权" in row["reason"]
