@@ -113,6 +113,12 @@ def bench_matching(count: int) -> None:
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_replay(applications: int, worker_counts: list[int]) -> None:
     import psycopg
 
