@@ -159,3 +159,31 @@ def test_a_matter_needing_the_holders_consent_is_not_asked_and_stays_unknown(
 
     [row] = store.results(spec.id)
     assert row["status"] == "unknown" and "授权" in row["reason"]
+
+
+def test_answers_are_cached_across_applications_of_one_holder(
+    tmp_path: Path, start_sandbox: Any
+) -> None:
+    import httpx
+
+    url, trust = start_sandbox()
+    settings = sandbox_settings(url, tmp_path, trust)
+
+    def replay(apps: list[dict[str, Any]], name: str) -> int:
+        httpx.delete(f"{url}/_sandbox/stats").raise_for_status()
+        path = gen_applications.write_jsonl(apps, tmp_path / f"{name}.jsonl")
+        store = FileJobStore(tmp_path / name)
+        options = {"purpose": PURPOSE, "concurrency": 1}  # one after another: the cache is warm
+        spec = create_job(store, settings, "applications", [path], options=options)
+        runner = InProcessRunner(settings, store)
+        try:
+            runner.run(spec.id)
+        finally:
+            runner.close()
+        return sum(httpx.get(f"{url}/_sandbox/stats").json()["requests"].values())
+
+    one = replay([zhang_wei_app("C-0")], "one")
+    ten = replay([zhang_wei_app(f"C-{i}") for i in range(1, 11)], "ten")
+
+    # the first of the ten asks the registries; the cache answers the nine after it
+    assert one > 0 and ten == one

@@ -177,18 +177,23 @@ def bench_replay(applications: int, worker_counts: list[int]) -> None:
                     folder / f"out-{n}",
                     options={"purpose": "benchmark"},
                 )
+                cpu_before = sum(cpu_seconds(w.pid) for w in workers), cpu_seconds(sandbox.pid)
+                load = os.getloadavg()[0]
                 start = time.perf_counter()
                 enqueue(celery, store, spec.id)
                 while (p := store.progress(spec.id)) is None or p.status != "done":
                     time.sleep(0.05)
                 elapsed = time.perf_counter() - start
+                worker_cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before[0]
+                sandbox_cpu = cpu_seconds(sandbox.pid) - cpu_before[1]
             finally:
                 for w in workers:
                     w.stop()
             results[n] = applications / elapsed
             print(
                 f"  {n} worker process(es): {results[n]:8.1f} applications/s "
-                f"({elapsed:.1f} s, reports included)"
+                f"({elapsed:.1f} s, reports included; CPU used: workers {worker_cpu:.1f} s, "
+                f"sandbox {sandbox_cpu:.1f} s; load average {load:.1f})"
             )
         base = results[worker_counts[0]]
         ratios = ", ".join(f"{n}: {r / base:.2f}" for n, r in results.items())
