@@ -130,3 +130,44 @@ def _chunk_rows(store: RedisJobStore, job_id: str, index: int) -> list[dict[str,
     raw = store.client.hget(f"{store.prefix}:{job_id}:out", str(index))
     rows: list[dict[str, str]] = json.loads(raw)
     return rows
+
+
+def test_the_cli_sends_a_material_audit_to_celery_workers(
+    tmp_path: Path, redis_url: str, broker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from matcher.cli import main
+    from tests.audit import gen_clerk
+    from tests.audit.gen_common import write_cases
+
+    config = write_config(
+        tmp_path,
+        "http://127.0.0.1:9",
+        tmp_path / "unused-trust.json",
+        f"sqlite:///{tmp_path / 'm.db'}",
+        redis_url,
+        broker,
+        audit_chunk_size=100,
+    )
+    worker = start_worker(config, tmp_path, f"cli-{uuid.uuid4().hex[:6]}")
+    try:
+        listing = write_cases(gen_clerk.generate(1000), tmp_path / "list.xlsx")
+        code = main(
+            [
+                "audit",
+                "materials",
+                str(listing),
+                "--out",
+                str(tmp_path / "out"),
+                "--celery",
+                "--config",
+                str(config),
+            ]
+        )
+    finally:
+        worker.stop()
+
+    assert code == 0
+    printed = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert Path(printed["xlsx"]).exists()
+    log = worker.log_path.read_text(encoding="utf-8", errors="replace")
+    assert log.count("] succeeded") == 10  # the chunks ran on the worker, not in the CLI
