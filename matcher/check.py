@@ -53,6 +53,7 @@ class CheckOptions:
     cache_secret: bytes = b""
     accept_pre_standard_uscc: bool = False
     max_parties: int = 20
+    recheck_after_s: float = 60.0
 
 
 @dataclass
@@ -519,12 +520,30 @@ class WaiveCheckService:
         )
         record = self._record(response, requester, req_hash, lookups, outcomes, upload_problems)
         if purpose is not None:
+            # An audit's check: marked as such, and never queued for re-checking (an audit row a
+            # registry did not answer stays unknown; the audit is run again instead).
             record = dataclasses.replace(record, use="audit", purpose=purpose)
+        elif request.application_id is not None and any(
+            d.basis == "registry_unavailable" for d in decisions
+        ):
+            # Queued with the answer, in its transaction: checked again when the registry is back.
+            record = dataclasses.replace(
+                record,
+                recheck_request=request.model_dump_json(),
+                recheck_after_s=self.options.recheck_after_s,
+            )
         stored = await self.recorder.save(record, replaces=replaces)
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
         return CheckResult(response, record.response_json.encode())
+
+    async def recheck(self, request_json: str, requester: str) -> tuple[bool, bytes]:
+        """Check a queued application again (matcher.recheck): whether its answer still meets
+        an unavailable registry, and the answer's bytes."""
+        result = await self.check(WaiveCheckRequest.model_validate_json(request_json), requester)
+        still_down = any(d.basis == "registry_unavailable" for d in result.response.decisions)
+        return still_down, result.body
 
     def _record(
         self,

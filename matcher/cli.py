@@ -125,6 +125,48 @@ def _records(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from matcher.keys import KeyStore
+    from matcher.records import Records, api_keys
+    from matcher.settings import load_settings
+
+    records = Records(load_settings(args.config).resolved_database_url())
+    store = KeyStore(records.engine, api_keys)
+    try:
+        if args.action == "create":
+            made = store.create(
+                args.caller, args.scopes.split(","), rate_per_min=args.rate, note=args.note
+            )
+            print(f"key {made.key_id} for {made.caller} (shown once, keep it now):\n{made.key}")
+        elif args.action == "rotate":
+            made = store.rotate(args.key_id, overlap=dt.timedelta(hours=args.overlap_hours))
+            print(
+                f"key {made.key_id} replaces {args.key_id}, which works {args.overlap_hours} h "
+                f"more (shown once, keep it now):\n{made.key}"
+            )
+        elif args.action == "revoke":
+            if not store.revoke(args.key_id):
+                print(f"matcher: no active key {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"key {args.key_id} revoked")
+        else:
+            for k in store.list():
+                state = (
+                    "revoked"
+                    if k["revoked_at"]
+                    else (
+                        f"expires {k['expires_at']:%Y-%m-%d %H:%M}" if k["expires_at"] else "active"
+                    )
+                )
+                rate = f"{k['rate_per_min']}/min" if k["rate_per_min"] else "no limit"
+                print(f"{k['key_id']}  {k['caller']:<24} {state:<24} {rate:<10} {k['scopes']}")
+    finally:
+        records.close()
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -330,6 +372,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["verify"], help="verify: walk the hash chain")
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_records)
+
+    p = sub.add_parser("keys", help="callers' API keys (kept hashed in the records database)")
+    keys = p.add_subparsers(dest="action", required=True)
+    k = keys.add_parser("create", help="a new key for a business system (shown once)")
+    k.add_argument("caller", help="the business system's name, recorded as the requester")
+    k.add_argument(
+        "--scopes",
+        required=True,
+        help="comma-separated: waive-check, applications, extract, usage, audits, "
+        "data-problems, admin",
+    )
+    k.add_argument("--rate", type=int, default=None, help="requests a minute (default: no limit)")
+    k.add_argument("--note", default=None)
+    k = keys.add_parser("rotate", help="a new key for the same caller; the old one overlaps")
+    k.add_argument("key_id")
+    k.add_argument("--overlap-hours", type=float, default=24.0)
+    k = keys.add_parser("revoke", help="stop a key now")
+    k.add_argument("key_id")
+    keys.add_parser("list", help="every key: id, caller, state, rate, scopes (never the key)")
+    for k in keys.choices.values():
+        k.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_keys)
 
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)

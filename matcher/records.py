@@ -38,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
+from matcher.keys import keys_table
+from matcher.recheck import DONE, PENDING, backoff, queue_values, recheck_table
 from matcher.usage_chain import Verified, chain_table, read_head, verify
 
 __all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
@@ -96,6 +98,8 @@ usage_records = Table(
 )
 
 usage_chain = chain_table(metadata)
+rechecks = recheck_table(metadata)
+api_keys = keys_table(metadata)
 
 data_problems = Table(
     "data_problems",
@@ -149,6 +153,10 @@ class CheckRecord:
     problems: tuple[DataProblem, ...]
     use: str = "service"  # or "audit"
     purpose: str | None = None
+    # Set when the answer met an unavailable registry (and has an application_id): the request,
+    # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
+    recheck_request: str | None = None
+    recheck_after_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -322,6 +330,7 @@ class Records:
                 results.append(claimed[key])
             written = {r.check_id for r in results}
             kept = [record for record, _ in batch if record.check_id in written]
+            reruns = {record.check_id for record, replaces in batch if replaces is not None}
             self._bulk_insert(
                 conn,
                 checks,
@@ -342,6 +351,11 @@ class Records:
                 ],
             )
             self._bulk_insert(conn, usage_records, USAGE_COLUMNS, self._chained(conn, kept))
+            for record in kept:
+                if record.application_id is not None and (
+                    record.recheck_request is not None or record.check_id in reruns
+                ):
+                    self._queue(conn, record)
             self._bulk_insert(
                 conn,
                 data_problems,
@@ -349,6 +363,64 @@ class Records:
                 [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
             )
         return results
+
+    def _queue(self, conn: Connection, record: CheckRecord) -> None:
+        """Keep the re-check queue in step with the answer now on record: queued (again, one
+        attempt more, a longer wait) while it meets an unavailable registry, done once not."""
+        assert record.application_id is not None
+        key = (
+            rechecks.c.requester == record.requester,
+            rechecks.c.application_id == record.application_id,
+        )
+        now = dt.datetime.now(dt.UTC)
+        if record.recheck_request is None:  # a re-run that got through: done
+            conn.execute(
+                rechecks.update()
+                .where(*key, rechecks.c.status == PENDING)
+                .values(status=DONE, check_id=record.check_id, claimed_until=None, updated_at=now)
+            )
+            return
+        attempts = conn.execute(select(rechecks.c.attempts).where(*key)).scalar()
+        if attempts is None:
+            conn.execute(
+                rechecks.insert().values(
+                    queue_values(
+                        record.requester,
+                        record.application_id,
+                        record.check_id,
+                        record.recheck_request,
+                        now,
+                        now + backoff(1, record.recheck_after_s),
+                    )
+                )
+            )
+            return
+        conn.execute(
+            rechecks.update()
+            .where(*key)
+            .values(
+                status=PENDING,
+                check_id=record.check_id,
+                request_json=record.recheck_request,
+                attempts=attempts + 1,
+                next_at=now + backoff(attempts + 2, record.recheck_after_s),
+                claimed_until=None,
+                updated_at=now,
+            )
+        )
+
+    def recheck_status(self, requester: str, application_id: str) -> str | None:
+        """pending | done | gave_up for an application answered while a registry was down."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    select(rechecks.c.status).where(
+                        rechecks.c.requester == requester,
+                        rechecks.c.application_id == application_id,
+                    )
+                ).scalar()
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def _chained(self, conn: Connection, kept: list[CheckRecord]) -> list[tuple[Any, ...]]:
         """The usage rows of ``kept``, each with its place and link in the hash chain; the

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 import httpx
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -49,6 +49,35 @@ async def waive_check(
     result = await checker.check(body, requester_name(request, x_requester))
     # The bytes recorded with the check are the bytes sent: serialised once, identical on replay.
     return Response(content=result.body, media_type="application/json")
+
+
+@v1.get(
+    "/waive-check/{application_id}",
+    response_model=WaiveCheckResponse,
+    responses={404: {"description": "该调用方没有这个申请编号的核验记录"}},
+    summary="取回一件申请当前的核验结果（证照库恢复后重新核验的结果也在这里）",
+)
+async def current_answer(
+    application_id: Annotated[str, Path(max_length=128)],
+    request: Request,
+    services: ServicesDep,
+    x_requester: RequesterHeader = None,
+) -> Response:
+    requester = requester_name(request, x_requester)
+    stored, status = await anyio.to_thread.run_sync(
+        lambda: (
+            services.records.find_idempotent(requester, application_id),
+            services.records.recheck_status(requester, application_id),
+        )
+    )
+    if stored is None:
+        return JSONResponse(
+            {"error": "not_found", "message": f"没有申请编号为 {application_id} 的核验记录"},
+            status_code=404,
+        )
+    # X-Recheck: pending while the answer waits for a registry to come back; done once it did.
+    headers = {"X-Recheck": status} if status else {}
+    return Response(stored.response_json.encode(), media_type="application/json", headers=headers)
 
 
 @v1.get(

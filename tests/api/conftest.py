@@ -103,9 +103,12 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
             redis_url: str | None = None,
             timeout_s: float = 2.0,
             datacert_url: str | None = None,
+            registry_options: dict[str, Any] | None = None,
             **settings: Any,
         ) -> Api:
-            """``datacert_url`` points the certificate registry elsewhere (a faulty server)."""
+            """``datacert_url`` points the certificate registry elsewhere (a faulty server);
+            ``registry_options`` go to both adapters (breaker_reset_s …)."""
+            more = registry_options or {}
             db = database_url or f"sqlite:///{tmp_path / 'matcher.db'}"
             cfg = Settings(
                 trust_store=box.trust_store,
@@ -118,12 +121,14 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
                         adapter="elicence",
                         base_url=box.url,
                         timeout_s=timeout_s,
+                        **more,
                     ),
                     RegistryConfig(
                         name="zs-datacert",
                         adapter="datacert",
                         base_url=datacert_url or box.url,
                         timeout_s=timeout_s,
+                        **more,
                     ),
                 ],
                 **settings,
