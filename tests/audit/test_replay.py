@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from matcher.audit.jobs import FileJobStore
 from matcher.audit.runner import AuditWorker, InProcessRunner, create_job, run_chunk
@@ -107,6 +107,14 @@ def test_a_registry_outage_marks_rows_unknown_never_needless(
     assert rows["legal-rep-id"]["status"] == "unknown"
     assert rows["法定代表人社会保险参保证明"]["status"] == "unknown"
     assert not any(r["status"] == "needless" for r in rows.values())
+    # an audit's check is not queued for the service's re-check when the registry is back
+    records = Records(settings.resolved_database_url())
+    try:
+        with records.engine.connect() as conn:
+            queued = conn.execute(text("SELECT count(*) FROM rechecks")).scalar()
+    finally:
+        records.close()
+    assert queued == 0
 
 
 def test_a_job_stopped_midway_resumes_and_counts_each_application_once(

@@ -3,8 +3,8 @@
 Adds ``checks.use`` (``service`` for every check kept before this revision) and
 ``checks.purpose``. The usage records (用证记录) of a check carry both through the check.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
