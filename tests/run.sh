@@ -55,6 +55,8 @@ ensure_report_tools() {
 ensure_redis
 ensure_postgres
 ensure_report_tools
+# The demo and adapter walk-through tests run the documented curl commands.
+command -v curl >/dev/null || apt_install curl
 
 log "installing into .venv"
 PY=${PYTHON:-python3}

@@ -75,6 +75,7 @@ class JobStore(Protocol):
     def set_state(self, job_id: str, **state: Any) -> None: ...
     def claim_finalize(self, job_id: str) -> bool: ...
     def job_ids(self) -> list[str]: ...
+    def drop_inputs(self, job_id: str) -> None: ...
 
 
 def _dump(value: Any) -> bytes:
@@ -182,6 +183,10 @@ class FileJobStore:
 
     def claim_finalize(self, job_id: str) -> bool:
         return self._write_new(self._dir(job_id) / "finalizing", b"1")
+
+    def drop_inputs(self, job_id: str) -> None:
+        for path in (self._dir(job_id) / "inputs").glob("*.json"):
+            path.unlink()
 
     def job_ids(self) -> list[str]:
         if not self.root.exists():
@@ -296,6 +301,9 @@ class RedisJobStore:
 
     def job_ids(self) -> list[str]:
         return sorted(m.decode() for m in self.client.smembers(f"{self.prefix}:jobs"))
+
+    def drop_inputs(self, job_id: str) -> None:
+        self.client.delete(self._key(job_id, "in"))
 
     def close(self) -> None:
         self.client.close()

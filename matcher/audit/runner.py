@@ -230,6 +230,8 @@ def finalize(worker: AuditWorker, store: JobStore, job_id: str) -> dict[str, str
         paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
     reports = {name: str(path) for name, path in paths.items()}
     store.set_state(job_id, status="done", reports=reports)
+    # The inputs hold holders' ID numbers and are needed only until every chunk has its result.
+    store.drop_inputs(job_id)
     return reports
 
 

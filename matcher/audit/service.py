@@ -69,6 +69,9 @@ class AuditService:
             job_id=job_id,
             labels=[name for name, _ in files],
         )
+        for path in paths:  # the job store holds what the job needs; ID numbers are not kept twice
+            path.unlink()
+        folder.rmdir()
         if self.runner is not None:
             self.runner.submit(spec.id)
         else:

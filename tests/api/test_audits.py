@@ -75,6 +75,9 @@ def test_a_replay_upload_needs_a_purpose_and_then_runs(
     assert done["status"] == "done" and done["rows_done"] == 30
     summary = api.client.get(done["reports"]["summary"], headers=WHO).json()
     assert summary["applications"] == 30
+    # neither the upload nor the chunk inputs (holder ID numbers) are kept
+    assert not list((tmp_path / "audits" / "uploads").glob("*/*"))
+    assert not list((tmp_path / "audits" / started.json()["job_id"] / "inputs").glob("*"))
 
 
 def test_bad_requests_get_clear_answers(sandbox: Sandbox, make_api: ApiFactory) -> None:

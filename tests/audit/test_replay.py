@@ -61,6 +61,8 @@ def test_materials_collected_needlessly_are_named_with_their_evidence(
     assert good["application"]["status"] == "needed"
     invalid = [r for r in rows if r["application_id"] == "A-2"]
     assert invalid and all(r["status"] == "invalid" for r in invalid)
+    # the chunk inputs (holder ID numbers) are not kept once the job is done
+    assert list((tmp_path / "jobs" / spec.id / "inputs").glob("*.json")) == []
     assert "applicant.id" in invalid[0]["reason"] or "校验" in invalid[0]["reason"]
 
 
