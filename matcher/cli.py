@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | extract | db | check-config | adapters``: the CLI."""
+"""``matcher serve | demo | sandbox | extract | db | check-config | adapters | audit``: the CLI."""
 
 from __future__ import annotations
 
@@ -592,6 +592,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_check_config)
 
     _add_adapters_commands(sub)
+
+    from matcher.audit.command import add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 

@@ -58,6 +58,10 @@ checks = Table(
     Column("request_hash", String(64), nullable=False),
     Column("response_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # "service" for a waive-check; "audit" for a check an audit made, with its purpose: the usage
+    # records (用证记录) of a check say which use they were.
+    Column("use", String(16), nullable=False, server_default="service"),
+    Column("purpose", String(256)),
 )
 
 idempotency_keys = Table(
@@ -150,6 +154,8 @@ class CheckRecord:
     # False for an application's check (matcher.applications): the application keeps its own
     # idempotency key, and the application_id stays free for a waive-check of the same number.
     claims_key: bool = True
+    use: str = "service"  # or "audit"
+    purpose: str | None = None
     # Set when the answer met an unavailable registry (and has an application_id): the request,
     # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
     recheck_request: str | None = None
@@ -215,6 +221,8 @@ CHECK_COLUMNS = (
     "request_hash",
     "response_json",
     "created_at",
+    "use",
+    "purpose",
 )
 USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
 PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
@@ -344,6 +352,8 @@ class Records:
                         r.request_hash,
                         r.response_json,
                         r.created_at,
+                        r.use,
+                        r.purpose,
                     )
                     for r in kept
                 ],
@@ -550,6 +560,8 @@ class Records:
                 checks.c.matter_code,
                 checks.c.application_id,
                 checks.c.created_at,
+                checks.c.use,
+                checks.c.purpose,
             )
             .join(checks, checks.c.check_id == usage_records.c.check_id)
             .where(*where)
