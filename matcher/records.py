@@ -169,6 +169,13 @@ class StoredCheck:
     response_json: str
 
 
+def _use(use: str | None, purpose: str | None) -> tuple[str | None, ...]:
+    """What a check's use adds to its usage records' links: nothing for a service check (so the
+    links of records kept before audits existed stay as they were), use and purpose for an
+    audit's (so an audit check cannot be passed off as a service one, or the reverse)."""
+    return () if use in (None, "service") else (use, purpose)
+
+
 def _unavailable(exc: SQLAlchemyError) -> RecordsUnavailable:
     error = RecordsUnavailable(f"the records database failed: {type(exc).__name__}")
     error.__cause__ = exc
@@ -438,7 +445,17 @@ class Records:
             return []
         head = read_head(conn, usage_chain, lock=self.engine.dialect.name != "sqlite")
         links = head.extend(
-            [(r.check_id, r.requester, r.matter_code, r.application_id, *u) for r, u in rows]
+            [
+                (
+                    r.check_id,
+                    r.requester,
+                    r.matter_code,
+                    r.application_id,
+                    *u,
+                    *_use(r.use, r.purpose),
+                )
+                for r, u in rows
+            ]
         )
         conn.execute(
             usage_chain.update()
@@ -459,6 +476,8 @@ class Records:
                 checks.c.matter_code,
                 checks.c.application_id,
                 *(usage_records.c[name] for name in UsageRecord._fields),
+                checks.c.use,
+                checks.c.purpose,
             )
             .select_from(usage_records.outerjoin(checks))
             .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
@@ -466,8 +485,9 @@ class Records:
         with self.engine.connect() as conn:
             head = read_head(conn, usage_chain, lock=False)
             rows = conn.execution_options(yield_per=2000).execute(query)
+            chained = ((*r[:-2], *_use(r[-2], r[-1])) for r in rows)
             try:
-                return verify((tuple(r) for r in rows), (head.seq, head.head_hash))
+                return verify(chained, (head.seq, head.head_hash))
             finally:
                 rows.close()  # verify may stop early, with rows still unread
 
