@@ -27,6 +27,7 @@ from matcher.keys import KeyStore
 from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from matcher.recheck import RecheckOptions, RecheckRunner
 from matcher.records import Records, api_keys, rechecks
+from matcher.sealed import Sealer
 from matcher.settings import Settings
 from matcher.users import UserStore
 
@@ -131,7 +132,8 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
     )
-    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours))
+    sealer = Sealer(*settings.data_keys())
+    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours), sealer=sealer)
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,
@@ -149,6 +151,7 @@ def build_services(settings: Settings) -> Services:
         ),
         extractor=extractor,
         files=files,
+        sealer=sealer,
     )
     applications = ApplicationService(checker=checker, forms=forms, store=ApplicationStore(records))
     users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))

@@ -58,6 +58,8 @@ ensure_browser() {
 
 ensure_redis
 ensure_postgres
+# The demo and adapter walk-through tests run the documented curl commands.
+command -v curl >/dev/null || apt_install curl
 ensure_browser
 
 log "installing into .venv"
