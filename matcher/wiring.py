@@ -153,7 +153,9 @@ def build_services(settings: Settings) -> Services:
         files=files,
         sealer=sealer,
     )
-    applications = ApplicationService(checker=checker, forms=forms, store=ApplicationStore(records))
+    applications = ApplicationService(
+        checker=checker, forms=forms, store=ApplicationStore(records, sealer)
+    )
     users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))
     callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
     rechecker = RecheckRunner(
