@@ -54,8 +54,9 @@ class FieldSpec:
     """How one field is found and judged."""
 
     name: str  # canonical (matcher.extract.names)
-    title: str  # how warnings name it: the first label unless the file says otherwise
-    labels: tuple[str, ...]  # without blanks: 住　所 and 住 所 are both 住所
+    title: str  # how warnings name it: the canonical label unless the file says otherwise
+    # The canonical label first, then its variants, without blanks (住　所 and 住 所 are 住所).
+    labels: tuple[str, ...]
     locate: Literal["label", "pattern"] = "label"
     pattern: re.Pattern[str] | None = None
     normalisers: tuple[str, ...] = ()
@@ -63,6 +64,11 @@ class FieldSpec:
     required: bool = False
     max_lines: int = 1
     occurrence: int = 1
+
+    @property
+    def label(self) -> str:
+        """The canonical label every field found for this spec reports (the title without one)."""
+        return self.labels[0] if self.labels else self.title
 
     def normalise(self, value: str) -> str:
         """The value after this field's normalisers; NormaliseFailed when its form is unknown.
@@ -344,7 +350,11 @@ def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
             pattern = re.compile(raw["pattern"])
         except re.error as exc:
             raise where.error(("fields", index, "pattern"), f"not a valid regex: {exc}") from exc
-    labels = tuple(dict.fromkeys(_compact(label) for label in raw.get("labels", ())))
+    if "label" in raw:
+        printed = [raw["label"], *raw.get("variants", ())]
+    else:
+        printed = list(raw.get("labels", ()))  # the older form: canonical first, then variants
+    labels = tuple(dict.fromkeys(_compact(label) for label in printed))
     return FieldSpec(
         name=name,
         title=raw.get("title") or labels[0],

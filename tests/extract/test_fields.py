@@ -425,7 +425,8 @@ def test_a_label_split_over_two_tokens_is_one_label(kinds: DocKinds) -> None:
 def test_a_spaced_label_that_lost_a_character_is_still_found(kinds: DocKinds) -> None:
     page = id_card(("名", 80, 74, 110, 106), ("张伟", 150, 74, 220, 106))
     fields, _ = extract(kinds.get("id_card_front"), page)
-    assert (fields["name"].label, fields["name"].value) == ("名", "张伟")
+    name = fields["name"]
+    assert (name.label, name.label_read, name.value) == ("姓名", "名", "张伟")
 
 
 def test_a_long_label_with_a_misread_character_is_still_found(kinds: DocKinds) -> None:
@@ -628,8 +629,10 @@ def test_an_unlabelled_number_is_found_by_its_pattern(kinds: DocKinds) -> None:
     page = ocr_page(("浙（2021）舟山市不动产权第0012345号", 500, 60, 900, 90))
     fields, _ = extract(kinds.get("real_estate_certificate"), page)
     number = fields["certificate_number"]
-    assert (number.label, number.normalised) == (
+    assert (number.label, number.label_read, number.found_by, number.normalised) == (
         "不动产权证书号",
+        None,
+        "pattern",
         "浙(2021)舟山市不动产权第0012345号",
     )
 
