@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from matcher.extract.labels import Hit, contains_tolerantly, find_labels, hit_order
 from matcher.extract.model import Box, ExtractedField, Extraction, FoundBy, PageText
 from matcher.extract.rows import Char, Row, rows_of
+from matcher.extract.shapes import find_by_shape
 from matcher.extract.validators import CROSS_CHECKS
 
 if TYPE_CHECKING:
@@ -242,25 +243,47 @@ def _starts_next_field(
 def extract_fields(
     kind: DocKind, pages: Sequence[PageText], *, today: dt.date | None = None
 ) -> tuple[list[ExtractedField], list[str]]:
-    """The kind's fields found on the pages, and zh-CN warnings (a required field not found)."""
+    """The kind's fields found on the pages, and zh-CN warnings (a required field not found, a
+    field found by its shape only, a cross-check that failed)."""
     rows = rows_of(pages)
     hits = sorted([*find_labels(kind, rows), *_pattern_hits(kind, rows)], key=hit_order)
-    found: list[ExtractedField] = []
-    warnings: list[str] = []
+    found: dict[str, ExtractedField] = {}
+    used: set[int] = set()  # id() of every character a value took
+    missing: list[FieldSpec] = []
     for spec in kind.fields:
-        field = _read_field(spec, rows, hits, today)
-        if field is not None:
-            found.append(field)
-        elif spec.required:
-            warnings.append(f"缺少字段：{spec.title}")
-    return _cross_check(kind, found), warnings
+        read = _read_field(spec, rows, hits, today)
+        if read is None:
+            missing.append(spec)
+            continue
+        found[spec.name], chars = read
+        used.update(id(c) for c in chars if c is not None)
+    claimed = {
+        (r, i) for r, row in enumerate(rows) for i, c in enumerate(row.chars) if id(c) in used
+    }
+    warnings: list[str] = []
+    for match in find_by_shape(missing, rows, hits, claimed):
+        spec, row = match.spec, rows[match.row]
+        value: _Value = list(row.chars[match.start : match.end])
+        found[spec.name] = _field(spec, value, row, today, found_by="shape")
+        warnings.append(f"未找到“{spec.label}”标签，已按内容格式识别：{spec.title}")
+    warnings += [
+        f"缺少字段：{spec.title}" for spec in missing if spec.required and spec.name not in found
+    ]
+    fields = [found[spec.name] for spec in kind.fields if spec.name in found]
+    return _cross_check(kind, fields), warnings
 
 
 def _read_field(
     spec: FieldSpec, rows: Sequence[Row], hits: Sequence[Hit], today: dt.date | None
-) -> ExtractedField | None:
+) -> tuple[ExtractedField, _Value] | None:
+    """The field and every character of its value run (its pattern may keep only part)."""
     if spec.locate == "pattern":
-        return _read_by_pattern(spec, rows, today)
+        found = _pattern_match(spec, rows)
+        if found is None:
+            return None
+        index, start, end = found
+        matched: _Value = list(rows[index].chars[start:end])
+        return _field(spec, matched, rows[index], today, found_by="pattern"), matched
     own = [hit for hit in hits if hit.label in spec.labels]
     if len(own) < spec.occurrence:
         return None
@@ -268,7 +291,7 @@ def _read_field(
     chars = _value_after(hit, spec, rows, hits)
     if not chars:
         return None
-    return _field(spec, chars, rows[hit.row], today, read=hit.read(rows))
+    return _field(spec, chars, rows[hit.row], today, read=hit.read(rows)), chars
 
 
 def _pattern_match(spec: FieldSpec, rows: Sequence[Row]) -> tuple[int, int, int] | None:
@@ -292,17 +315,6 @@ def _pattern_hits(kind: DocKind, rows: Sequence[Row]) -> list[Hit]:
             if found is not None and found[2] > found[1]:
                 hits.append(Hit(found[0], found[1], found[2], "", True))
     return hits
-
-
-def _read_by_pattern(
-    spec: FieldSpec, rows: Sequence[Row], today: dt.date | None
-) -> ExtractedField | None:
-    found = _pattern_match(spec, rows)
-    if found is None:
-        return None
-    index, start, end = found
-    chars: _Value = list(rows[index].chars[start:end])
-    return _field(spec, chars, rows[index], today, found_by="pattern")
 
 
 def _field(

@@ -24,6 +24,7 @@ from matcher.errors import CatalogError
 from matcher.extract.fields import contains_tolerantly, rows_of
 from matcher.extract.model import PageText
 from matcher.extract.names import FIELD_NAMES, closest_field_names
+from matcher.extract.shapes import compile_shape
 from matcher.extract.validators import (
     CROSS_CHECKS,
     NormaliseFailed,
@@ -64,6 +65,9 @@ class FieldSpec:
     required: bool = False
     max_lines: int = 1
     occurrence: int = 1
+    # The value's shape (matcher.extract.shapes): where the label cannot be found, an unclaimed
+    # value of this shape fills the field.
+    shape: re.Pattern[str] | None = None
 
     @property
     def label(self) -> str:
@@ -350,6 +354,12 @@ def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
             pattern = re.compile(raw["pattern"])
         except re.error as exc:
             raise where.error(("fields", index, "pattern"), f"not a valid regex: {exc}") from exc
+    shape = None
+    if "shape" in raw:
+        try:
+            shape = compile_shape(raw["shape"])
+        except re.error as exc:
+            raise where.error(("fields", index, "shape"), f"not a valid regex: {exc}") from exc
     if "label" in raw:
         printed = [raw["label"], *raw.get("variants", ())]
     else:
@@ -366,6 +376,7 @@ def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
         required=raw.get("required", False),
         max_lines=raw.get("max_lines", 1),
         occurrence=raw.get("occurrence", 1),
+        shape=shape,
     )
 
 
