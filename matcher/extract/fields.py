@@ -141,8 +141,10 @@ def _orphans(rows: Sequence[Row], hits: Sequence[Hit], index: int, after_x: floa
     return _span(row, start, _next_hit_start(hits, index, start, len(row.chars)), None)
 
 
-def _span(row: Row, start: int, stop: int, label_x1: float | None) -> _Value:
-    while start < stop and row.chars[start].char in _VALUE_LEAD:
+def _span(row: Row, start: int, stop: int, label_x1: float | None, *, lead: bool = True) -> _Value:
+    """The value's characters on one row; ``lead``: skip what separates a label from its value
+    (a colon). A wrapped line keeps every character: "；" starting it ended the previous clause."""
+    while lead and start < stop and row.chars[start].char in _VALUE_LEAD:
         start += 1
     if start >= stop:
         return []
@@ -211,7 +213,7 @@ def _continuation(
             return None
         stop = _next_hit_start(hits, index, start, len(row.chars))
         stop = next((i for i in range(start, stop) if row.chars[i].box.x0 >= high), stop)
-        more = _span(row, start, stop, None)
+        more = _span(row, start, stop, None, lead=False)
         return (index, more) if more else None
     return None
 

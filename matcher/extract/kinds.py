@@ -41,6 +41,7 @@ from matcher.yamlfiles import (
 )
 
 __all__ = [
+    "MULTILINE_CAP",
     "CrossCheckSpec",
     "DocKind",
     "DocKinds",
@@ -48,6 +49,10 @@ __all__ = [
     "Keywords",
     "load_doc_kinds",
 ]
+
+
+# Rows a `multiline` value may run onto at most: it ends at the next label long before.
+MULTILINE_CAP = 40
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class FieldSpec:
     normalisers: tuple[str, ...] = ()
     validators: tuple[str, ...] = ()
     required: bool = False
-    max_lines: int = 1
+    max_lines: int = 1  # rows the value may take; MULTILINE_CAP for a `multiline` field
     occurrence: int = 1
     # The value's shape (matcher.extract.shapes): where the label cannot be found, an unclaimed
     # value of this shape fills the field.
@@ -374,7 +379,7 @@ def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
         normalisers=tuple(raw.get("normalise", ())),
         validators=tuple(raw.get("validate", ())),
         required=raw.get("required", False),
-        max_lines=raw.get("max_lines", 1),
+        max_lines=raw.get("max_lines", MULTILINE_CAP if raw.get("multiline") else 1),
         occurrence=raw.get("occurrence", 1),
         shape=shape,
     )
