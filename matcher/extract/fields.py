@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from matcher.extract.crosschecks import apply_cross_checks
 from matcher.extract.labels import Hit, contains_tolerantly, find_labels, hit_order
 from matcher.extract.model import Box, ExtractedField, Extraction, FoundBy, PageText
 from matcher.extract.rows import Char, Row, rows_of
 from matcher.extract.shapes import find_by_shape
-from matcher.extract.validators import CROSS_CHECKS
 
 if TYPE_CHECKING:
     from matcher.extract.kinds import DocKind, DocKinds, FieldSpec
@@ -271,8 +271,10 @@ def extract_fields(
     warnings += [
         f"缺少字段：{spec.title}" for spec in missing if spec.required and spec.name not in found
     ]
-    fields = [found[spec.name] for spec in kind.fields if spec.name in found]
-    return _cross_check(kind, fields), warnings
+    fields, failed = apply_cross_checks(
+        kind, [found[spec.name] for spec in kind.fields if spec.name in found]
+    )
+    return fields, warnings + failed
 
 
 def _read_field(
@@ -387,26 +389,6 @@ def _union(boxes: Iterable[Box]) -> Box:
         max(b.x1 for b in items),
         max(b.y1 for b in items),
     )
-
-
-def _cross_check(kind: DocKind, fields: list[ExtractedField]) -> list[ExtractedField]:
-    by_name = {field.name: index for index, field in enumerate(fields)}
-    for spec in kind.cross_checks:
-        indexes = {role: by_name.get(name) for role, name in spec.fields}
-        if any(index is None or not fields[index].valid for index in indexes.values()):
-            continue  # a missing or already invalid field has its own reason
-        values = {
-            role: fields[index].normalised or ""
-            for role, index in indexes.items()
-            if index is not None
-        }
-        reason = CROSS_CHECKS[spec.check].check(values)
-        if reason is None:
-            continue
-        for index in indexes.values():
-            assert index is not None
-            fields[index] = replace(fields[index], valid=False, reason=reason)
-    return fields
 
 
 def extract_document(

@@ -21,16 +21,12 @@ from typing import Any, Literal
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
 from matcher.errors import CatalogError
+from matcher.extract.crosschecks import CROSS_CHECKS
 from matcher.extract.fields import contains_tolerantly, rows_of
 from matcher.extract.model import PageText
 from matcher.extract.names import FIELD_NAMES, closest_field_names
 from matcher.extract.shapes import compile_shape
-from matcher.extract.validators import (
-    CROSS_CHECKS,
-    NormaliseFailed,
-    normalise,
-    validate,
-)
+from matcher.extract.validators import NormaliseFailed, normalise, validate
 from matcher.yamlfiles import (
     Where,
     YamlPath,

@@ -34,6 +34,7 @@ USCC = "91330900MA2A1K8N01"
         ("1981/03/15", "1981-03-15"),
         ("19810315", "1981-03-15"),
         ("１９８１年３月１５日", "1981-03-15"),
+        ("１ 9 8 ２ 年3 月1 ５ 日", "1982-03-15"),  # digits of a wide face, spaced out by OCR
     ],
 )
 def test_date_cn_writes_every_printed_form_as_iso(printed: str, expected: str) -> None:
