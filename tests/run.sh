@@ -44,8 +44,18 @@ ensure_postgres() {
         || as_root su postgres -c "createdb test"
 }
 
+# CJK faces for the second test corpus (tests/extract/corpus2.py): Song and Kai (AR PL), Noto
+# Sans/Serif CJK; the page tests' browser needs fonts-noto-cjk too.
+ensure_fonts() {
+    [ -e /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -e /usr/share/fonts/truetype/arphic/ukai.ttc ] \
+        && [ -e /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc ] && return 0
+    log "installing CJK fonts"
+    apt_install fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk
+}
+
 ensure_redis
 ensure_postgres
+ensure_fonts
 
 log "installing into .venv"
 PY=${PYTHON:-python3}

@@ -64,8 +64,8 @@ def _value_after(hit: Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence[
     label_x0, label_x1 = row.chars[hit.start].box.x0, row.chars[hit.end - 1].box.x1
     stop = _next_hit_start(hits, hit.row, hit.end, len(row.chars))
     right = row.chars[stop].box.x0 if stop < len(row.chars) else float("inf")
-    if hit.pieces:
-        chars, used = _value_beside_pieces(hit, rows, hits)
+    if hit.pieces or _vertical(row, hit):
+        chars, used = _value_beside_label(hit, rows, hits)
     else:
         chars = _span(row, hit.end, stop, label_x1)
         used = [hit.row]
@@ -74,7 +74,9 @@ def _value_after(hit: Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence[
     if not chars:
         return []
     first = next(c for c in chars if c is not None)
-    column = _Column(label_x0, first.box.x0, right, row.height * 1.5)
+    # A tall (vertical) label makes its row tall: measure the value's own line instead.
+    height = min(row.height, first.line.box.height)
+    column = _Column(label_x0, first.box.x0, right, height * 1.5)
     for _ in range(spec.max_lines - len(used)):
         following = _continuation(rows, hits, used[-1], column)
         if following is None:
@@ -85,18 +87,29 @@ def _value_after(hit: Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence[
     return chars
 
 
-def _value_beside_pieces(
+def _vertical(row: Row, hit: Hit) -> bool:
+    """The label was read as one tall line: characters set one under another."""
+    box = row.chars[hit.start].line.box
+    return hit.end - hit.start > 1 and box.height > 1.5 * box.width
+
+
+def _value_beside_label(
     hit: Hit, rows: Sequence[Row], hits: Sequence[Hit]
 ) -> tuple[_Value, list[int]]:
-    """A label printed in pieces down a column: its value is what lies right of the pieces, on
-    their rows and the rows between them (a value centred on the label sits between)."""
+    """A label set down a column — in pieces, or read as one tall line: its value is what lies
+    right of it on every row level with it (a value centred on a two-line label sits between
+    its halves; the first line of a value beside a tall label may come before its row)."""
     parts = [(hit.row, hit.start, hit.end), *hit.pieces]
     ends = {r: e for r, _, e in parts}
-    label_x1 = max(rows[r].chars[e - 1].box.x1 for r, _, e in parts)
+    boxes = [rows[r].chars[i].box for r, s, e in parts for i in range(s, e)]
+    top, bottom = min(b.y0 for b in boxes), max(b.y1 for b in boxes)
+    label_x1 = max(b.x1 for b in boxes)
     chars: _Value = []
     used: list[int] = []
-    for index in range(hit.row, parts[-1][0] + 1):
-        row = rows[index]
+    for index, row in enumerate(rows):
+        centre = (row.top + row.bottom) / 2
+        if row.page != rows[hit.row].page or (not top <= centre <= bottom and index not in ends):
+            continue
         if index in ends:
             start: int | None = ends[index]
         else:
@@ -104,7 +117,8 @@ def _value_beside_pieces(
         if start is None or start >= len(row.chars) or _hit_covers(hits, index, start):
             continue
         stop = _next_hit_start(hits, index, start, len(row.chars))
-        more = _span(row, start, stop, label_x1)
+        # Only the value's first line may begin with what separates it from the label.
+        more = _span(row, start, stop, label_x1, lead=not chars)
         if more:
             chars += more
             used.append(index)
@@ -204,8 +218,8 @@ def _continuation(
         if _centre_distance(row, rows[last]) > _LINE_STEP * height:
             return None
         low, high = column.value_x0 - column.tolerance, column.right
-        if any(column.label_x0 - column.tolerance <= c.box.x0 < low for c in row.chars):
-            return None  # something in the label column: the next field
+        if _in_label_column(row, column, low):
+            return None  # the next field
         start = next((i for i, c in enumerate(row.chars) if low <= c.box.x0 < high), None)
         if start is None or row.chars[start].box.x0 > column.value_x0 + 2 * column.tolerance:
             continue  # nothing here lines up with the value: another column's row
@@ -216,6 +230,20 @@ def _continuation(
         more = _span(row, start, stop, None, lead=False)
         return (index, more) if more else None
     return None
+
+
+def _in_label_column(row: Row, column: _Column, low: float) -> bool:
+    """Text in the label column: a label (a longer one may start a little left of it), but not
+    the end of a line of the column to the left, which starts far from it."""
+    left, far = column.label_x0 - column.tolerance, column.label_x0 - 3 * column.tolerance
+    starts = sorted(row.token_starts)
+    for k, start in enumerate(starts):
+        if row.chars[start].box.x0 < far:
+            continue
+        stop = starts[k + 1] if k + 1 < len(starts) else len(row.chars)
+        if any(left <= row.chars[i].box.x0 < low for i in range(start, stop)):
+            return True
+    return False
 
 
 def _starts_next_field(

@@ -99,16 +99,63 @@ def find_labels(kind: DocKind, rows: Sequence[Row]) -> list[Hit]:
     """Every label hit on the rows, in reading order; label pieces are hits of no label too."""
     labels = label_texts(kind)
     hits = [hit for index, row in enumerate(rows) for hit in _token_start_hits(index, row, labels)]
+    hits = _completed(rows, _without_surplus(kind, hits))
     hits += _glued_hits(kind, rows, hits)
-    stacked = _stacked_hits(kind, rows, hits)
-    hits += stacked
+    hits += _stacked_hits(kind, rows, hits)
     # The further pieces of a stacked label stop the values of other fields like a label does.
-    hits += [Hit(r, s, e, "", True) for hit in stacked for r, s, e in hit.pieces]
+    hits += [Hit(r, s, e, "", True) for hit in hits for r, s, e in hit.pieces]
     return sorted(hits, key=hit_order)
 
 
 def hit_order(hit: Hit) -> tuple[int, int]:
     return hit.row, hit.start
+
+
+def _completed(rows: Sequence[Row], hits: Sequence[Hit]) -> list[Hit]:
+    """Tolerant hits that read only the start of their label (``经营范`` read as one tall line)
+    completed, where they can be, by the rest printed under them (``围``)."""
+    claimed = {(h.row, i) for h in hits for i in range(h.start, h.end)}
+    out = []
+    tokens: list[list[_Token]] | None = None
+    for hit in hits:
+        read = "".join(c.char for c in rows[hit.row].chars[hit.start : hit.end])
+        if hit.exact or not hit.label.startswith(read) or len(read) >= len(hit.label):
+            out.append(hit)
+            continue
+        if tokens is None:
+            tokens = [_tokens(rows, index) for index in range(len(rows))]
+        chars = rows[hit.row].chars[hit.start : hit.end]
+        head = _Token(hit.row, hit.start, hit.end, read, chars[0].box.x0, chars[-1].box.x1)
+        pieces = _follow(rows, tokens, head, hit.label, claimed)
+        if pieces is None:
+            out.append(hit)
+            continue
+        out.append(Hit(hit.row, hit.start, hit.end, hit.label, True, tuple(pieces)))
+        claimed.update((r, i) for r, s, e in pieces for i in range(s, e))
+    return out
+
+
+def _without_surplus(kind: DocKind, hits: Sequence[Hit]) -> list[Hit]:
+    """The hits less the tolerant ones of fields already found exactly as often as printed: a
+    vertical 经营范围's first piece ``经营`` is not a second, misprinted 经营者."""
+    exact: dict[str, int] = {}
+    for hit in hits:
+        if hit.exact:
+            exact[hit.label] = exact.get(hit.label, 0) + 1
+    kept = []
+    for hit in hits:
+        specs = [spec for spec in kind.fields if hit.label in spec.labels]
+        if (
+            not hit.exact
+            and specs
+            and all(
+                sum(exact.get(label, 0) for label in spec.labels) >= spec.occurrence
+                for spec in specs
+            )
+        ):
+            continue
+        kept.append(hit)
+    return kept
 
 
 def _boundaries(row: Row) -> frozenset[int]:
@@ -120,10 +167,15 @@ def _boundaries(row: Row) -> frozenset[int]:
 def _token_start_hits(index: int, row: Row, labels: Sequence[str]) -> list[Hit]:
     text, found, covered = row.text, [], 0
     boundaries = _boundaries(row)
+    # Token starts where a label begins exactly: a tolerant match never runs across one, so a
+    # value before a label ("潘雨" "身份证号码") is not read as a misprinted 公民身份证号码.
+    exact_starts = frozenset(
+        start for start in row.token_starts if any(text.startswith(lb, start) for lb in labels)
+    )
     for start in sorted(row.token_starts):
         if start < covered:
             continue
-        best = _best_label_at(text, start, boundaries, labels)
+        best = _best_label_at(text, start, boundaries, labels, exact_starts)
         if best is not None:
             end, label, exact = best
             found.append(Hit(index, start, end, label, exact))
@@ -132,7 +184,11 @@ def _token_start_hits(index: int, row: Row, labels: Sequence[str]) -> list[Hit]:
 
 
 def _best_label_at(
-    text: str, start: int, boundaries: frozenset[int], labels: Sequence[str]
+    text: str,
+    start: int,
+    boundaries: frozenset[int],
+    labels: Sequence[str],
+    exact_starts: frozenset[int] = frozenset(),
 ) -> tuple[int, str, bool] | None:
     # (score, exact, end, label): an exact label scores its length; a tolerant one loses 1.5 per
     # edit, so "出生日" before a value is 出生日期 with a dropped character, not 出生 + "日…".
@@ -147,6 +203,8 @@ def _best_label_at(
         for window in range(max(size - edits, 1), size + 1):
             end = start + window
             if end not in boundaries or end > len(text):
+                continue
+            if any(start < t < end for t in exact_starts):
                 continue
             piece = text[start:end]
             if size <= 3 and not (window == size - 1 and _is_subsequence(piece, label)):

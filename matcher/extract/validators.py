@@ -13,9 +13,11 @@ The YAML schema lists the same names (``schemas/doc-kind.schema.json``); a test 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from matcher.errors import InvalidIdentifier
 from matcher.extract.crosschecks import CROSS_CHECKS, CrossCheck
@@ -216,10 +218,28 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
 }
 
 
+@functools.cache
+def _simplifier() -> Any:
+    import opencc  # type: ignore[import-untyped, unused-ignore]
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(value: str) -> str:
+    """Traditional characters as simplified ones (漢 → 汉, 區 → 区, 號 → 号).
+
+    The documents are mainland ones, printed in simplified characters; OCR models trained on
+    both scripts read a Song or Kai face's 汉 as 漢. Only the form changes, like NFKC.
+    """
+    if value.isascii():
+        return value
+    return str(_simplifier().convert(value))
+
+
 def normalise(names: Sequence[str], value: str) -> str:
-    """Blanks between Chinese characters go first, then the named normalisers in order;
-    NormaliseFailed from the first that cannot."""
-    value = cjk_spacing(value)
+    """Blanks between Chinese characters go first and traditional characters become simplified,
+    then the named normalisers run in order; NormaliseFailed from the first that cannot."""
+    value = simplified(cjk_spacing(value))
     for name in names:
         value = NORMALISERS[name](value)
     return value

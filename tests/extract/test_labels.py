@@ -181,3 +181,44 @@ def test_a_list_of_labels_with_variants_beside_it_is_refused(tmp_path: Path) -> 
 def test_a_field_with_neither_label_nor_pattern_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match=r"fields\[0\]"):
         load(tmp_path, {"name": "address", "variants": ["经营场所"]})
+
+
+# ── what real prints and engines did to labels ───────────────────────────────────────────────
+
+
+def test_a_value_before_a_variant_label_is_not_read_as_a_misprinted_label(
+    kinds: DocKinds,
+) -> None:
+    fields = extract(
+        kinds,
+        "social_insurance_certificate",
+        ("姓名", 160, 430, 240, 480),
+        ("潘雨", 425, 430, 505, 480),
+        ("身份证号码", 827, 430, 1010, 480),
+        ("330402200407237729", 1090, 430, 1480, 480),
+    )
+    assert (fields["name"].value, fields["id_number"].label_read) == ("潘雨", "身份证号码")
+
+
+def test_a_vertical_label_read_as_one_tall_line_takes_the_lines_level_with_it(
+    kinds: DocKinds,
+) -> None:
+    """An engine read 经营范 as one tall line and left 围 under it; the value's first line lies
+    above the tall line's centre, its second beside it."""
+    fields = extract(
+        kinds,
+        "business_licence",
+        ("法定代表人", 160, 1000, 330, 1050),
+        ("张建华", 500, 1000, 620, 1050),
+        ("电子产品销售；软件开发；信息技术服", 503, 1324, 1480, 1379),
+        ("经营范", 357, 1321, 410, 1526),
+        ("务；数据处理服务。", 506, 1420, 1000, 1470),
+        ("围", 366, 1531, 410, 1581),
+    )
+    scope = fields["business_scope"]
+    assert (scope.label, scope.label_read, scope.normalised) == (
+        "经营范围",
+        "经营范围",
+        "电子产品销售；软件开发；信息技术服务；数据处理服务。",
+    )
+    assert fields["legal_representative"].value == "张建华"

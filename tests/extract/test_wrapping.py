@@ -71,3 +71,23 @@ def test_a_four_line_address_ends_at_the_number_label(kinds: DocKinds) -> None:
     fields = extract(kinds, "id_card_front", *items)
     assert fields["address"].value == "".join(parts)
     assert fields["id_number"].value == "330902198103150314"
+
+
+def test_a_right_column_value_wraps_though_the_left_column_runs_close_to_its_label(
+    kinds: DocKinds,
+) -> None:
+    fields = extract(
+        kinds,
+        "business_licence",
+        ("经营范围", 140, 945, 300, 1000),
+        ("电子产品销售；软件开发；信息技术", 337, 945, 817, 1000),
+        ("住", 872, 945, 910, 1000),
+        ("所", 989, 945, 1027, 1000),
+        ("浙江省宁波市鄞州区钱湖北路", 1074, 945, 1480, 1000),
+        ("咨询服务；计算机系统服务；网络技", 337, 989, 817, 1030),
+        ("246号3楼508室", 1074, 989, 1300, 1030),
+    )
+    assert fields["address"].value == "浙江省宁波市鄞州区钱湖北路246号3楼508室"
+    assert fields["business_scope"].value == (
+        "电子产品销售；软件开发；信息技术咨询服务；计算机系统服务；网络技"
+    )
