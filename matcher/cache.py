@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from adapters.model import EvidenceQuery
 from matcher.errors import ConfigError
+from matcher.observe import CACHE_LOOKUPS
 
 __all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key", "stored_secret"]
 
@@ -81,6 +82,8 @@ def stored_secret(folder: Path) -> bytes:
 
 
 class Cache(Protocol):
+    errors: int  # faults met since start (each degraded to a miss or an answer not cached)
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
@@ -94,6 +97,8 @@ class Cache(Protocol):
 
 class MemoryCache:
     """Bounded in-process cache with per-entry expiry (the embedded default)."""
+
+    errors = 0  # nothing here can fail
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -128,16 +133,39 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis-backed cache shared by every instance; faults degrade to misses."""
+    """Redis-backed cache shared by every instance; faults degrade to misses, and are counted.
 
-    def __init__(self, url: str) -> None:
-        self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    The connection pool holds at most ``max_connections``; a check that finds them all busy
+    waits up to ``wait_s`` for one (a burst is served from the cache, not sent on to the
+    registries), and past that goes on without the cache.
+    """
+
+    def __init__(self, url: str, *, max_connections: int = 64, wait_s: float = 2.0) -> None:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=wait_s,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+        )
+        self._redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
+        self.errors = 0
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The pooled client, for other users of the same Redis (rate limits)."""
+        return self._redis
+
+    def _fault(self, what: str, exc: Exception) -> None:
+        self.errors += 1
+        CACHE_LOOKUPS.labels("error").inc()
+        log.warning("redis %s failed (%d so far): %s", what, self.errors, exc)
 
     async def get(self, key: str) -> bytes | None:
         try:
             value = await self._redis.get(key)
         except (RedisError, OSError) as exc:
-            log.warning("redis get failed, treating as a miss: %s", exc)
+            self._fault("get, treating as a miss", exc)
             return None
         return value if isinstance(value, bytes) else None
 
@@ -148,7 +176,7 @@ class RedisCache:
         try:
             values = await self._redis.mget(list(keys))
         except (RedisError, OSError) as exc:
-            log.warning("redis mget failed, treating as misses: %s", exc)
+            self._fault("mget, treating as misses", exc)
             return [None] * len(keys)
         return [v if isinstance(v, bytes) else None for v in values]
 
@@ -158,7 +186,7 @@ class RedisCache:
         try:
             await self._redis.set(key, value, px=max(1, int(ttl_s * 1000)))
         except (RedisError, OSError) as exc:
-            log.warning("redis set failed, answer not cached: %s", exc)
+            self._fault("set, answer not cached", exc)
 
     async def ping(self) -> bool:
         try:

@@ -8,6 +8,7 @@
     ├── InputError                  a request that cannot be served as sent       → 422
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
+    ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
     │   ├── UnsupportedMedia        not a type we read                            → 415
@@ -19,6 +20,7 @@
     │   │   └── EncryptedFile       needs a password                              → 422
     │   └── ProcessingTimeout       the file took longer than its time budget     → 422
     ├── RecordsUnavailable          the records database failed: no answer without a record → 503
+    ├── SchemaOutdated              the database's schema revision is not the code's (start-up)
     └── RegistryError               (adapters.errors) a registry gave no usable answer
         ├── RegistryUnavailable     retriable → decisions become review, never waive
         └── RegistryRejected        fatal until config is fixed → same, and logged loudly
@@ -32,6 +34,7 @@ __all__ = [
     "CatalogError",
     "ConfigError",
     "ConflictError",
+    "ConsentRequired",
     "EncryptedFile",
     "ExtractionError",
     "FileTooLarge",
@@ -45,6 +48,7 @@ __all__ = [
     "RegistryError",
     "RegistryRejected",
     "RegistryUnavailable",
+    "SchemaOutdated",
     "TooManyPages",
     "TrustStoreError",
     "UnknownMatter",
@@ -106,10 +110,22 @@ class ConflictError(MatcherError):
     code = "conflict"
 
 
+class ConsentRequired(MatcherError):
+    """The matter's registries may be asked only with the holder's consent token."""
+
+    code = "consent_required"
+
+
 class RecordsUnavailable(MatcherError):
     """The records database failed, so usage cannot be recorded and no answer may be given."""
 
     code = "records_unavailable"
+
+
+class SchemaOutdated(MatcherError):
+    """The records database is at another schema revision than the code: ``matcher db upgrade``."""
+
+    code = "schema_outdated"
 
 
 class TrustStoreError(MatcherError):

@@ -74,7 +74,6 @@ class FileStore:
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._purge_lock = threading.Lock()
         self._purged_at: dt.datetime | None = None
-        files.create(self.engine, checkfirst=True)
         self.purge()
 
     def purge(self) -> int:
@@ -96,6 +95,10 @@ class FileStore:
         try:
             if self._purged_at is None or self._now() - self._purged_at >= PURGE_EVERY:
                 self.purge()
+        except RecordsUnavailable as exc:
+            # Sweeping other uploads is housekeeping: its failure is not this upload's. The
+            # next upload tries again.
+            log.warning("could not delete expired uploads: %s", exc)
         finally:
             self._purge_lock.release()
 

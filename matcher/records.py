@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from operator import itemgetter
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -36,8 +38,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
+from matcher.keys import keys_table
+from matcher.recheck import DONE, PENDING, backoff, queue_values, recheck_table
+from matcher.usage_chain import Verified, chain_table, read_head, verify
 
 __all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -78,9 +85,17 @@ usage_records = Table(
     Column("outcome", String(32), nullable=False),
     Column("verified", Boolean),
     Column("from_cache", Boolean, nullable=False),
+    # The hash chain (matcher.usage_chain): place in it, and this record's link.
+    Column("seq", BigInteger),
+    Column("row_hash", String(64)),
     Index("ix_usage_holder", "holder_id_type", "holder_id"),
     Index("ix_usage_check", "check_id"),
+    Index("ux_usage_seq", "seq", unique=True),
 )
+
+usage_chain = chain_table(metadata)
+rechecks = recheck_table(metadata)
+api_keys = keys_table(metadata)
 
 data_problems = Table(
     "data_problems",
@@ -132,6 +147,10 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    # Set when the answer met an unavailable registry (and has an application_id): the request,
+    # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
+    recheck_request: str | None = None
+    recheck_after_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -139,6 +158,12 @@ class StoredCheck:
     check_id: str
     request_hash: str
     response_json: str
+
+
+def _unavailable(exc: SQLAlchemyError) -> RecordsUnavailable:
+    error = RecordsUnavailable(f"the records database failed: {type(exc).__name__}")
+    error.__cause__ = exc
+    return error
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -183,7 +208,7 @@ CHECK_COLUMNS = (
     "response_json",
     "created_at",
 )
-USAGE_COLUMNS = ("check_id", *UsageRecord._fields)
+USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
 PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
 
 
@@ -191,8 +216,14 @@ class Records:
     """The service's durable store. Methods are blocking: call them from a worker thread."""
 
     def __init__(self, url: str) -> None:
+        from matcher.migrations import ensure_current
+
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        try:
+            ensure_current(self.engine)  # an empty database gets the schema; an old one stops
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
             tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
@@ -237,52 +268,190 @@ class Records:
 
     def save_check(self, record: CheckRecord, *, replaces: str | None = None) -> StoredCheck:
         """Store one check and all it used; see :meth:`save_checks`."""
-        return self.save_checks([(record, replaces)])[0]
+        result = self.save_checks([(record, replaces)])[0]
+        if isinstance(result, RecordsUnavailable):
+            raise result
+        return result
 
-    def save_checks(self, batch: Sequence[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
+    def save_checks(
+        self, batch: Sequence[tuple[CheckRecord, str | None]]
+    ) -> list[StoredCheck | RecordsUnavailable]:
         """Store checks and all they used in one transaction (one disk flush for the batch).
 
         With an application_id the idempotency key is claimed too; where another request claimed
-        it first, that check is not written and the stored one is returned in its place.
-        ``replaces`` names the check a re-run supersedes (one that met an unavailable registry).
+        it first (in an earlier batch, another process, or earlier in this batch), that check is
+        not written and the stored one is returned in its place. ``replaces`` names the check a
+        re-run supersedes (one that met an unavailable registry).
+
+        One result per record, in order: what is stored, or the error that kept that record
+        out. A record that fails does not fail the others: when the batch's transaction fails,
+        each record is written again in a transaction of its own.
         """
         try:
-            with self.engine.begin() as conn:
-                results = [self._claim(conn, record, replaces) for record, replaces in batch]
-                written = {r.check_id for r in results}
-                kept = [record for record, _ in batch if record.check_id in written]
-                self._bulk_insert(
-                    conn,
-                    checks,
-                    CHECK_COLUMNS,
-                    [
-                        (
-                            r.check_id,
-                            r.requester,
-                            r.application_id,
-                            r.matter_code,
-                            r.request_hash,
-                            r.response_json,
-                            r.created_at,
-                        )
-                        for r in kept
-                    ],
-                )
-                self._bulk_insert(
-                    conn,
-                    usage_records,
-                    USAGE_COLUMNS,
-                    [(r.check_id, *u) for r in kept for u in r.usage],
-                )
-                self._bulk_insert(
-                    conn,
-                    data_problems,
-                    PROBLEM_COLUMNS,
-                    [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
-                )
+            return list(self._write(batch))
         except SQLAlchemyError as exc:
-            raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
+            if len(batch) == 1:
+                return [_unavailable(exc)]
+            log.warning(
+                "a batch of %d checks failed (%s); writing each on its own",
+                len(batch),
+                type(exc).__name__,
+            )
+        results: list[StoredCheck | RecordsUnavailable] = []
+        for item in batch:
+            try:
+                results.append(self._write([item])[0])
+            except SQLAlchemyError as exc:
+                log.error("check %s not recorded: %s", item[0].check_id, exc)
+                results.append(_unavailable(exc))
         return results
+
+    def _write(self, batch: Sequence[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
+        with self.engine.begin() as conn:
+            results: list[StoredCheck] = []
+            # Copies of one application in this batch: the first claims, the others get its
+            # answer (the key's row is not committed yet, so no constraint would tell them).
+            claimed: dict[tuple[str, str], StoredCheck] = {}
+            for record, replaces in batch:
+                if record.application_id is None:
+                    results.append(self._claim(conn, record, replaces))
+                    continue
+                key = (record.requester, record.application_id)
+                if key not in claimed:
+                    claimed[key] = self._claim(conn, record, replaces)
+                results.append(claimed[key])
+            written = {r.check_id for r in results}
+            kept = [record for record, _ in batch if record.check_id in written]
+            reruns = {record.check_id for record, replaces in batch if replaces is not None}
+            self._bulk_insert(
+                conn,
+                checks,
+                CHECK_COLUMNS,
+                [
+                    (
+                        r.check_id,
+                        r.requester,
+                        r.application_id,
+                        r.matter_code,
+                        r.request_hash,
+                        r.response_json,
+                        r.created_at,
+                    )
+                    for r in kept
+                ],
+            )
+            self._bulk_insert(conn, usage_records, USAGE_COLUMNS, self._chained(conn, kept))
+            for record in kept:
+                if record.application_id is not None and (
+                    record.recheck_request is not None or record.check_id in reruns
+                ):
+                    self._queue(conn, record)
+            self._bulk_insert(
+                conn,
+                data_problems,
+                PROBLEM_COLUMNS,
+                [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
+            )
+        return results
+
+    def _queue(self, conn: Connection, record: CheckRecord) -> None:
+        """Keep the re-check queue in step with the answer now on record: queued (again, one
+        attempt more, a longer wait) while it meets an unavailable registry, done once not."""
+        assert record.application_id is not None
+        key = (
+            rechecks.c.requester == record.requester,
+            rechecks.c.application_id == record.application_id,
+        )
+        now = dt.datetime.now(dt.UTC)
+        if record.recheck_request is None:  # a re-run that got through: done
+            conn.execute(
+                rechecks.update()
+                .where(*key, rechecks.c.status == PENDING)
+                .values(status=DONE, check_id=record.check_id, claimed_until=None, updated_at=now)
+            )
+            return
+        attempts = conn.execute(select(rechecks.c.attempts).where(*key)).scalar()
+        if attempts is None:
+            conn.execute(
+                rechecks.insert().values(
+                    queue_values(
+                        record.requester,
+                        record.application_id,
+                        record.check_id,
+                        record.recheck_request,
+                        now,
+                        now + backoff(1, record.recheck_after_s),
+                    )
+                )
+            )
+            return
+        conn.execute(
+            rechecks.update()
+            .where(*key)
+            .values(
+                status=PENDING,
+                check_id=record.check_id,
+                request_json=record.recheck_request,
+                attempts=attempts + 1,
+                next_at=now + backoff(attempts + 2, record.recheck_after_s),
+                claimed_until=None,
+                updated_at=now,
+            )
+        )
+
+    def recheck_status(self, requester: str, application_id: str) -> str | None:
+        """pending | done | gave_up for an application answered while a registry was down."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    select(rechecks.c.status).where(
+                        rechecks.c.requester == requester,
+                        rechecks.c.application_id == application_id,
+                    )
+                ).scalar()
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+
+    def _chained(self, conn: Connection, kept: list[CheckRecord]) -> list[tuple[Any, ...]]:
+        """The usage rows of ``kept``, each with its place and link in the hash chain; the
+        chain's head moves past them in this transaction (locked until it commits)."""
+        rows = [(r, u) for r in kept for u in r.usage]
+        if not rows:
+            return []
+        head = read_head(conn, usage_chain, lock=self.engine.dialect.name != "sqlite")
+        links = head.extend(
+            [(r.check_id, r.requester, r.matter_code, r.application_id, *u) for r, u in rows]
+        )
+        conn.execute(
+            usage_chain.update()
+            .where(usage_chain.c.id == 1)
+            .values(seq=head.seq, head_hash=head.head_hash)
+        )
+        return [(r.check_id, *u, *ln) for (r, u), ln in zip(rows, links, strict=True)]
+
+    def verify_usage_chain(self) -> Verified:
+        """Walk every usage record against the hash chain (see :mod:`matcher.usage_chain`)."""
+        query = (
+            select(
+                usage_records.c.seq,
+                usage_records.c.id,
+                usage_records.c.row_hash,
+                usage_records.c.check_id,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                *(usage_records.c[name] for name in UsageRecord._fields),
+            )
+            .select_from(usage_records.outerjoin(checks))
+            .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
+        )
+        with self.engine.connect() as conn:
+            head = read_head(conn, usage_chain, lock=False)
+            rows = conn.execution_options(yield_per=2000).execute(query)
+            try:
+                return verify((tuple(r) for r in rows), (head.seq, head.head_hash))
+            finally:
+                rows.close()  # verify may stop early, with rows still unread
 
     def _bulk_insert(
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
@@ -325,33 +494,40 @@ class Records:
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""
-        if record.application_id is not None:
-            key = (
-                idempotency_keys.c.requester == record.requester,
-                idempotency_keys.c.application_id == record.application_id,
-            )
-            if replaces is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(idempotency_keys).values(
-                                requester=record.requester,
-                                application_id=record.application_id,
-                                request_hash=record.request_hash,
-                                check_id=record.check_id,
-                            )
-                        )
-                except IntegrityError:
-                    existing = self._find(conn, record.requester, record.application_id)
-                    if existing is None:
-                        raise
-                    return existing
-            else:
-                conn.execute(
-                    idempotency_keys.update()
-                    .where(*key, idempotency_keys.c.check_id == replaces)
-                    .values(check_id=record.check_id, request_hash=record.request_hash)
+        if record.application_id is None:
+            return StoredCheck(record.check_id, record.request_hash, record.response_json)
+        if replaces is not None:
+            moved = conn.execute(
+                idempotency_keys.update()
+                .where(
+                    idempotency_keys.c.requester == record.requester,
+                    idempotency_keys.c.application_id == record.application_id,
+                    idempotency_keys.c.check_id == replaces,
                 )
+                .values(check_id=record.check_id, request_hash=record.request_hash)
+            )
+            if moved.rowcount == 1:
+                return StoredCheck(record.check_id, record.request_hash, record.response_json)
+            # Another re-run of the same application replaced it first: its answer stands.
+            existing = self._find(conn, record.requester, record.application_id)
+            if existing is not None:
+                return existing
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(idempotency_keys).values(
+                        requester=record.requester,
+                        application_id=record.application_id,
+                        request_hash=record.request_hash,
+                        check_id=record.check_id,
+                    )
+                )
+        except IntegrityError:
+            # Committed by another transaction since this one began (another batch or process).
+            existing = self._find(conn, record.requester, record.application_id)
+            if existing is None:
+                raise
+            return existing
         return StoredCheck(record.check_id, record.request_hash, record.response_json)
 
     def _usage(self, *where: Any) -> list[dict[str, Any]]:
@@ -379,6 +555,33 @@ class Records:
         return self._usage(
             usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
         )
+
+    def usage_page(
+        self, id_type: str, holder_id: str, *, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """One page of a holder's usage records, in chain order, after sequence ``after``."""
+        query = (
+            select(
+                usage_records,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                checks.c.created_at,
+            )
+            .join(checks, checks.c.check_id == usage_records.c.check_id)
+            .where(
+                usage_records.c.holder_id_type == id_type,
+                usage_records.c.holder_id == holder_id,
+                usage_records.c.seq > after,
+            )
+            .order_by(usage_records.c.seq)
+            .limit(limit)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r) for r in conn.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

@@ -23,8 +23,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from matcher.errors import ConfigError
+from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
+from matcher.keys import ALL_SCOPES, check_scopes
 
 __all__ = ["RegistryConfig", "Settings", "default_state_dir", "load_settings"]
 
@@ -73,6 +74,26 @@ class CallerConfig(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$", description="recorded as the requester")
     api_key_env: str = Field(min_length=1, description="the variable holding its bearer key")
+    callback_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="where a re-checked answer is POSTed, signed with this caller's key",
+    )
+    scopes: list[str] = Field(
+        default_factory=lambda: list(ALL_SCOPES),
+        description="what the key may call (matcher.keys.ALL_SCOPES); default every scope",
+    )
+    rate_per_min: int | None = Field(
+        default=None, ge=1, description="requests a minute; none: no limit"
+    )
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, value: list[str]) -> list[str]:
+        try:
+            return list(check_scopes(value))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
 
     def api_key(self) -> str:
         key = _key_from_env(f"callers[{self.name}]", self.api_key_env)
@@ -102,6 +123,13 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(default=None, description="sqlite:///… or postgresql://…")
     redis_url: str | None = None
+    redis_max_connections: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="Redis connections per worker process; a check that finds them all busy "
+        "waits for one, at most as long as a registry lookup may take (the smallest timeout_s)",
+    )
     registries: list[RegistryConfig] = Field(default_factory=_demo_registries)
     callers: list[CallerConfig] = Field(
         default_factory=list,
@@ -122,6 +150,21 @@ class Settings(BaseSettings):
         description="accept credit codes whose only fault is the GB 32100 check character",
     )
     max_parties: int = Field(default=20, ge=0, le=100)
+    recheck_enabled: bool = Field(
+        default=True,
+        description="check again the applications answered while a registry was down",
+    )
+    recheck_after_s: float = Field(
+        default=60.0, gt=0, le=86400, description="first re-check after this, then doubling"
+    )
+    recheck_max_attempts: int = Field(default=24, ge=1, le=1000)
+    key_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="how often the caller keys are re-read (a revoked key stops within this)",
+    )
+    recheck_poll_s: float = Field(default=5.0, gt=0, le=3600)
     doc_kinds: Path | None = Field(
         default=None, description="document-kind YAML file or folder; none = the shipped kinds"
     )

@@ -20,7 +20,10 @@ from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
-from matcher.records import Records
+from matcher.keys import KeyStore
+from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from matcher.recheck import RecheckOptions, RecheckRunner
+from matcher.records import Records, api_keys, rechecks
 from matcher.settings import Settings
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
@@ -60,8 +63,14 @@ class Services:
     checker: WaiveCheckService
     extractor: Extractor
     files: FileStore
+    rechecker: RecheckRunner
+    keys: KeyStore
+    limiter: RateLimiter
 
     async def aclose(self) -> None:
+        await self.rechecker.stop()
+        if self.rechecker.client is not None:
+            await self.rechecker.client.aclose()
         await self.client.aclose()
         await self.cache.close()
         self.records.close()
@@ -80,7 +89,12 @@ def build_services(settings: Settings) -> Services:
     trust_store = load_trust_store(settings.resolved_trust_store())
     cache: Cache
     if settings.redis_url:
-        cache = RedisCache(settings.redis_url)
+        cache = RedisCache(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            # Waiting longer for the cache than the registry would take to answer gains nothing.
+            wait_s=min((r.timeout_s for r in settings.registries), default=2.0),
+        )
     else:
         cache = MemoryCache()
     if settings.cache_key_secret is not None:
@@ -121,9 +135,24 @@ def build_services(settings: Settings) -> Services:
             cache_secret=secret,
             accept_pre_standard_uscc=settings.accept_pre_standard_uscc,
             max_parties=settings.max_parties,
+            recheck_after_s=settings.recheck_after_s,
         ),
         extractor=extractor,
         files=files,
+    )
+    callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
+    rechecker = RecheckRunner(
+        records.engine,
+        rechecks,
+        checker,
+        RecheckOptions(
+            first_after_s=settings.recheck_after_s,
+            max_attempts=settings.recheck_max_attempts,
+            poll_s=settings.recheck_poll_s,
+        ),
+        callbacks=callbacks,
+        # A client of its own for callers' callbacks: plain, no redirects followed.
+        client=httpx.AsyncClient(timeout=5.0, follow_redirects=False) if callbacks else None,
     )
     return Services(
         settings,
@@ -136,4 +165,7 @@ def build_services(settings: Settings) -> Services:
         checker,
         extractor,
         files,
+        rechecker,
+        KeyStore(records.engine, api_keys),
+        RedisRateLimiter(cache.client) if isinstance(cache, RedisCache) else MemoryRateLimiter(),
     )

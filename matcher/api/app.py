@@ -14,6 +14,8 @@ from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
 from matcher.api.routes import health, v1
+from matcher.api.telemetry import Telemetry
+from matcher.keys import Grant, digest
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
 
@@ -39,9 +41,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         # with the default young-generation threshold (700) the collector ran over and over
         # within each check. Measured: warm-cache throughput +8% with 20000 (tests/bench).
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        if settings.recheck_enabled:
+            app.state.services.rechecker.start()
         try:
             yield
         finally:
+            await app.state.services.rechecker.stop()
             if own:
                 await app.state.services.aclose()
 
@@ -53,13 +58,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_body_size=MAX_JSON_BODY,  # larger bodies get 413 before anything parses them
     )
     install_error_handlers(app)
-    if settings.callers:
-        app.add_middleware(CallerAuth, keys={c.name: c.api_key() for c in settings.callers})
-    else:
-        log.warning(
-            "no [[callers]] configured: /v1/ is open and X-Requester is trusted; "
-            "run behind a gateway that authenticates callers"
-        )
+    app.add_middleware(
+        CallerAuth,
+        env_grants={
+            digest(c.api_key()): Grant(c.name, f"env:{c.name}", frozenset(c.scopes), c.rate_per_min)
+            for c in settings.callers
+        },
+        refresh_s=settings.key_refresh_s,
+    )
+    app.add_middleware(Telemetry)  # outermost: every answer, a refusal too, gets its request id
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(health)
