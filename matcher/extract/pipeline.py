@@ -145,9 +145,14 @@ def without_seal_ink(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     colour (the page's median), not white: on a greyish scan, white holes in the shape of the
     seal are edges of their own, and the text detector merges them with the text beside them.
     """
-    red = image[:, :, 0].astype(np.int16)
-    other = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
-    ink = ((red - other) > SEAL_RED_MARGIN) & (red > SEAL_MIN_RED)
+    # In uint8, in place: a phone photo is ~15 MB of pixels, and int16 copies of it cost more
+    # memory than the OCR of the page. red - other wraps where red < other; the first mask
+    # keeps those out.
+    red = image[:, :, 0]
+    other = np.maximum(image[:, :, 1], image[:, :, 2])
+    ink = red > other
+    ink &= (red - other) > SEAL_RED_MARGIN
+    ink &= red > SEAL_MIN_RED
     if not ink.any():
         return image
     paper = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
