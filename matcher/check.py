@@ -38,6 +38,7 @@ from matcher.observe import (
 from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
 from matcher.recorder import Recorder
 from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
+from matcher.sealed import Sealer, open_text, seal_text
 from matcher.uploads import ReadUpload, compare_upload
 
 __all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
@@ -83,6 +84,10 @@ class CheckResult:
         return cls(WaiveCheckResponse.model_validate_json(body), body)
 
 
+def _recheck_context(requester: str) -> bytes:
+    return f"rechecks:{requester}".encode()  # matcher.recheck.reseal_requests uses the same
+
+
 def request_hash(request: WaiveCheckRequest) -> str:
     body = request.model_dump(mode="json", exclude={"consent_token"})
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -109,7 +114,9 @@ class WaiveCheckService:
         options: CheckOptions,
         extractor: Extractor | None = None,
         files: FileStore | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
+        """``sealer`` seals what the re-check queue keeps of a request (holder IDs) at rest."""
         self.catalog = catalog
         self.adapters = list(adapters)
         self.trust_store = trust_store
@@ -117,6 +124,7 @@ class WaiveCheckService:
         self.records = records
         self.extractor = extractor
         self.files = files
+        self.sealer = sealer
         self.recorder = Recorder(records)
         self._plans: dict[
             tuple[str, frozenset[str]], list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]]
@@ -510,7 +518,7 @@ class WaiveCheckService:
             # Queued with the answer, in its transaction: checked again when the registry is back.
             record = dataclasses.replace(
                 record,
-                recheck_request=request.model_dump_json(),
+                recheck_request=self._seal_request(request.model_dump_json(), requester),
                 recheck_after_s=self.options.recheck_after_s,
             )
         stored = await self.recorder.save(record, replaces=replaces)
@@ -522,9 +530,16 @@ class WaiveCheckService:
     async def recheck(self, request_json: str, requester: str) -> tuple[bool, bytes]:
         """Check a queued application again (matcher.recheck): whether its answer still meets
         an unavailable registry, and the answer's bytes."""
+        if self.sealer is not None:
+            request_json = open_text(self.sealer, request_json, _recheck_context(requester))
         result = await self.check(WaiveCheckRequest.model_validate_json(request_json), requester)
         still_down = any(d.basis == "registry_unavailable" for d in result.response.decisions)
         return still_down, result.body
+
+    def _seal_request(self, text: str, requester: str) -> str:
+        if self.sealer is None:
+            return text
+        return seal_text(self.sealer, text, _recheck_context(requester))
 
     def _record(
         self,

@@ -24,6 +24,7 @@ from matcher.keys import KeyStore
 from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from matcher.recheck import RecheckOptions, RecheckRunner
 from matcher.records import Records, api_keys, rechecks
+from matcher.sealed import Sealer
 from matcher.settings import Settings
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
@@ -121,7 +122,8 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
     )
-    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours))
+    sealer = Sealer(*settings.data_keys())
+    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours), sealer=sealer)
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,
@@ -139,6 +141,7 @@ def build_services(settings: Settings) -> Services:
         ),
         extractor=extractor,
         files=files,
+        sealer=sealer,
     )
     callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
     rechecker = RecheckRunner(

@@ -56,6 +56,8 @@ ensure_fonts() {
 ensure_redis
 ensure_postgres
 ensure_fonts
+# The demo and adapter walk-through tests run the documented curl commands.
+command -v curl >/dev/null || apt_install curl
 
 log "installing into .venv"
 PY=${PYTHON:-python3}
