@@ -44,20 +44,33 @@ ensure_postgres() {
         || as_root su postgres -c "createdb test"
 }
 
-# CJK faces for the second test corpus (tests/extract/corpus2.py): Song and Kai (AR PL), Noto
-# Sans/Serif CJK; the page tests' browser needs fonts-noto-cjk too.
+# The page tests drive Debian's Chromium (Playwright's own browser download needs a network we
+# may not have) and need CJK fonts, or Chinese renders as empty boxes in their screenshots.
+ensure_browser() {
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" \
+        || missing+=(fonts-noto-cjk)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
+# Song and Kai faces (AR PL) for the second test corpus (tests/extract/corpus2.py), beside the
+# Noto CJK faces ensure_browser installs.
 ensure_fonts() {
     [ -e /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -e /usr/share/fonts/truetype/arphic/ukai.ttc ] \
-        && [ -e /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc ] && return 0
-    log "installing CJK fonts"
-    apt_install fonts-arphic-uming fonts-arphic-ukai fonts-noto-cjk
+        && return 0
+    log "installing AR PL fonts"
+    apt_install fonts-arphic-uming fonts-arphic-ukai
 }
 
 ensure_redis
 ensure_postgres
-ensure_fonts
 # The demo and adapter walk-through tests run the documented curl commands.
 command -v curl >/dev/null || apt_install curl
+ensure_browser
+ensure_fonts
 
 log "installing into .venv"
 PY=${PYTHON:-python3}
