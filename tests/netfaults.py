@@ -74,12 +74,18 @@ class CuttableProxy:
         self._run(stop())
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server = self._server
+        self._writers.add(writer)  # at once: a cut while the upstream connects must reach it
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             _reset(writer)
             return
-        self._writers |= {writer, up_writer}
+        if self._server is not server or server is None:  # cut meanwhile
+            _reset(writer)
+            _reset(up_writer)
+            return
+        self._writers.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
