@@ -38,6 +38,7 @@ Basis = Literal[
     "upload_verified",
     "upload_mismatch",
     "upload_unverified",
+    "city_issued",
 ]
 IdType = Literal["citizen_id", "uscc"]
 
