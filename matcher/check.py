@@ -27,8 +27,11 @@ from matcher.extract.pipeline import Extractor
 from matcher.files import FileStore, StoredFile
 from matcher.ids import check_holder_id
 from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
+from matcher.problems.detect import Findings, ProblemFinder
+from matcher.problems.directory import Directory, load_directory
+from matcher.problems.loop import ProblemLoop
 from matcher.recorder import Recorder
-from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
+from matcher.records import CheckRecord, Records, StoredCheck, UsageRecord
 from matcher.uploads import ReadUpload, compare_upload
 
 __all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
@@ -99,6 +102,8 @@ class WaiveCheckService:
         options: CheckOptions,
         extractor: Extractor | None = None,
         files: FileStore | None = None,
+        directory: Directory | None = None,
+        problem_loop: ProblemLoop | None = None,
     ) -> None:
         self.catalog = catalog
         self.adapters = list(adapters)
@@ -107,6 +112,8 @@ class WaiveCheckService:
         self.records = records
         self.extractor = extractor
         self.files = files
+        self.finder = ProblemFinder(directory or load_directory(), options.cache_secret)
+        self.problem_loop = problem_loop
         self.recorder = Recorder(records)
         self._plans: dict[
             tuple[str, frozenset[str]], list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]]
@@ -363,11 +370,13 @@ class WaiveCheckService:
 
     def _compare_uploads(
         self, read: dict[str, ReadUpload], outcomes: dict[str, list[SpecOutcome]]
-    ) -> tuple[dict[str, UploadCheck], list[DataProblem]]:
+    ) -> tuple[dict[str, UploadCheck], list[tuple[UploadCheck, Evidence]]]:
+        """Each upload against its material's verified record; also (check, record) pairs for
+        the data-problem finder (paper and registry disagreeing: one of them is wrong)."""
         compared: dict[str, UploadCheck] = {}
-        problems: list[DataProblem] = []
+        pairs: list[tuple[UploadCheck, Evidence]] = []
         if not read:
-            return compared, problems
+            return compared, pairs
         assert self.extractor is not None
         for code, upload in read.items():
             verified = [
@@ -375,19 +384,9 @@ class WaiveCheckService:
             ]
             check, against = compare_upload(upload, verified, self.extractor.kinds)
             compared[code] = check
-            if against is not None and check.mismatches:
-                # Paper and registry disagree: one of them is wrong, and the registry's owner
-                # should hear of it (数据问题反馈).
-                problems.append(
-                    DataProblem(
-                        registry=against.registry,
-                        evidence_id=against.id,
-                        evidence_type=against.type,
-                        issuer_code=against.issuer.code,
-                        problem="upload_mismatch",
-                    )
-                )
-        return compared, problems
+            if against is not None:
+                pairs.append((check, against))
+        return compared, pairs
 
     # -- the flow ------------------------------------------------------------------------------
 
@@ -425,7 +424,7 @@ class WaiveCheckService:
             read = {}
             await self._query_all(lookups, context)
         outcomes = self._outcomes(matter, lookups, holders, now.date())
-        compared, upload_problems = self._compare_uploads(read, outcomes)
+        compared, upload_pairs = self._compare_uploads(read, outcomes)
         decisions = [
             decide(m, outcomes[m.code], compared.get(m.code))
             for m in matter.materials
@@ -445,8 +444,20 @@ class WaiveCheckService:
             ),
             warnings=warnings,
         )
-        record = self._record(response, requester, req_hash, lookups, outcomes, upload_problems)
+        loop = self.problem_loop
+        findings = self.finder.find(
+            matter,
+            lookups,
+            outcomes,
+            decisions,
+            holders,
+            upload_pairs,
+            watching=loop is not None and loop.watching,
+        )
+        record = self._record(response, requester, req_hash, lookups, outcomes, findings)
         stored = await self.recorder.save(record, replaces=replaces)
+        if loop is not None and stored.check_id == response.check_id:
+            loop.observe(findings)  # off the request path: verify, reopen, notify
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
@@ -459,7 +470,7 @@ class WaiveCheckService:
         req_hash: str,
         lookups: list[Lookup],
         outcomes: dict[str, list[SpecOutcome]],
-        upload_problems: Sequence[DataProblem] = (),
+        findings: Findings,
     ) -> CheckRecord:
         usage: list[UsageRecord] = []
         verified_ids = {
@@ -486,20 +497,6 @@ class WaiveCheckService:
             else:
                 outcome = "none" if lk.status == "answered" else lk.status
                 usage += [UsageRecord(*who, t, None, outcome, None, lk.from_cache) for t in q.types]
-        problems = {
-            (c.evidence.registry, c.evidence.id, p): DataProblem(
-                registry=c.evidence.registry,
-                evidence_id=c.evidence.id,
-                evidence_type=c.evidence.type,
-                issuer_code=c.evidence.issuer.code,
-                problem=p,
-            )
-            for specs in outcomes.values()
-            for o in specs
-            for c in o.found
-            if c.verification.integrity_failed
-            for p in c.verification.problems
-        }
         return CheckRecord(
             check_id=response.check_id,
             requester=requester,
@@ -509,5 +506,5 @@ class WaiveCheckService:
             response_json=response.model_dump_json(),
             created_at=response.checked_at,
             usage=tuple(usage),
-            problems=(*problems.values(), *upload_problems),
+            problems=tuple(findings.problems.values()),
         )

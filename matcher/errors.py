@@ -8,6 +8,9 @@
     ├── InputError                  a request that cannot be served as sent       → 422
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
+    │   └── TransitionNotAllowed    a data-problem status change its status does not allow → 409
+    ├── NotFound                    no such data-problem report                   → 404
+    ├── Forbidden                   the caller may not do that (not the owning department) → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
     │   ├── UnsupportedMedia        not a type we read                            → 415
@@ -35,17 +38,20 @@ __all__ = [
     "EncryptedFile",
     "ExtractionError",
     "FileTooLarge",
+    "Forbidden",
     "ImageTooLarge",
     "InputError",
     "InvalidIdentifier",
     "MatcherError",
     "MediaTypeMismatch",
+    "NotFound",
     "ProcessingTimeout",
     "RecordsUnavailable",
     "RegistryError",
     "RegistryRejected",
     "RegistryUnavailable",
     "TooManyPages",
+    "TransitionNotAllowed",
     "TrustStoreError",
     "UnknownMatter",
     "UnreadableFile",
@@ -104,6 +110,24 @@ class ConflictError(MatcherError):
     """The same application_id was used before with a different request."""
 
     code = "conflict"
+
+
+class TransitionNotAllowed(ConflictError):
+    """A data-problem report cannot move from its status to the one asked for."""
+
+    code = "transition_not_allowed"
+
+
+class NotFound(MatcherError):
+    """No such data-problem report."""
+
+    code = "not_found"
+
+
+class Forbidden(MatcherError):
+    """The caller may not do this: a report's status is changed by its own department."""
+
+    code = "forbidden"
 
 
 class RecordsUnavailable(MatcherError):

@@ -7,9 +7,11 @@ written in one transaction, committed before the API answers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import logging
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,11 +35,15 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
 
 __all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -82,17 +88,62 @@ usage_records = Table(
     Index("ix_usage_check", "check_id"),
 )
 
+# One report per (registry, record or holder, problem): ``problem_key`` is a keyed hash of the
+# three (never a raw ID number); a repeat adds to ``occurrences`` and moves ``last_seen``.
+# The workflow (matcher.problems) moves ``status``; data_problem_events keeps who and when.
 data_problems = Table(
     "data_problems",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("check_id", String(36), nullable=False),
+    Column("problem_key", String(64), nullable=False, unique=True),
     Column("registry", String(64), nullable=False),
-    Column("evidence_id", String(256), nullable=False),
-    Column("evidence_type", String(64), nullable=False),
-    Column("issuer_code", String(64)),
     Column("problem", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("department", String(64)),
+    Column("subject", String(16), nullable=False),  # record | holder | registry
+    Column("evidence_id", String(256)),
+    Column("evidence_type", String(64)),
+    Column("issuer_code", String(64)),
+    Column("holder_masked", String(64)),
+    Column("holder_hash", String(64)),
+    Column("evidence_json", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("first_check_id", String(36), nullable=False),
+    Column("last_check_id", String(36), nullable=False),
+    Column("status_changed_at", DateTime(timezone=True), nullable=False),
+    Column("fixed_at", DateTime(timezone=True)),
+    Column("resolution_note", Text),
+    Index("ix_problems_department_status", "department", "status"),
+    Index("ix_problems_first_seen", "first_seen"),
+    Index("ix_problems_holder", "holder_hash"),
+)
+
+# Each check that met a report's problem: what a check filed, and when each repeat was seen.
+data_problem_occurrences = Table(
+    "data_problem_occurrences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("problem_key", String(64), nullable=False),
+    Column("check_id", String(36), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_problem_occurrences_check", "check_id"),
+    Index("ix_problem_occurrences_key", "problem_key"),
+)
+
+# Every status change of a report: who (a caller, or "system"), when, from what to what, why.
+data_problem_events = Table(
+    "data_problem_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("problem_id", Integer, ForeignKey("data_problems.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("note", Text),
+    Index("ix_problem_events_problem", "problem_id"),
 )
 
 
@@ -114,11 +165,28 @@ class UsageRecord(NamedTuple):
 
 @dataclass(frozen=True)
 class DataProblem:
+    """One data problem met by a check (matcher.problems builds them; codes there).
+
+    ``key`` is the report's identity: a keyed hash of (registry, subject, problem). Left out,
+    it is derived from the registry, the record id and the problem."""
+
     registry: str
-    evidence_id: str
-    evidence_type: str
+    evidence_id: str | None
+    evidence_type: str | None
     issuer_code: str | None
     problem: str
+    key: str | None = None
+    department: str | None = None
+    subject: str = "record"
+    holder_masked: str | None = None
+    holder_hash: str | None = None
+    evidence_json: str = "{}"
+
+    def report_key(self) -> str:
+        if self.key is not None:
+            return self.key
+        text = "\x1f".join((self.registry, f"record:{self.evidence_id}", self.problem))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -184,7 +252,6 @@ CHECK_COLUMNS = (
     "created_at",
 )
 USAGE_COLUMNS = ("check_id", *UsageRecord._fields)
-PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
 
 
 class Records:
@@ -274,15 +341,24 @@ class Records:
                     USAGE_COLUMNS,
                     [(r.check_id, *u) for r in kept for u in r.usage],
                 )
-                self._bulk_insert(
-                    conn,
-                    data_problems,
-                    PROBLEM_COLUMNS,
-                    [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
-                )
+                self._file_problems(conn, kept)
         except SQLAlchemyError as exc:
             raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
         return results
+
+    def _file_problems(self, conn: Connection, kept: Sequence[CheckRecord]) -> None:
+        """File the batch's data problems: one report per key, repeats counted (an upsert).
+
+        In a savepoint of its own: whatever goes wrong here is logged and costs the batch its
+        problem reports, never its checks and usage records."""
+        seen = [(r, p) for r in kept for p in r.problems]
+        if not seen:
+            return
+        try:
+            with conn.begin_nested():
+                _upsert_problems(conn, seen)
+        except SQLAlchemyError as exc:
+            log.error("data problems of %d checks not filed: %s", len(kept), exc)
 
     def _bulk_insert(
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
@@ -381,9 +457,14 @@ class Records:
         )
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
+        """The data-problem reports a check met (filed or counted again)."""
+        seen = data_problem_occurrences
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(data_problems).where(data_problems.c.check_id == check_id)
+                select(data_problems)
+                .join(seen, seen.c.problem_key == data_problems.c.problem_key)
+                .where(seen.c.check_id == check_id)
+                .order_by(data_problems.c.id)
             ).mappings()
             return [dict(r) for r in rows]
 
@@ -393,3 +474,64 @@ class Records:
                 select(checks.c.response_json).where(checks.c.check_id == check_id)
             ).scalar()
         return json.loads(value) if value is not None else None
+
+
+def _clip(value: str | None, size: int) -> str | None:
+    return value if value is None or len(value) <= size else value[:size]
+
+
+def _upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataProblem]]) -> None:
+    """INSERT … ON CONFLICT (problem_key) DO UPDATE, on SQLite and PostgreSQL alike.
+
+    Repeats within the batch are folded first (PostgreSQL refuses to touch a row twice in one
+    statement) and keys go in sorted order, so concurrent batches lock rows alike, never in a
+    cycle. Values are clipped to their columns: a long registry id must not fail the insert."""
+    rows: dict[str, dict[str, Any]] = {}
+    occurrences: list[dict[str, Any]] = []
+    for record, p in seen:
+        key = p.report_key()
+        occurrences.append(
+            {"problem_key": key, "check_id": record.check_id, "seen_at": record.created_at}
+        )
+        row = rows.get(key)
+        if row is not None:
+            row["occurrences"] += 1
+            if record.created_at >= row["last_seen"]:
+                row.update(last_seen=record.created_at, last_check_id=record.check_id)
+            continue
+        rows[key] = {
+            "problem_key": key,
+            "registry": _clip(p.registry, 64),
+            "problem": _clip(p.problem, 64),
+            "department": _clip(p.department, 64),
+            "subject": _clip(p.subject, 16),
+            "evidence_id": _clip(p.evidence_id, 256),
+            "evidence_type": _clip(p.evidence_type, 64),
+            "issuer_code": _clip(p.issuer_code, 64),
+            "holder_masked": _clip(p.holder_masked, 64),
+            "holder_hash": _clip(p.holder_hash, 64),
+            "evidence_json": p.evidence_json,
+            "status": "open",
+            "occurrences": 1,
+            "first_seen": record.created_at,
+            "last_seen": record.created_at,
+            "first_check_id": record.check_id,
+            "last_check_id": record.check_id,
+            "status_changed_at": record.created_at,
+        }
+    excluded_cols = ("occurrences", "last_seen", "last_check_id", "evidence_json")
+    stmt: Any
+    if conn.dialect.name == "postgresql":
+        stmt = postgresql_insert(data_problems)
+    else:
+        stmt = sqlite_insert(data_problems)
+    ex = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[data_problems.c.problem_key],
+        set_={
+            "occurrences": data_problems.c.occurrences + ex.occurrences,
+            **{name: ex[name] for name in excluded_cols[1:]},
+        },
+    )
+    conn.execute(stmt, [rows[k] for k in sorted(rows)])
+    conn.execute(insert(data_problem_occurrences), occurrences)

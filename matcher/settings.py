@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from matcher.errors import ConfigError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
 
-__all__ = ["RegistryConfig", "Settings", "default_state_dir", "load_settings"]
+__all__ = ["RegistryConfig", "Settings", "WebhookConfig", "default_state_dir", "load_settings"]
 
 DEMO_SANDBOX_URL = "http://127.0.0.1:9001"
 
@@ -73,6 +73,15 @@ class CallerConfig(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$", description="recorded as the requester")
     api_key_env: str = Field(min_length=1, description="the variable holding its bearer key")
+    department: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="the department (directory code) whose data officers use this key: it may "
+        "change the status of that department's data-problem reports",
+    )
+    office: bool = Field(
+        default=False, description="the drive's office (政务服务办): may act on every report"
+    )
 
     def api_key(self) -> str:
         key = _key_from_env(f"callers[{self.name}]", self.api_key_env)
@@ -82,6 +91,25 @@ class CallerConfig(BaseModel):
                 "than 16 characters"
             )
         return key
+
+
+class WebhookConfig(BaseModel):
+    """One ``[[problem_webhooks]]`` entry: where a department hears of its data problems."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    department: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str = Field(min_length=1, description="the variable holding the HMAC secret")
+
+    def secret(self) -> bytes:
+        key = _key_from_env(f"problem_webhooks[{self.department}]", self.secret_env)
+        if len(key) < 16:
+            raise ConfigError(
+                f"problem_webhooks[{self.department}].secret_env: the secret in "
+                f"{self.secret_env} is shorter than 16 characters"
+            )
+        return key.encode()
 
 
 def _demo_registries() -> list[RegistryConfig]:
@@ -136,6 +164,15 @@ class Settings(BaseSettings):
         description="uploaded files are deleted this long after their upload",
     )
 
+    directory: Path | None = Field(
+        default=None,
+        description="department and licence directory YAML (file or folder); none = the sample",
+    )
+    problem_fix_deadline_days: int = Field(
+        default=15, gt=0, le=365, description="days a department has to fix a data problem"
+    )
+    problem_webhooks: list[WebhookConfig] = Field(default_factory=list)
+
     @field_validator("registries", "callers")
     @classmethod
     def _unique_names(
@@ -168,7 +205,7 @@ class Settings(BaseSettings):
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    for key in ("catalog", "trust_store", "state_dir", "doc_kinds"):
+    for key in ("catalog", "trust_store", "state_dir", "doc_kinds", "directory"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     url = data.get("database_url")

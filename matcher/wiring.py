@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import ValidationError
@@ -20,6 +21,10 @@ from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
+from matcher.problems.directory import Directory, load_directory
+from matcher.problems.loop import ProblemLoop
+from matcher.problems.store import ProblemStore
+from matcher.problems.webhooks import Hook, Notifier
 from matcher.records import Records
 from matcher.settings import Settings
 
@@ -60,8 +65,12 @@ class Services:
     checker: WaiveCheckService
     extractor: Extractor
     files: FileStore
+    directory: Directory
+    problems: ProblemStore
+    problem_loop: ProblemLoop
 
     async def aclose(self) -> None:
+        await self.problem_loop.aclose()
         await self.client.aclose()
         await self.cache.close()
         self.records.close()
@@ -108,6 +117,16 @@ def build_services(settings: Settings) -> Services:
         ),
     )
     files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours))
+    directory = load_directory(settings.directory)
+    problems = ProblemStore(records, directory, ZoneInfo(settings.timezone))
+    hooks = {h.department: Hook(h.department, h.url, h.secret()) for h in settings.problem_webhooks}
+    unknown = sorted(set(hooks) - set(directory.departments))
+    if unknown:
+        raise ConfigError(
+            f"problem_webhooks: departments not in the directory: {', '.join(unknown)}"
+        )
+    problem_loop = ProblemLoop(problems, Notifier(hooks))
+    problem_loop.load()
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,
@@ -124,6 +143,8 @@ def build_services(settings: Settings) -> Services:
         ),
         extractor=extractor,
         files=files,
+        directory=directory,
+        problem_loop=problem_loop,
     )
     return Services(
         settings,
@@ -136,4 +157,7 @@ def build_services(settings: Settings) -> Services:
         checker,
         extractor,
         files,
+        directory,
+        problems,
+        problem_loop,
     )
