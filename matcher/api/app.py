@@ -13,6 +13,7 @@ from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
+from matcher.api.problems import router as problems_router
 from matcher.api.routes import health, v1
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
@@ -62,5 +63,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         )
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
+    app.include_router(problems_router)
     app.include_router(health)
     return app

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from matcher.errors import InputError
+from matcher.ids import check_citizen_id
+
 __all__ = [
     "PROBLEM_TEXT",
     "STATUS_TEXT",
@@ -59,7 +62,7 @@ def verification_code(problem: str) -> str | None:
 
 
 # GB 11643 shape: 17 digits and a check character. Masked wherever it appears in report text.
-_CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3})([\dXx])(?![0-9A-Za-z])")
+_CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
 def mask_id(id_type: str, value: str) -> str:
@@ -76,10 +79,18 @@ def mask_name(name: str | None) -> str | None:
     return name[0] + "*" * (len(name) - 1)
 
 
+def _mask_match(m: re.Match[str]) -> str:
+    try:
+        check_citizen_id(m.group(0))
+    except InputError:
+        return m.group(0)  # an 18-digit credit code or serial, not an ID number
+    return m.group(0)[:4] + "*" * 10 + m.group(0)[-4:]
+
+
 def scrub(value: Any) -> Any:
-    """``value`` (JSON-like) with every citizen-ID-shaped number in its strings masked."""
+    """``value`` (JSON-like) with every valid citizen ID number in its strings masked."""
     if isinstance(value, str):
-        return _CITIZEN_ID.sub(lambda m: m.group(1)[:4] + "*" * 10 + m.group(4), value)
+        return _CITIZEN_ID.sub(_mask_match, value)
     if isinstance(value, dict):
         return {k: scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -1,0 +1,220 @@
+"""The data-problem loop end to end: the sandbox over real HTTP, real databases.
+
+Each kind of bad data the sandbox serves files exactly one report, routed to the department
+that owns the data; a repeat counts, a corrected record verifies a fixed report, an uncorrected
+one reopens it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
+from tests.extract.corpus import make_samples
+
+T = TypeVar("T")
+
+
+def _check(api: Api, holder: Any, matter: str, **extra: Any) -> dict[str, Any]:
+    r = api.check({"matter_code": matter, "applicant": applicant(holder), **extra})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _reports(api: Api, **filters: Any) -> list[dict[str, Any]]:
+    r = api.client.get("/v1/data-problems", params={"per_page": 500, **filters})
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+def _filed_by(api: Api, check_id: str) -> list[dict[str, Any]]:
+    """The reports a check filed (first seen in it)."""
+    return [r for r in _reports(api) if r["first_check_id"] == check_id]
+
+
+def _eventually(probe: Callable[[], T | None], seconds: float = 10.0) -> T:
+    """The follow-up of a check runs in the background: poll until it shows."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("the background follow-up did not happen in time")
+        time.sleep(0.05)
+
+
+CASES = [
+    # holder, matter, problem, department, material whose decision is not a waiver
+    ("yang_fan", "indiv-establish", "signature_invalid", "zs-nrp", "premises"),
+    ("wang_fang", "social-insurance-proof", "expired_but_valid", "zs-psb", "id-card"),
+    ("zhou_jie", "indiv-establish", "holder_mismatch", "zs-dsj", "premises"),
+    ("sun_hao", "indiv-establish", "record_missing", "zs-nrp", "premises"),
+]
+
+
+@pytest.mark.parametrize(("holder", "matter", "problem", "department", "material"), CASES)
+def test_bad_data_files_exactly_one_report_for_its_department(
+    api: Api,
+    holders: dict[str, Any],
+    holder: str,
+    matter: str,
+    problem: str,
+    department: str,
+    material: str,
+) -> None:
+    body = _check(api, holders[holder], matter)
+    d = next(d for d in body["decisions"] if d["material_code"] == material)
+    assert d["decision"] != "waive"
+    filed = _filed_by(api, body["check_id"])
+    assert [(r["problem"], r["department"]) for r in filed] == [(problem, department)]
+    report = filed[0]
+    assert report["status"] == "open" and report["occurrences"] == 1
+    assert report["problem_text"] and report["department_name"]
+    assert report["evidence"], "a report carries its evidence"
+    raw_id = holders[holder].id
+    assert raw_id not in json.dumps(report, ensure_ascii=False)
+    assert report["holder_masked"].startswith(raw_id[:4]) and "*" in report["holder_masked"]
+
+
+def test_repeating_a_check_counts_the_occurrence_and_files_nothing(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    first = _check(api, holders["yang_fan"], "indiv-establish")
+    second = _check(api, holders["yang_fan"], "indiv-establish")
+    assert _filed_by(api, second["check_id"]) == []
+    (report,) = _filed_by(api, first["check_id"])
+    again = api.client.get(f"/v1/data-problems/{report['id']}").json()
+    assert again["occurrences"] == 2
+    assert again["last_check_id"] == second["check_id"]
+    assert again["last_seen"] >= report["last_seen"]
+    assert [p["id"] for p in api.problems(second["check_id"])] == [report["id"]]
+
+
+def test_upload_disagreeing_with_the_record_files_one_report(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(sandbox)
+    other = make_samples("id_card_front", 3)[2]
+    r = api.client.post(
+        "/v1/files", files={"file": ("id.pdf", io.BytesIO(other.pdf_bytes), "application/pdf")}
+    )
+    assert r.status_code == 201, r.text
+    uploads = [{"material_code": "legal-rep-id", "file_id": r.json()["file_id"]}]
+    body = _check(api, holders["zhang_wei"], "ent-establish", uploads=uploads)
+    filed = _filed_by(api, body["check_id"])
+    assert [(p["problem"], p["department"]) for p in filed] == [("upload_mismatch", "zs-psb")]
+    fields = {m["field"] for m in filed[0]["evidence"]["mismatches"]}
+    assert {"name", "id_number"} <= fields
+    assert holders["zhang_wei"].id not in json.dumps(filed[0], ensure_ascii=False)
+
+
+def _status(api: Api, report_id: int, status: str, department: str, **extra: Any) -> httpx.Response:
+    return api.client.post(
+        f"/v1/data-problems/{report_id}/status",
+        json={"status": status, **extra},
+        headers={"X-Department": department, "X-Requester": f"{department}-officer"},
+    )
+
+
+def _tampered_report(api: Api, holders: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    body = _check(api, holders["yang_fan"], "indiv-establish")
+    (report,) = _filed_by(api, body["check_id"])
+    return report, report["evidence_id"]
+
+
+def test_fixed_report_is_verified_once_the_record_is_corrected(
+    faulty_sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(faulty_sandbox, cache_ttl_s=0)
+    report, licence_id = _tampered_report(api, holders)
+    rid = report["id"]
+    _eventually(lambda: api.client.get(f"/v1/data-problems/{rid}").json()["history"])
+    assert _status(api, rid, "acknowledged", "zs-nrp").json()["status"] == "acknowledged"
+    assert _status(api, rid, "fixed", "zs-nrp", note="已重新签发").json()["status"] == "fixed"
+    # The department corrects the record at the source; the next lookup finds it sound.
+    fixed = httpx.put(f"{faulty_sandbox.url}/_sandbox/licences/{licence_id}", json={}, timeout=5)
+    assert fixed.status_code == 200
+    body = _check(api, holders["yang_fan"], "indiv-establish")
+    premises = next(d for d in body["decisions"] if d["material_code"] == "premises")
+    assert premises["decision"] == "waive"
+
+    def verified() -> dict[str, Any] | None:
+        r = api.client.get(f"/v1/data-problems/{rid}").json()
+        return r if r["status"] == "verified" else None
+
+    done = _eventually(verified)
+    moves = [(h["from_status"], h["to_status"], h["actor"]) for h in done["history"]]
+    assert moves == [
+        (None, "open", "system"),
+        ("open", "acknowledged", "zs-nrp-officer"),
+        ("acknowledged", "fixed", "zs-nrp-officer"),
+        ("fixed", "verified", "system"),
+    ]
+    assert done["occurrences"] == 1
+
+
+def test_fixed_report_reopens_when_the_problem_shows_again(
+    faulty_sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(faulty_sandbox, cache_ttl_s=0)
+    report, _ = _tampered_report(api, holders)
+    rid = report["id"]
+    assert _status(api, rid, "fixed", "zs-nrp").status_code == 200
+    _check(api, holders["yang_fan"], "indiv-establish")  # not corrected: still tampered
+
+    def reopened() -> dict[str, Any] | None:
+        r = api.client.get(f"/v1/data-problems/{rid}").json()
+        return r if r["status"] == "open" and len(r["history"]) >= 3 else None
+
+    again = _eventually(reopened)
+    assert again["occurrences"] == 2
+    assert [(h["from_status"], h["to_status"]) for h in again["history"]][-1] == ("fixed", "open")
+
+
+def test_status_changes_belong_to_the_owning_department(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(sandbox)
+    report, _ = _tampered_report(api, holders)
+    rid = report["id"]
+    assert _status(api, rid, "acknowledged", "zs-amr").status_code == 403
+    no_reason = _status(api, rid, "rejected", "zs-nrp")
+    assert no_reason.status_code == 422 and no_reason.json()["field"] == "note"
+    assert _status(api, rid, "verified", "zs-nrp").status_code == 422  # the service's alone
+    rejected = _status(api, rid, "rejected", "zs-nrp", note="该证照已注销，非数据错误")
+    assert rejected.status_code == 200
+    assert rejected.json()["resolution_note"] == "该证照已注销，非数据错误"
+    assert _status(api, rid, "fixed", "zs-nrp").status_code == 409
+    assert api.client.get("/v1/data-problems/999999").status_code == 404
+
+
+def test_list_filters_and_pages(api: Api, holders: dict[str, Any]) -> None:
+    for key in ("yang_fan", "wang_fang", "sun_hao"):
+        _check(api, holders[key], "indiv-establish")
+    everything = _reports(api)
+    nrp = _reports(api, department="zs-nrp")
+    assert nrp and all(r["department"] == "zs-nrp" for r in nrp)
+    missing = _reports(api, code="record_missing")
+    assert missing and all(r["problem"] == "record_missing" for r in missing)
+    assert _reports(api, status="verified") == []
+    page = api.client.get("/v1/data-problems", params={"per_page": 1, "page": 2}).json()
+    assert page["total"] == len(everything) and len(page["items"]) == 1
+    assert page["items"][0]["id"] == everything[1]["id"]
+    by_holder = _reports(api, holder_id_type="citizen_id", holder_id=holders["sun_hao"].id)
+    assert by_holder and all(
+        r["holder_masked"].endswith(holders["sun_hao"].id[-4:]) for r in by_holder
+    )
+    future = _reports(api, since="2999-01-01")
+    assert future == []
+    bad = api.client.get("/v1/data-problems", params={"code": "nonsense"})
+    assert bad.status_code == 422
