@@ -86,6 +86,8 @@ def stored_secret(folder: Path) -> bytes:
 
 
 class Cache(Protocol):
+    errors: int  # faults met since start (each degraded to a miss or an answer not cached)
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
@@ -99,6 +101,8 @@ class Cache(Protocol):
 
 class MemoryCache:
     """Bounded in-process cache with per-entry expiry (the embedded default)."""
+
+    errors = 0  # nothing here can fail
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -133,16 +137,33 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis-backed cache shared by every instance; faults degrade to misses."""
+    """Redis-backed cache shared by every instance; faults degrade to misses, and are counted.
 
-    def __init__(self, url: str) -> None:
-        self._redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    The connection pool holds at most ``max_connections``; a check that finds them all busy
+    waits up to ``wait_s`` for one (a burst is served from the cache, not sent on to the
+    registries), and past that goes on without the cache.
+    """
+
+    def __init__(self, url: str, *, max_connections: int = 64, wait_s: float = 2.0) -> None:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=wait_s,
+            socket_timeout=0.5,
+            socket_connect_timeout=0.5,
+        )
+        self._redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
+        self.errors = 0
+
+    def _fault(self, what: str, exc: Exception) -> None:
+        self.errors += 1
+        log.warning("redis %s failed (%d so far): %s", what, self.errors, exc)
 
     async def get(self, key: str) -> bytes | None:
         try:
             value = await self._redis.get(key)
         except (RedisError, OSError) as exc:
-            log.warning("redis get failed, treating as a miss: %s", exc)
+            self._fault("get, treating as a miss", exc)
             return None
         return value if isinstance(value, bytes) else None
 
@@ -153,7 +174,7 @@ class RedisCache:
         try:
             values = await self._redis.mget(list(keys))
         except (RedisError, OSError) as exc:
-            log.warning("redis mget failed, treating as misses: %s", exc)
+            self._fault("mget, treating as misses", exc)
             return [None] * len(keys)
         return [v if isinstance(v, bytes) else None for v in values]
 
@@ -163,7 +184,7 @@ class RedisCache:
         try:
             await self._redis.set(key, value, px=max(1, int(ttl_s * 1000)))
         except (RedisError, OSError) as exc:
-            log.warning("redis set failed, answer not cached: %s", exc)
+            self._fault("set, answer not cached", exc)
 
     async def ping(self) -> bool:
         try:

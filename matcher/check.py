@@ -123,6 +123,9 @@ class WaiveCheckService:
         )
         self.options = options
         self._tz = ZoneInfo(options.timezone)
+        # Applications being checked now, by (requester, application_id): a retry that arrives
+        # meanwhile waits for the first copy's recorded answer instead of asking again.
+        self._running: dict[tuple[str, str], asyncio.Event] = {}
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -391,6 +394,21 @@ class WaiveCheckService:
     # -- the flow ------------------------------------------------------------------------------
 
     async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+        """One waive-check. Copies of one application in this process run one after another:
+        the first asks the registries and records its answer, the others then replay it."""
+        if request.application_id is None:
+            return await self._check(request, requester)
+        key = (requester, request.application_id)
+        while (running := self._running.get(key)) is not None:
+            await running.wait()
+        self._running[key] = done = asyncio.Event()
+        try:
+            return await self._check(request, requester)
+        finally:
+            del self._running[key]
+            done.set()
+
+    async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)

@@ -23,7 +23,7 @@ from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, Table, de
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
-from matcher.records import Records, metadata
+from matcher.records import Records, create_tables, metadata
 
 __all__ = ["DEFAULT_RETENTION", "FileStore", "StoredFile"]
 
@@ -74,7 +74,7 @@ class FileStore:
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._purge_lock = threading.Lock()
         self._purged_at: dt.datetime | None = None
-        files.create(self.engine, checkfirst=True)
+        create_tables(self.engine, files)
         self.purge()
 
     def purge(self) -> int:
@@ -96,6 +96,10 @@ class FileStore:
         try:
             if self._purged_at is None or self._now() - self._purged_at >= PURGE_EVERY:
                 self.purge()
+        except RecordsUnavailable as exc:
+            # Sweeping other uploads is housekeeping: its failure is not this upload's. The
+            # next upload tries again.
+            log.warning("could not delete expired uploads: %s", exc)
         finally:
             self._purge_lock.release()
 

@@ -4,9 +4,11 @@ answer. A request waits for the commit that holds its record, never for a later 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import anyio.to_thread
 
+from matcher.errors import RecordsUnavailable
 from matcher.records import CheckRecord, Records, StoredCheck
 
 __all__ = ["Recorder"]
@@ -55,14 +57,20 @@ class Recorder:
         del self._pending[: self.max_batch]
         return batch
 
-    def _settle(self, batch: list[Pending], stored: list[StoredCheck] | BaseException) -> None:
+    def _settle(
+        self,
+        batch: list[Pending],
+        stored: Sequence[StoredCheck | RecordsUnavailable] | BaseException,
+    ) -> None:
+        """Answer each waiter with its own outcome: one record's failure is only its own."""
         for i, (_, _, future) in enumerate(batch):
             if future.done():
                 continue
-            if isinstance(stored, BaseException):
-                future.set_exception(stored)
+            outcome = stored if isinstance(stored, BaseException) else stored[i]
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
             else:
-                future.set_result(stored[i])
+                future.set_result(outcome)
 
     def _flush_after(self, loop: asyncio.AbstractEventLoop, turns: int) -> None:
         if turns > 0:

@@ -209,6 +209,12 @@ class StoredCheck:
     response_json: str
 
 
+def _unavailable(exc: SQLAlchemyError) -> RecordsUnavailable:
+    error = RecordsUnavailable(f"the records database failed: {type(exc).__name__}")
+    error.__cause__ = exc
+    return error
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented recipe is to
     # switch it off and emit BEGIN ourselves (see _sqlite_begin).
@@ -225,6 +231,21 @@ def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: two writers then queue on busy_timeout instead of
     # one failing when it upgrades a read snapshot that another has since moved past.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# pg_advisory_xact_lock key held while tables are created ("matcher" in ASCII).
+SCHEMA_LOCK = 0x6D61746368657200
+
+
+def create_tables(engine: Engine, *tables: Table) -> None:
+    """Create what is missing of ``tables`` (all of the metadata when none are named), safely
+    when several processes start at once: PostgreSQL's catalog would otherwise let two of
+    them race to create one table, and the loser fail to start."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock here.)
+        metadata.create_all(conn, tables=list(tables) or None)
 
 
 def make_engine(url: str) -> Engine:
@@ -259,7 +280,7 @@ class Records:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
+        create_tables(self.engine)
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
             tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
@@ -304,46 +325,84 @@ class Records:
 
     def save_check(self, record: CheckRecord, *, replaces: str | None = None) -> StoredCheck:
         """Store one check and all it used; see :meth:`save_checks`."""
-        return self.save_checks([(record, replaces)])[0]
+        result = self.save_checks([(record, replaces)])[0]
+        if isinstance(result, RecordsUnavailable):
+            raise result
+        return result
 
-    def save_checks(self, batch: Sequence[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
+    def save_checks(
+        self, batch: Sequence[tuple[CheckRecord, str | None]]
+    ) -> list[StoredCheck | RecordsUnavailable]:
         """Store checks and all they used in one transaction (one disk flush for the batch).
 
         With an application_id the idempotency key is claimed too; where another request claimed
-        it first, that check is not written and the stored one is returned in its place.
-        ``replaces`` names the check a re-run supersedes (one that met an unavailable registry).
+        it first (in an earlier batch, another process, or earlier in this batch), that check is
+        not written and the stored one is returned in its place. ``replaces`` names the check a
+        re-run supersedes (one that met an unavailable registry).
+
+        One result per record, in order: what is stored, or the error that kept that record
+        out. A record that fails does not fail the others: when the batch's transaction fails,
+        each record is written again in a transaction of its own.
         """
         try:
-            with self.engine.begin() as conn:
-                results = [self._claim(conn, record, replaces) for record, replaces in batch]
-                written = {r.check_id for r in results}
-                kept = [record for record, _ in batch if record.check_id in written]
-                self._bulk_insert(
-                    conn,
-                    checks,
-                    CHECK_COLUMNS,
-                    [
-                        (
-                            r.check_id,
-                            r.requester,
-                            r.application_id,
-                            r.matter_code,
-                            r.request_hash,
-                            r.response_json,
-                            r.created_at,
-                        )
-                        for r in kept
-                    ],
-                )
-                self._bulk_insert(
-                    conn,
-                    usage_records,
-                    USAGE_COLUMNS,
-                    [(r.check_id, *u) for r in kept for u in r.usage],
-                )
-                self._file_problems(conn, kept)
+            return list(self._write(batch))
         except SQLAlchemyError as exc:
-            raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
+            if len(batch) == 1:
+                return [_unavailable(exc)]
+            log.warning(
+                "a batch of %d checks failed (%s); writing each on its own",
+                len(batch),
+                type(exc).__name__,
+            )
+        results: list[StoredCheck | RecordsUnavailable] = []
+        for item in batch:
+            try:
+                results.append(self._write([item])[0])
+            except SQLAlchemyError as exc:
+                log.error("check %s not recorded: %s", item[0].check_id, exc)
+                results.append(_unavailable(exc))
+        return results
+
+    def _write(self, batch: Sequence[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
+        with self.engine.begin() as conn:
+            results: list[StoredCheck] = []
+            # Copies of one application in this batch: the first claims, the others get its
+            # answer (the key's row is not committed yet, so no constraint would tell them).
+            claimed: dict[tuple[str, str], StoredCheck] = {}
+            for record, replaces in batch:
+                if record.application_id is None:
+                    results.append(self._claim(conn, record, replaces))
+                    continue
+                key = (record.requester, record.application_id)
+                if key not in claimed:
+                    claimed[key] = self._claim(conn, record, replaces)
+                results.append(claimed[key])
+            written = {r.check_id for r in results}
+            kept = [record for record, _ in batch if record.check_id in written]
+            self._bulk_insert(
+                conn,
+                checks,
+                CHECK_COLUMNS,
+                [
+                    (
+                        r.check_id,
+                        r.requester,
+                        r.application_id,
+                        r.matter_code,
+                        r.request_hash,
+                        r.response_json,
+                        r.created_at,
+                    )
+                    for r in kept
+                ],
+            )
+            self._bulk_insert(
+                conn,
+                usage_records,
+                USAGE_COLUMNS,
+                [(r.check_id, *u) for r in kept for u in r.usage],
+            )
+            self._file_problems(conn, kept)
         return results
 
     def _file_problems(self, conn: Connection, kept: Sequence[CheckRecord]) -> None:
@@ -401,33 +460,40 @@ class Records:
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""
-        if record.application_id is not None:
-            key = (
-                idempotency_keys.c.requester == record.requester,
-                idempotency_keys.c.application_id == record.application_id,
-            )
-            if replaces is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(idempotency_keys).values(
-                                requester=record.requester,
-                                application_id=record.application_id,
-                                request_hash=record.request_hash,
-                                check_id=record.check_id,
-                            )
-                        )
-                except IntegrityError:
-                    existing = self._find(conn, record.requester, record.application_id)
-                    if existing is None:
-                        raise
-                    return existing
-            else:
-                conn.execute(
-                    idempotency_keys.update()
-                    .where(*key, idempotency_keys.c.check_id == replaces)
-                    .values(check_id=record.check_id, request_hash=record.request_hash)
+        if record.application_id is None:
+            return StoredCheck(record.check_id, record.request_hash, record.response_json)
+        if replaces is not None:
+            moved = conn.execute(
+                idempotency_keys.update()
+                .where(
+                    idempotency_keys.c.requester == record.requester,
+                    idempotency_keys.c.application_id == record.application_id,
+                    idempotency_keys.c.check_id == replaces,
                 )
+                .values(check_id=record.check_id, request_hash=record.request_hash)
+            )
+            if moved.rowcount == 1:
+                return StoredCheck(record.check_id, record.request_hash, record.response_json)
+            # Another re-run of the same application replaced it first: its answer stands.
+            existing = self._find(conn, record.requester, record.application_id)
+            if existing is not None:
+                return existing
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(idempotency_keys).values(
+                        requester=record.requester,
+                        application_id=record.application_id,
+                        request_hash=record.request_hash,
+                        check_id=record.check_id,
+                    )
+                )
+        except IntegrityError:
+            # Committed by another transaction since this one began (another batch or process).
+            existing = self._find(conn, record.requester, record.application_id)
+            if existing is None:
+                raise
+            return existing
         return StoredCheck(record.check_id, record.request_hash, record.response_json)
 
     def _usage(self, *where: Any) -> list[dict[str, Any]]:

@@ -130,6 +130,13 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(default=None, description="sqlite:///… or postgresql://…")
     redis_url: str | None = None
+    redis_max_connections: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="Redis connections per worker process; a check that finds them all busy "
+        "waits for one, at most as long as a registry lookup may take (the smallest timeout_s)",
+    )
     registries: list[RegistryConfig] = Field(default_factory=_demo_registries)
     callers: list[CallerConfig] = Field(
         default_factory=list,

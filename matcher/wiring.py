@@ -89,7 +89,12 @@ def build_services(settings: Settings) -> Services:
     trust_store = load_trust_store(settings.resolved_trust_store())
     cache: Cache
     if settings.redis_url:
-        cache = RedisCache(settings.redis_url)
+        cache = RedisCache(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            # Waiting longer for the cache than the registry would take to answer gains nothing.
+            wait_s=min((r.timeout_s for r in settings.registries), default=2.0),
+        )
     else:
         cache = MemoryCache()
     if settings.cache_key_secret is not None:

@@ -101,6 +101,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         "database": "up" if db_ok else "down",
         "cache": ("up" if cache_ok else "down"),
         "cache_kind": "redis" if services.settings.redis_url else "memory",
+        "cache_errors": services.cache.errors,
         "registries": registries,
     }
     return JSONResponse(body, status_code=200 if db_ok else 503)

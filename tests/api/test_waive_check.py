@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 
@@ -195,3 +196,33 @@ def test_registry_recovers_and_a_retry_of_the_same_application_is_answered_afres
     assert second["check_id"] != first["check_id"]
     assert second["summary"]["waived"] > 0
     assert api.check(request).json()["check_id"] == second["check_id"]
+
+
+def test_more_concurrent_checks_than_redis_connections_all_use_the_cache(
+    sandbox: Sandbox,
+    make_api: ApiFactory,
+    holders: dict[str, Any],
+    postgres_url: str,
+    redis_url: str,
+) -> None:
+    """40 checks at once through a pool of 2 Redis connections: every one is answered, and not
+    one cache operation was refused (they wait for a connection instead)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    api = make_api(sandbox, database_url=postgres_url, redis_url=redis_url, redis_max_connections=2)
+    people = [holders[k] for k in ("zhang_wei", "li_na", "lin_hai", "wu_jianguo", "sun_hao")]
+    bodies = [
+        {"matter_code": "ent-establish", "applicant": applicant(people[i % len(people)])}
+        for i in range(40)
+    ]
+    with ThreadPoolExecutor(40) as pool:
+        responses = list(
+            pool.map(lambda b: httpx.post(f"{api.url}/v1/waive-check", json=b, timeout=30), bodies)
+        )
+    assert [r.status_code for r in responses] == [200] * 40
+    ready = api.client.get("/readyz").json()
+    assert ready["cache"] == "up" and ready["cache_errors"] == 0
+    # and the cache served: the same applicant again is answered from it
+    again = api.check(bodies[0]).json()
+    usage = api.usage(again["check_id"])
+    assert usage and all(u["from_cache"] for u in usage)

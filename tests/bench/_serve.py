@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn
@@ -25,6 +26,18 @@ def bare_app(canned: WaiveCheckResponse) -> FastAPI:
 
 def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
+    if kind == "matcher-workers":  # matcher-workers PORT CONFIG N: N worker processes
+        os.environ["MATCHER_CONFIG_FILE"] = sys.argv[3]
+        uvicorn.run(
+            "matcher.cli:app_from_env",
+            factory=True,
+            host="127.0.0.1",
+            port=port,
+            workers=int(sys.argv[4]),
+            log_level="warning",
+            access_log=False,
+        )
+        return
     if kind == "matcher":
         app = create_app(load_settings(sys.argv[3]))
     else:

@@ -11,6 +11,10 @@
    same request model and returns a response of the same shape, both under the same uvicorn
    settings. Target: ratio ≥ 0.25. Usage records are counted afterwards: each answered check must
    have left its rows in the database.
+3. Retries under load: 200 clients at once against two worker processes sharing the database and
+   Redis; every request a new application of one of the sample applicants, except that one in ten
+   retries one sent a moment before (often still running). Target: zero non-200 answers and zero
+   cache errors (counted from the servers' logs); the throughput is printed.
 Needs wrk (Debian package ``wrk``; installed with apt-get when missing and running as root).
 """
 
@@ -179,6 +183,116 @@ def run_wrk(
     return float(match.group(1))
 
 
+RETRY_SCRIPT = """
+local counter = 0
+local prefix = ""
+local holders = {HOLDERS}
+local headers = {["Content-Type"] = "application/json", ["X-Requester"] = "bench"}
+function init(args)
+  prefix = "B" .. tostring(math.random(1, 1e9)) .. "-"
+end
+local function body(n)
+  local h = holders[(n % #holders) + 1]
+  return '{"matter_code":"ent-establish","applicant":' .. h ..
+         ',"application_id":"' .. prefix .. n .. '"}'
+end
+request = function()
+  counter = counter + 1
+  local n = counter
+  if counter > 20 and math.random() < RETRY_SHARE then
+    n = counter - math.random(1, 20)  -- an application sent a moment ago: often still running
+  end
+  return wrk.format("POST", "/v1/waive-check", headers, body(n))
+end
+"""
+
+
+def retries_under_load(
+    wrk: str,
+    sandbox_url: str,
+    trust: Path,
+    db: str,
+    redis: str,
+    tmp: Path,
+    *,
+    clients: int,
+    seconds: int,
+    retry_share: float,
+) -> None:
+    """Section 3: many clients, some retrying, two worker processes; count what went wrong."""
+    from matcher.sandbox import load_holders
+
+    valid = ("zhang_wei", "li_na", "lin_hai", "wu_jianguo", "chan_ka_yan")
+    people = [load_holders()[k] for k in valid]
+    holders = ", ".join(
+        "'"
+        + json.dumps({"id_type": h.id_type, "id": h.id, "name": h.name}, ensure_ascii=False)
+        + "'"
+        for h in people
+    )
+    script = tmp / "retry.lua"
+    script.write_text(
+        RETRY_SCRIPT.replace("{HOLDERS}", "{" + holders + "}").replace(
+            "RETRY_SHARE", str(retry_share)
+        ),
+        encoding="utf-8",
+    )
+    config = write_config(tmp / "retry.toml", sandbox_url, trust, db, 3600, redis)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "retry-servers.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, str(ROOT / "tests/bench/_serve.py"), "matcher-workers"),
+                *(str(port), str(config), "2"),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_http(f"{url}/healthz")
+            out = subprocess.run(
+                [
+                    *(wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s"),
+                    *("-s", str(script), url),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    logged = log_path.read_text(encoding="utf-8", errors="replace")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: (.*)", out)
+    cache_errors = len(re.findall(r"redis \w+.* failed", logged))
+    integrity = logged.count("IntegrityError")
+    print(
+        f"\n[retries] {clients} clients at once (wrk -t2 -c{clients} -d{seconds}s), "
+        f"{retry_share:.0%} of requests retry an application sent a moment before; "
+        f"2 worker processes, database {db.split(':')[0]}, cache redis"
+    )
+    print(
+        f"[retries] {total.group(1) if total else '?'} answers, "
+        f"{rps.group(1) if rps else '?'} req/s; "
+        f"non-200: {non2xx.group(1) if non2xx else 0} (target 0); "
+        f"socket errors: {sockets.group(1) if sockets else 'none'}"
+    )
+    print(
+        f"[retries] cache errors in the servers' logs: {cache_errors} (target 0); "
+        f"IntegrityError lines: {integrity}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency-requests", type=int, default=300)
@@ -187,6 +301,14 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
     ap.add_argument("--redis-url", default=None, help="default: the in-process cache")
+    ap.add_argument("--retry-clients", type=int, default=200, help="section 3's clients")
+    ap.add_argument("--retry-seconds", type=int, default=15, help="section 3's length")
+    ap.add_argument(
+        "--retry-redis-url",
+        default="redis://127.0.0.1:6379/5",
+        help="section 3 always runs with Redis: --redis-url if given, else this",
+    )
+    ap.add_argument("--only-retries", action="store_true", help="run section 3 alone")
     args = ap.parse_args()
     wrk = ensure_wrk()
     py = sys.executable
@@ -216,6 +338,16 @@ def main() -> None:
     body = request_body(holder)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     with process(sandbox, f"{sandbox_url}/_sandbox/faults"):
+        retry_db = args.database_url or f"sqlite:///{tmp / 'retries.db'}"
+        retries = {
+            "clients": args.retry_clients,
+            "seconds": args.retry_seconds,
+            "retry_share": 0.1,
+        }
+        redis = args.redis_url or args.retry_redis_url
+        if args.only_retries:
+            retries_under_load(wrk, sandbox_url, trust, retry_db, redis, tmp, **retries)
+            return
         # 0. What one registry answer takes on its own, seen from here (a diagnostic).
         cert = {"cert_type": "social_insurance_record", "holder": body["applicant"]}
         direct = sequential_posts(
@@ -311,6 +443,9 @@ def main() -> None:
         rps_matcher = statistics.median(m for m, _ in rounds)
         rps_bare = statistics.median(b for _, b in rounds)
         ratio = statistics.median(m / b for m, b in rounds)
+
+        # 3. retries under load, two workers, Redis.
+        retries_under_load(wrk, sandbox_url, trust, retry_db, redis, tmp, **retries)
     print(
         f"\n[throughput] {args.rounds} alternating rounds of wrk -t1 -c{args.connections} "
         f"-d{args.seconds}s, one uvicorn worker each, "

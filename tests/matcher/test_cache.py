@@ -58,11 +58,36 @@ async def test_redis_cache_round_trip_with_ttl(redis_url: str) -> None:
     await cache.close()
 
 
-async def test_redis_down_is_a_miss_not_an_error() -> None:
+async def test_redis_down_is_a_miss_not_an_error_and_is_counted() -> None:
     cache = RedisCache("redis://127.0.0.1:1/0")
     await cache.set("k", b"v", 30)
     assert await cache.get("k") is None
+    assert await cache.get_many(["k", "l"]) == [None, None]
     assert await cache.ping() is False
+    assert cache.errors == 3
+    await cache.close()
+
+
+async def test_more_concurrent_users_than_connections_wait_for_one(redis_url: str) -> None:
+    """A burst larger than the pool is served from the cache, one connection at a time, instead
+    of being refused ("Too many connections") and sent on to the registries."""
+    cache = RedisCache(redis_url, max_connections=3, wait_s=5)
+    keys = [cache_key(b"s", "zs", _query(f"33090219810101{i:04d}")) for i in range(200)]
+    await asyncio.gather(*(cache.set(k, k.encode(), 30) for k in keys))
+    got = await asyncio.gather(*(cache.get_many([k, keys[0]]) for k in keys))
+    assert got == [[k.encode(), keys[0].encode()] for k in keys]
+    assert cache.errors == 0
+    await cache.close()
+
+
+async def test_a_full_pool_past_the_wait_degrades_to_a_miss(redis_url: str) -> None:
+    cache = RedisCache(redis_url, max_connections=1, wait_s=0.05)
+    # Hold the one connection with a blocking read that lasts longer than the wait.
+    blocker = asyncio.create_task(cache._redis.blpop(["matcher:test:never"], timeout=0.3))
+    await asyncio.sleep(0.05)
+    assert await cache.get("k") is None
+    assert cache.errors == 1
+    await blocker
     await cache.close()
 
 

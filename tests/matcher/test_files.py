@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from matcher.errors import RecordsUnavailable
 from matcher.files import PURGE_EVERY, FileStore, files
 from matcher.records import Records
 
@@ -95,3 +96,29 @@ def test_expired_files_are_deleted_at_start_up_and_by_uploads_now_and_then(
 def test_retention_must_be_positive(records: Records) -> None:
     with pytest.raises(ValueError, match="positive"):
         FileStore(records, dt.timedelta(0))
+
+
+def test_a_failed_sweep_of_other_files_does_not_fail_the_upload(
+    records: Records,
+    store: FileStore,
+    clock: Clock,
+    who: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Deleting expired files is housekeeping done on the way: when it fails, the upload that
+    happened to trigger it is still kept, and the next upload sweeps again."""
+    store.put(who, b"old", "image/png", None)
+    real_purge = store.purge
+
+    def broken() -> int:
+        raise RecordsUnavailable("the file store failed: OperationalError")
+
+    clock.now = T0 + RETENTION + PURGE_EVERY
+    monkeypatch.setattr(store, "purge", broken)
+    put = store.put(who, b"scan", "image/png", "scan.png")
+    found = store.get(who, put.file_id)
+    assert found is not None and found.data == b"scan"
+    assert _kept(records, who) == [b"old", b"scan"]
+    monkeypatch.setattr(store, "purge", real_purge)
+    store.put(who, b"scan 2", "image/png", None)
+    assert _kept(records, who) == [b"scan", b"scan 2"]

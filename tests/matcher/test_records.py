@@ -1,12 +1,16 @@
 """Records on both real databases: SQLite (embedded default) and PostgreSQL."""
 
 import asyncio
+import dataclasses
 import datetime as dt
+import subprocess
+import sys
 import threading
 import uuid
 
 import pytest
 
+from matcher.errors import RecordsUnavailable
 from matcher.recorder import Recorder
 from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
 
@@ -118,3 +122,114 @@ def test_checks_finishing_a_loop_turn_apart_share_one_commit(
     else:  # PostgreSQL is written from a thread: the first check starts a batch at once
         assert sum(batches) == 16 and len(batches) <= 2
     assert all(records.usage_for_check(s.check_id) for s in stored)
+
+
+def test_copies_of_one_application_in_one_batch_share_the_first_answer(records: Records) -> None:
+    """A retry committed in the same group commit as its first copy is not a conflict: both get
+    the first copy's answer, and the other checks of the batch are stored as usual."""
+    app_id = f"APP-{uuid.uuid4().hex[:8]}"
+    first, copy, other = _record(app_id), _record(app_id), _record(None)
+    results = records.save_checks([(first, None), (copy, None), (other, None)])
+    assert [r.check_id for r in results if isinstance(r, StoredCheck)] == [
+        first.check_id,
+        first.check_id,
+        other.check_id,
+    ]
+    assert records.usage_for_check(first.check_id) and records.usage_for_check(other.check_id)
+    assert records.usage_for_check(copy.check_id) == []
+
+
+def test_one_failing_record_fails_only_its_own_request(records: Records) -> None:
+    """A record the database refuses (here: a check id already stored) is answered with an
+    error; every other check of its batch is still stored."""
+    stored = _record(None)
+    records.save_check(stored)
+    clash = dataclasses.replace(_record(None), check_id=stored.check_id)
+    before, after = _record(f"APP-{uuid.uuid4().hex[:8]}"), _record(None)
+    results = records.save_checks([(before, None), (clash, None), (after, None)])
+    assert isinstance(results[1], RecordsUnavailable)
+    assert [r.check_id for r in (results[0], results[2]) if isinstance(r, StoredCheck)] == [
+        before.check_id,
+        after.check_id,
+    ]
+    assert records.usage_for_check(before.check_id) and records.usage_for_check(after.check_id)
+    assert len(records.usage_for_check(stored.check_id)) == 1  # the clash added nothing
+    with pytest.raises(RecordsUnavailable):
+        records.save_check(clash)
+
+
+def test_concurrent_reruns_of_one_application_agree_on_one_answer(records: Records) -> None:
+    """Two re-runs replacing the same earlier answer (the registry was down then): the first to
+    commit wins and the other gets its answer, not an answer of its own."""
+    app_id = f"APP-{uuid.uuid4().hex[:8]}"
+    first = _record(app_id)
+    records.save_check(first)
+    reruns = [_record(app_id) for _ in range(6)]
+    winners: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda r=r: winners.append(
+                records.save_check(r, replaces=first.check_id).check_id
+            )
+        )
+        for r in reruns
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 6 and len(set(winners)) == 1 and winners[0] != first.check_id
+    stored = records.find_idempotent("biz", app_id)
+    assert stored is not None and stored.check_id == winners[0]
+    # the same in one batch
+    more = [_record(app_id) for _ in range(3)]
+    results = records.save_checks([(r, winners[0]) for r in more])
+    assert {r.check_id for r in results if isinstance(r, StoredCheck)} == {more[0].check_id}
+
+
+def test_recorder_answers_each_request_with_its_own_outcome(records: Records) -> None:
+    """Through the group commit: a bad record among good ones fails only its own request."""
+    stored = _record(None)
+    records.save_check(stored)
+    recorder = Recorder(records)
+    good = [_record(None) for _ in range(5)]
+    bad = dataclasses.replace(_record(None), check_id=stored.check_id)
+
+    async def run() -> list[StoredCheck | BaseException]:
+        jobs = [recorder.save(r) for r in (*good[:2], bad, *good[2:])]
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert isinstance(results[2], RecordsUnavailable)
+    ok = [r for i, r in enumerate(results) if i != 2]
+    assert [r.check_id for r in ok if isinstance(r, StoredCheck)] == [g.check_id for g in good]
+
+
+def test_workers_starting_together_on_an_empty_database_all_start(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Several worker processes opening a new PostgreSQL database at once: each creates the
+    tables it misses, and none fails on another's half-made catalog entry."""
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL
+
+    request.getfixturevalue("postgres_url")  # PostgreSQL is up
+    name = f"matcher_race_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    code = (
+        "import sys; from matcher.files import FileStore; from matcher.records import Records; "
+        "r = Records(sys.argv[1]); FileStore(r); r.close()"
+    )
+    try:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(6)
+        ]
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, "\n".join(errors)
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
