@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -13,6 +14,8 @@ from pydantic import BaseModel, Field
 from matcher.api.auth import caller_of
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.errors import InputError
+from matcher.problems.assess import AssessmentRow
+from matcher.problems.charts import assessment_png, assessment_xlsx
 from matcher.problems.codes import PROBLEM_TEXT
 from matcher.problems.export import to_csv, to_xlsx
 from matcher.problems.store import ProblemQuery
@@ -120,6 +123,77 @@ async def export_xlsx(services: ServicesDep, filters: FiltersDep) -> Response:
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": 'attachment; filename="data-problems.xlsx"'},
+    )
+
+
+Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+class Period:
+    """The assessment's months (default: the last six, this one included) and department."""
+
+    def __init__(
+        self,
+        services: ServicesDep,
+        since: Month = None,
+        until: Month = None,
+        department: DeptCode = None,
+    ) -> None:
+        today = dt.datetime.now(ZoneInfo(services.settings.timezone)).date()
+        self.until = until or today.strftime("%Y-%m")
+        year, month = divmod(today.year * 12 + today.month - 1 - 5, 12)
+        self.since = since or f"{year:04d}-{month + 1:02d}"
+        if self.since > self.until:
+            raise InputError("起始月份晚于截止月份", field="since")
+        self.department = department
+        self.label = self.since if self.since == self.until else f"{self.since} 至 {self.until}"
+
+
+PeriodDep = Annotated[Period, Depends()]
+
+
+async def _assessment(services: Services, period: Period) -> list[AssessmentRow]:
+    return await anyio.to_thread.run_sync(
+        services.problems.assessment,
+        period.since,
+        period.until,
+        period.department,
+        services.settings.problem_fix_deadline_days,
+    )
+
+
+@router.get("/assessment", summary="考核：各部门按月的发现、整改、逾期、复发与整改用时")
+async def assessment(services: ServicesDep, period: PeriodDep) -> JSONResponse:
+    rows = await _assessment(services, period)
+    return _json(
+        {
+            "since": period.since,
+            "until": period.until,
+            "department": period.department,
+            "deadline_days": services.settings.problem_fix_deadline_days,
+            "rows": [r.as_dict() for r in rows],
+        }
+    )
+
+
+@router.get("/assessment.png", summary="考核图表（PNG）")
+async def assessment_png_route(services: ServicesDep, period: PeriodDep) -> Response:
+    rows = await _assessment(services, period)
+    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label)
+    return Response(png, media_type="image/png")
+
+
+@router.get("/assessment.xlsx", summary="考核表（XLSX，含图表）")
+async def assessment_xlsx_route(services: ServicesDep, period: PeriodDep) -> Response:
+    rows = await _assessment(services, period)
+    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label)
+    data = await anyio.to_thread.run_sync(
+        assessment_xlsx, rows, period.label, services.settings.problem_fix_deadline_days, png
+    )
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="data-problem-assessment.xlsx"'},
     )
 
 

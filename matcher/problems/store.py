@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from matcher.errors import Forbidden, InputError, NotFound, TransitionNotAllowed
+from matcher.problems.assess import AssessmentRow, assess
 from matcher.problems.codes import PROBLEM_TEXT, STATUS_TEXT
 from matcher.problems.directory import Directory
 from matcher.records import Records, data_problem_events, data_problems
@@ -152,6 +153,35 @@ class ProblemStore:
         """Every status change (assessment)."""
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(data_problem_events)).mappings()]
+
+    def reopened_ids(self) -> set[int]:
+        """Reports whose problem showed again after a fix (recurrence)."""
+        e = data_problem_events.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(e.problem_id)
+                .where(e.to_status == "open", e.from_status.in_(("fixed", "verified")))
+                .distinct()
+            )
+            return {r[0] for r in rows}
+
+    def assessment(
+        self, since: str, until: str, department: str | None, deadline_days: int
+    ) -> list[AssessmentRow]:
+        """考核 rows for the months ``since``..``until`` (YYYY-MM, inclusive)."""
+        first = dt.date.fromisoformat(f"{since}-01")
+        after = dt.date.fromisoformat(f"{until}-01") + dt.timedelta(days=32)
+        last = after.replace(day=1) - dt.timedelta(days=1)
+        reports = self.all(ProblemQuery(department=department, since=first, until=last))
+        names = {code: d.name for code, d in self.directory.departments.items()}
+        return assess(
+            reports,
+            self.reopened_ids(),
+            tz=self.tz,
+            deadline_days=deadline_days,
+            now=dt.datetime.now(self.tz),
+            names=names,
+        )
 
     def fixed_keys(self) -> set[str]:
         """Keys of the reports awaiting verification."""

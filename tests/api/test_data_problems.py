@@ -7,6 +7,7 @@ one reopens it.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import time
@@ -218,3 +219,81 @@ def test_list_filters_and_pages(api: Api, holders: dict[str, Any]) -> None:
     assert future == []
     bad = api.client.get("/v1/data-problems", params={"code": "nonsense"})
     assert bad.status_code == 422
+
+
+def test_assessment_per_department_and_month_with_chart_and_workbook(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    from openpyxl import load_workbook
+    from PIL import Image
+    from sqlalchemy import update
+
+    from matcher.records import data_problems
+
+    api = make_api(sandbox, problem_fix_deadline_days=10)
+    for key in ("yang_fan", "sun_hao", "wang_fang"):
+        _check(api, holders[key], "indiv-establish")
+    nrp = _reports(api, department="zs-nrp")
+    # yang_fan's tampered 不动产权证书; sun_hao's and wang_fang's premises, which have no record
+    assert sorted(r["problem"] for r in nrp) == [
+        "record_missing",
+        "record_missing",
+        "signature_invalid",
+    ]
+    assert _status(api, nrp[0]["id"], "fixed", "zs-nrp").status_code == 200
+    # One report found twenty days ago and still open: past the ten-day deadline.
+    store = api.records()
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(data_problems)
+                .where(data_problems.c.id == nrp[1]["id"])
+                .values(first_seen=dt.datetime.now(dt.UTC) - dt.timedelta(days=20))
+            )
+    finally:
+        store.close()
+    r = api.client.get("/v1/data-problems/assessment", params={"department": "zs-nrp"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["deadline_days"] == 10
+    rows = body["rows"]
+    assert sum(row["found"] for row in rows) == 3
+    assert sum(row["fixed"] for row in rows) == 1
+    assert sum(row["overdue"] for row in rows) == 1
+    assert {row["department_name"] for row in rows} == {"舟山市自然资源和规划局"}
+    fixed_row = next(row for row in rows if row["fixed"])
+    assert fixed_row["median_days_to_fix"] is not None and fixed_row["median_days_to_fix"] < 1
+
+    png = api.client.get("/v1/data-problems/assessment.png")
+    assert png.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(png.content)).size[0] >= 800
+    xlsx = api.client.get("/v1/data-problems/assessment.xlsx")
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert len(book["部门汇总"]._charts) == 1 and len(book["图表"]._images) == 1
+    bad = api.client.get("/v1/data-problems/assessment", params={"since": "2026-13"})
+    assert bad.status_code == 422
+    backwards = api.client.get(
+        "/v1/data-problems/assessment", params={"since": "2026-12", "until": "2026-01"}
+    )
+    assert backwards.status_code == 422
+
+
+def test_exports_hold_masked_holders_only(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    from openpyxl import load_workbook
+
+    api = make_api(sandbox)
+    for key in ("sun_hao", "wang_fang", "zhou_jie"):
+        _check(api, holders[key], "indiv-establish")
+    csv_text = api.client.get("/v1/data-problems/export.csv").content.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    assert lines[0].startswith("编号,责任部门")
+    assert len(lines) == 1 + len(_reports(api))
+    xlsx = api.client.get("/v1/data-problems/export.xlsx", params={"code": "record_missing"})
+    sheet = load_workbook(io.BytesIO(xlsx.content))["数据问题"]
+    assert sheet.max_row == 1 + len(_reports(api, code="record_missing"))
+    cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
+    for key in ("sun_hao", "wang_fang", "zhou_jie", "huang_min"):
+        assert holders[key].id not in csv_text and holders[key].id not in cells
+    assert holders["sun_hao"].id[:4] + "*" * 10 + holders["sun_hao"].id[-4:] in csv_text
