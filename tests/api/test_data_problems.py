@@ -297,3 +297,49 @@ def test_exports_hold_masked_holders_only(
     for key in ("sun_hao", "wang_fang", "zhou_jie", "huang_min"):
         assert holders[key].id not in csv_text and holders[key].id not in cells
     assert holders["sun_hao"].id[:4] + "*" * 10 + holders["sun_hao"].id[-4:] in csv_text
+
+
+def test_with_caller_keys_the_department_comes_from_the_key_not_a_header(
+    sandbox: Sandbox,
+    make_api: ApiFactory,
+    holders: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    keys = {
+        "window": "k-window-0123456789abcdef",
+        "nrp-officer": "k-nrp-0123456789abcdef",
+        "amr-officer": "k-amr-0123456789abcdef",
+        "office": "k-office-0123456789abcdef",
+    }
+    for name, key in keys.items():
+        monkeypatch.setenv(f"KEY_{name.replace('-', '_').upper()}", key)
+    api = make_api(
+        sandbox,
+        callers=[
+            {"name": "window", "api_key_env": "KEY_WINDOW"},
+            {"name": "nrp-officer", "api_key_env": "KEY_NRP_OFFICER", "department": "zs-nrp"},
+            {"name": "amr-officer", "api_key_env": "KEY_AMR_OFFICER", "department": "zs-amr"},
+            {"name": "office", "api_key_env": "KEY_OFFICE", "office": True},
+        ],
+    )
+
+    def as_(name: str, **headers: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {keys[name]}", **headers}
+
+    r = api.check(
+        {"matter_code": "indiv-establish", "applicant": applicant(holders["sun_hao"])},
+        headers=as_("window"),
+    )
+    assert r.status_code == 200
+    assert api.client.get("/v1/data-problems").status_code == 401
+    (report,) = api.client.get("/v1/data-problems", headers=as_("amr-officer")).json()["items"]
+    url = f"/v1/data-problems/{report['id']}/status"
+    ack = {"status": "acknowledged"}
+    assert api.client.post(url, json=ack, headers=as_("window")).status_code == 403
+    spoofed = as_("amr-officer", **{"X-Department": "zs-nrp"})
+    assert api.client.post(url, json=ack, headers=spoofed).status_code == 403
+    done = api.client.post(url, json=ack, headers=as_("nrp-officer"))
+    assert done.status_code == 200
+    assert done.json()["history"][-1]["actor"] == "nrp-officer"
+    fixed = api.client.post(url, json={"status": "fixed"}, headers=as_("office"))
+    assert fixed.status_code == 200 and fixed.json()["history"][-1]["actor"] == "office"

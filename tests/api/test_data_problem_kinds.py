@@ -1,0 +1,83 @@
+"""The other kinds of bad data: an identifier failing GB/T 36904, a licence type missing from
+the licence directory, a registry answering garbage — each filed once, to its owner."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from matcher.problems.directory import load_directory
+from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
+
+ID_CARD = "11100000000013888E001"
+
+
+def _check(api: Api, holder: Any, matter: str = "social-insurance-proof") -> dict[str, Any]:
+    r = api.check({"matter_code": matter, "applicant": applicant(holder)})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _reports(api: Api, **filters: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = api.client.get(
+        "/v1/data-problems", params={"per_page": 500, **filters}
+    ).json()["items"]
+    return items
+
+
+def test_licence_id_failing_its_check_is_flagged_and_filed_but_still_waives(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(sandbox)
+    body = _check(api, holders["he_ping"])
+    (d,) = body["decisions"]
+    assert d["decision"] == "waive"
+    assert "licence_id_check_failed" in d["evidence"][0]["flags"]
+    (report,) = _reports(api)
+    assert (report["problem"], report["department"]) == ("licence_id_check_failed", "zs-psb")
+    assert report["evidence_id"] == d["evidence"][0]["id"]
+    assert report["evidence"]["standard"] == "GB/T 36904"
+
+
+def test_type_code_missing_from_the_licence_directory_is_filed(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
+) -> None:
+    packaged = Path(__file__).resolve().parents[2] / "matcher/data/directory/zhoushan.yaml"
+    text = packaged.read_text(encoding="utf-8")
+    without_id_card = "\n".join(line for line in text.splitlines() if ID_CARD not in line)
+    directory = tmp_path / "directory.yaml"
+    directory.write_text(without_id_card, encoding="utf-8")
+    assert load_directory(directory).knows_type(ID_CARD) is False
+    api = make_api(sandbox, directory=directory)
+    _check(api, holders["zhang_wei"])
+    (report,) = _reports(api)
+    assert (report["problem"], report["department"]) == ("type_not_in_directory", "zs-psb")
+    assert report["evidence_type"] == ID_CARD
+
+
+def test_garbage_from_a_registry_is_filed_once_and_verified_when_it_answers_again(
+    faulty_sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(faulty_sandbox, timeout_s=1.0)
+    faulty_sandbox.faults(fault_rate=1, fault_mode="garbage")
+    for _ in range(2):
+        (d,) = _check(api, holders["zhang_wei"])["decisions"]
+        assert (d["decision"], d["basis"]) == ("review", "registry_unavailable")
+    (report,) = _reports(api)
+    assert (report["problem"], report["department"]) == ("registry_garbage", "zs-dsj")
+    assert report["registry"] == "zs-elicence" and report["occurrences"] == 2
+    moved = api.client.post(
+        f"/v1/data-problems/{report['id']}/status",
+        json={"status": "fixed"},
+        headers={"X-Department": "zs-dsj"},
+    )
+    assert moved.status_code == 200
+    faulty_sandbox.faults(fault_rate=0)
+    (d,) = _check(api, holders["zhang_wei"])["decisions"]
+    assert d["decision"] == "waive"
+    deadline = time.monotonic() + 10
+    while api.client.get(f"/v1/data-problems/{report['id']}").json()["status"] != "verified":
+        assert time.monotonic() < deadline, "not verified"
+        time.sleep(0.05)
