@@ -44,8 +44,14 @@ ensure_postgres() {
         || as_root su postgres -c "createdb test"
 }
 
+ensure_cjk_font() {
+    # The data-problem assessment chart draws Chinese labels (matplotlib, Noto Sans CJK).
+    fc-list 2>/dev/null | grep -q "Noto Sans CJK" || apt_install fonts-noto-cjk fontconfig
+}
+
 ensure_redis
 ensure_postgres
+ensure_cjk_font
 
 log "installing into .venv"
 PY=${PYTHON:-python3}
