@@ -585,18 +585,18 @@ def _upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataPro
             "last_check_id": record.check_id,
             "status_changed_at": record.created_at,
         }
-    excluded_cols = ("occurrences", "last_seen", "last_check_id", "evidence_json")
-    stmt: Any
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql_insert(data_problems)
-    else:
-        stmt = sqlite_insert(data_problems)
-    ex = stmt.excluded
+    stmt: Any = (
+        postgresql_insert(data_problems)
+        if conn.dialect.name == "postgresql"
+        else sqlite_insert(data_problems)
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[data_problems.c.problem_key],
         set_={
-            "occurrences": data_problems.c.occurrences + ex.occurrences,
-            **{name: ex[name] for name in excluded_cols[1:]},
+            "occurrences": data_problems.c.occurrences + stmt.excluded.occurrences,
+            "last_seen": stmt.excluded.last_seen,
+            "last_check_id": stmt.excluded.last_check_id,
+            "evidence_json": stmt.excluded.evidence_json,
         },
     )
     conn.execute(stmt, [rows[k] for k in sorted(rows)])
