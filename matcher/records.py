@@ -35,8 +35,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
@@ -413,9 +411,12 @@ class Records:
         seen = [(r, p) for r in kept for p in r.problems]
         if not seen:
             return
+        # Imported here: the filing module builds on this one's tables.
+        from matcher.problems.filing import upsert_problems
+
         try:
             with conn.begin_nested():
-                _upsert_problems(conn, seen)
+                upsert_problems(conn, seen)
         except SQLAlchemyError as exc:
             log.error("data problems of %d checks not filed: %s", len(kept), exc)
 
@@ -540,64 +541,3 @@ class Records:
                 select(checks.c.response_json).where(checks.c.check_id == check_id)
             ).scalar()
         return json.loads(value) if value is not None else None
-
-
-def _clip(value: str | None, size: int) -> str | None:
-    return value if value is None or len(value) <= size else value[:size]
-
-
-def _upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataProblem]]) -> None:
-    """INSERT … ON CONFLICT (problem_key) DO UPDATE, on SQLite and PostgreSQL alike.
-
-    Repeats within the batch are folded first (PostgreSQL refuses to touch a row twice in one
-    statement) and keys go in sorted order, so concurrent batches lock rows alike, never in a
-    cycle. Values are clipped to their columns: a long registry id must not fail the insert."""
-    rows: dict[str, dict[str, Any]] = {}
-    occurrences: list[dict[str, Any]] = []
-    for record, p in seen:
-        key = p.report_key()
-        occurrences.append(
-            {"problem_key": key, "check_id": record.check_id, "seen_at": record.created_at}
-        )
-        row = rows.get(key)
-        if row is not None:
-            row["occurrences"] += 1
-            if record.created_at >= row["last_seen"]:
-                row.update(last_seen=record.created_at, last_check_id=record.check_id)
-            continue
-        rows[key] = {
-            "problem_key": key,
-            "registry": _clip(p.registry, 64),
-            "problem": _clip(p.problem, 64),
-            "department": _clip(p.department, 64),
-            "subject": _clip(p.subject, 16),
-            "evidence_id": _clip(p.evidence_id, 256),
-            "evidence_type": _clip(p.evidence_type, 64),
-            "issuer_code": _clip(p.issuer_code, 64),
-            "holder_masked": _clip(p.holder_masked, 64),
-            "holder_hash": _clip(p.holder_hash, 64),
-            "evidence_json": p.evidence_json,
-            "status": "open",
-            "occurrences": 1,
-            "first_seen": record.created_at,
-            "last_seen": record.created_at,
-            "first_check_id": record.check_id,
-            "last_check_id": record.check_id,
-            "status_changed_at": record.created_at,
-        }
-    stmt: Any = (
-        postgresql_insert(data_problems)
-        if conn.dialect.name == "postgresql"
-        else sqlite_insert(data_problems)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[data_problems.c.problem_key],
-        set_={
-            "occurrences": data_problems.c.occurrences + stmt.excluded.occurrences,
-            "last_seen": stmt.excluded.last_seen,
-            "last_check_id": stmt.excluded.last_check_id,
-            "evidence_json": stmt.excluded.evidence_json,
-        },
-    )
-    conn.execute(stmt, [rows[k] for k in sorted(rows)])
-    conn.execute(insert(data_problem_occurrences), occurrences)
