@@ -18,6 +18,7 @@ from matcher.problems.assess import AssessmentRow
 from matcher.problems.charts import assessment_png, assessment_xlsx
 from matcher.problems.codes import PROBLEM_TEXT
 from matcher.problems.export import to_csv, to_xlsx
+from matcher.problems.models import AssessmentOut, DataProblemOut, DataProblemPage
 from matcher.problems.store import ProblemQuery
 from matcher.wiring import Services
 
@@ -98,7 +99,11 @@ def _json(value: Any, status_code: int = 200) -> JSONResponse:
     return JSONResponse(jsonable_encoder(value), status_code=status_code)
 
 
-@router.get("", summary="数据问题列表（按部门、状态、问题代码、时间筛选，分页）")
+@router.get(
+    "",
+    response_model=DataProblemPage,
+    summary="数据问题列表（按部门、状态、问题代码、时间筛选，分页）",
+)
 async def list_problems(services: ServicesDep, filters: FiltersDep) -> JSONResponse:
     q = filters.query
     page = await anyio.to_thread.run_sync(services.problems.search, q)
@@ -162,7 +167,11 @@ async def _assessment(services: Services, period: Period) -> list[AssessmentRow]
     )
 
 
-@router.get("/assessment", summary="考核：各部门按月的发现、整改、逾期、复发与整改用时")
+@router.get(
+    "/assessment",
+    response_model=AssessmentOut,
+    summary="考核：各部门按月的发现、整改、逾期、复发与整改用时",
+)
 async def assessment(services: ServicesDep, period: PeriodDep) -> JSONResponse:
     rows = await _assessment(services, period)
     return _json(
@@ -197,7 +206,12 @@ async def assessment_xlsx_route(services: ServicesDep, period: PeriodDep) -> Res
     )
 
 
-@router.get("/{problem_id}", summary="数据问题详情（含证据与处理记录）")
+@router.get(
+    "/{problem_id}",
+    response_model=DataProblemOut,
+    responses={404: {"description": "数据问题不存在"}},
+    summary="数据问题详情（含证据与处理记录）",
+)
 async def get_problem(problem_id: int, services: ServicesDep) -> JSONResponse:
     return _json(await anyio.to_thread.run_sync(services.problems.get, problem_id))
 
@@ -214,7 +228,17 @@ def acting_department(
     return x_department, False
 
 
-@router.post("/{problem_id}/status", summary="变更数据问题状态（所属部门）")
+@router.post(
+    "/{problem_id}/status",
+    response_model=DataProblemOut,
+    responses={
+        403: {"description": "不是该数据问题的所属部门"},
+        404: {"description": "数据问题不存在"},
+        409: {"description": "当前状态不允许此变更"},
+        422: {"description": "驳回未说明理由，或状态不正确"},
+    },
+    summary="变更数据问题状态（所属部门）",
+)
 async def change_status(
     problem_id: int,
     body: StatusChange,

@@ -343,3 +343,30 @@ def test_with_caller_keys_the_department_comes_from_the_key_not_a_header(
     assert done.json()["history"][-1]["actor"] == "nrp-officer"
     fixed = api.client.post(url, json={"status": "fixed"}, headers=as_("office"))
     assert fixed.status_code == 200 and fixed.json()["history"][-1]["actor"] == "office"
+
+
+def test_answers_match_the_published_schemas(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    from pathlib import Path
+
+    import jsonschema
+
+    schemas = Path(__file__).resolve().parents[2] / "schemas"
+
+    def check(name: str, doc: Any) -> None:
+        schema = json.loads((schemas / name).read_text(encoding="utf-8"))
+        jsonschema.validate(doc, schema)
+
+    api = make_api(sandbox)
+    for key in ("yang_fan", "zhou_jie", "sun_hao"):
+        _check(api, holders[key], "indiv-establish")
+    page = api.client.get("/v1/data-problems").json()
+    check("data-problem-page.schema.json", page)
+    rid = page["items"][0]["id"]
+    _eventually(lambda: api.client.get(f"/v1/data-problems/{rid}").json()["history"])
+    check("data-problem.schema.json", api.client.get(f"/v1/data-problems/{rid}").json())
+    check(
+        "data-problem-assessment.schema.json",
+        api.client.get("/v1/data-problems/assessment").json(),
+    )
