@@ -1,6 +1,6 @@
 """Data-problem codes (数据问题), their Chinese descriptions, and how holders appear in reports.
 
-A report never holds a raw ID number: holders appear masked (``3309**********0314``) beside a
+A report never holds a raw ID number: holders appear masked (``330902********0314``) beside a
 keyed hash (:func:`matcher.cache.keyed_hash`) that finds every report of one holder again.
 """
 
@@ -66,9 +66,10 @@ _CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 
 
 def mask_id(id_type: str, value: str) -> str:
-    """A citizen ID with its birth date and sequence hidden; a credit code (public) as it is."""
-    if id_type == "citizen_id" and len(value) >= 8:
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    """A citizen ID with its birth date and sequence hidden, as the workbench shows it
+    (330902********0314); a credit code (public) as it is."""
+    if id_type == "citizen_id" and len(value) >= 10:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
     return value
 
 
@@ -84,7 +85,7 @@ def _mask_match(m: re.Match[str]) -> str:
         check_citizen_id(m.group(0))
     except InputError:
         return m.group(0)  # an 18-digit credit code or serial, not an ID number
-    return m.group(0)[:4] + "*" * 10 + m.group(0)[-4:]
+    return mask_id("citizen_id", m.group(0))
 
 
 def scrub(value: Any) -> Any:

@@ -84,7 +84,7 @@ def test_bad_data_files_exactly_one_report_for_its_department(
     assert report["evidence"], "a report carries its evidence"
     raw_id = holders[holder].id
     assert raw_id not in json.dumps(report, ensure_ascii=False)
-    assert report["holder_masked"].startswith(raw_id[:4]) and "*" in report["holder_masked"]
+    assert report["holder_masked"].startswith(raw_id[:6]) and "*" in report["holder_masked"]
 
 
 def test_repeating_a_check_counts_the_occurrence_and_files_nothing(
@@ -296,7 +296,7 @@ def test_exports_hold_masked_holders_only(
     cells = " ".join(str(c.value) for row in sheet.iter_rows() for c in row)
     for key in ("sun_hao", "wang_fang", "zhou_jie", "huang_min"):
         assert holders[key].id not in csv_text and holders[key].id not in cells
-    assert holders["sun_hao"].id[:4] + "*" * 10 + holders["sun_hao"].id[-4:] in csv_text
+    assert holders["sun_hao"].id[:6] + "*" * 8 + holders["sun_hao"].id[-4:] in csv_text
 
 
 def test_with_caller_keys_the_department_comes_from_the_key_not_a_header(
