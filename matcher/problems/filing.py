@@ -7,6 +7,7 @@ in a savepoint of its own, so that a failure here never fails the batch's checks
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,14 +34,14 @@ def upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataProb
     occurrences: list[dict[str, Any]] = []
     for record, p in seen:
         key = p.report_key()
-        occurrences.append(
-            {"problem_key": key, "check_id": record.check_id, "seen_at": record.created_at}
-        )
+        # In UTC: SQLite keeps a timestamp's wall time without its offset.
+        at = record.created_at.astimezone(dt.UTC)
+        occurrences.append({"problem_key": key, "check_id": record.check_id, "seen_at": at})
         row = rows.get(key)
         if row is not None:
             row["occurrences"] += 1
-            if record.created_at >= row["last_seen"]:
-                row.update(last_seen=record.created_at, last_check_id=record.check_id)
+            if at >= row["last_seen"]:
+                row.update(last_seen=at, last_check_id=record.check_id)
             continue
         rows[key] = {
             "problem_key": key,
@@ -56,11 +57,11 @@ def upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataProb
             "evidence_json": p.evidence_json,
             "status": "open",
             "occurrences": 1,
-            "first_seen": record.created_at,
-            "last_seen": record.created_at,
+            "first_seen": at,
+            "last_seen": at,
             "first_check_id": record.check_id,
             "last_check_id": record.check_id,
-            "status_changed_at": record.created_at,
+            "status_changed_at": at,
         }
     stmt: Any = (
         postgresql_insert(data_problems)

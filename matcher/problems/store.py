@@ -237,7 +237,7 @@ class ProblemStore:
         which may act for any department)."""
         if to_status == "rejected" and not (note and note.strip()):
             raise InputError("驳回须说明理由", field="note")
-        now = dt.datetime.now(self.tz)
+        now = dt.datetime.now(dt.UTC)  # stored in UTC: SQLite drops the offset
         with self.engine.begin() as conn:
             report = self._get(conn, problem_id)
             if not office and (department is None or department != report["department"]):
@@ -258,7 +258,7 @@ class ProblemStore:
         filed, clean = sorted(set(filed)), sorted(set(clean))
         if not filed and not clean:
             return []
-        now = dt.datetime.now(self.tz)
+        now = dt.datetime.now(dt.UTC)
         changes: list[Change] = []
         c = data_problems.c
         with self.engine.begin() as conn:
@@ -310,4 +310,5 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _start_of(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    """Midnight of ``day`` in the service's zone, in UTC as the reports' times are stored."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)

@@ -80,6 +80,12 @@ def test_bad_data_files_exactly_one_report_for_its_department(
     assert [(r["problem"], r["department"]) for r in filed] == [(problem, department)]
     report = filed[0]
     assert report["status"] == "open" and report["occurrences"] == 1
+    # the same instant as the check, whatever the database does with offsets
+    seen = dt.datetime.fromisoformat(report["first_seen"])
+    checked = dt.datetime.fromisoformat(body["checked_at"])
+    assert abs((seen - checked).total_seconds()) < 1
+    today = checked.date().isoformat()
+    assert report["id"] in [r["id"] for r in _reports(api, since=today, until=today)]
     assert report["problem_text"] and report["department_name"]
     assert report["evidence"], "a report carries its evidence"
     raw_id = holders[holder].id
