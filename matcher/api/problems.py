@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -157,6 +158,11 @@ class Period:
 PeriodDep = Annotated[Period, Depends()]
 
 
+def _mpl(services: Services) -> Path:
+    """Where matplotlib keeps its font cache: the state folder."""
+    return services.settings.state_dir / "matplotlib"
+
+
 async def _assessment(services: Services, period: Period) -> list[AssessmentRow]:
     return await anyio.to_thread.run_sync(
         services.problems.assessment,
@@ -188,14 +194,14 @@ async def assessment(services: ServicesDep, period: PeriodDep) -> JSONResponse:
 @router.get("/assessment.png", summary="考核图表（PNG）")
 async def assessment_png_route(services: ServicesDep, period: PeriodDep) -> Response:
     rows = await _assessment(services, period)
-    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label)
+    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label, _mpl(services))
     return Response(png, media_type="image/png")
 
 
 @router.get("/assessment.xlsx", summary="考核表（XLSX，含图表）")
 async def assessment_xlsx_route(services: ServicesDep, period: PeriodDep) -> Response:
     rows = await _assessment(services, period)
-    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label)
+    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label, _mpl(services))
     data = await anyio.to_thread.run_sync(
         assessment_xlsx, rows, period.label, services.settings.problem_fix_deadline_days, png
     )

@@ -2,18 +2,18 @@
 
 The image uses a CJK font (Noto Sans CJK, Debian ``fonts-noto-cjk``) so that department names and
 titles show; without one the labels would be empty boxes, so a missing font is an error.
+matplotlib is imported on the first chart, not at start-up, and keeps its font cache in the
+folder it is given (the state folder), not in the home folder.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.chart import BarChart, Reference  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.drawing.image import Image  # type: ignore[import-untyped, unused-ignore]
@@ -28,8 +28,12 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC", "We
 
 
 @functools.cache
-def cjk_font() -> str:
+def cjk_font(cache_dir: Path | None = None) -> str:
     """The family name of an installed CJK font, registered with matplotlib."""
+    if cache_dir is not None:
+        os.environ.setdefault("MPLCONFIGDIR", str(cache_dir))
+    from matplotlib import font_manager
+
     for path in font_manager.findSystemFonts():
         if "CJK" in path or "wqy" in path.lower():
             font_manager.fontManager.addfont(path)
@@ -72,9 +76,15 @@ def _title(period: str) -> str:
     return f"各部门数据问题整改情况（{period}）"
 
 
-def assessment_png(rows: Sequence[AssessmentRow], period: str) -> bytes:
+def assessment_png(
+    rows: Sequence[AssessmentRow], period: str, cache_dir: Path | None = None
+) -> bytes:
     """A grouped bar chart per department: found, fixed, overdue."""
-    family = cjk_font()
+    family = cjk_font(cache_dir)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     data = _by_department(rows)
     fig = Figure(figsize=(10, 5.2), dpi=110)
     FigureCanvasAgg(fig)
