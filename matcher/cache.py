@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from adapters.model import EvidenceQuery
 from matcher.errors import ConfigError
+from matcher.observe import CACHE_LOOKUPS
 
 __all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key", "keyed_hash", "stored_secret"]
 
@@ -157,6 +158,7 @@ class RedisCache:
 
     def _fault(self, what: str, exc: Exception) -> None:
         self.errors += 1
+        CACHE_LOOKUPS.labels("error").inc()
         log.warning("redis %s failed (%d so far): %s", what, self.errors, exc)
 
     async def get(self, key: str) -> bytes | None:

@@ -106,6 +106,9 @@ class Matter(BaseModel):
     name: Text
     department: Text
     description: str | None = None
+    # The holder's consent token (授权) must come with a check: their records are asked for
+    # only with it.
+    requires_consent: bool = False
     materials: Annotated[tuple[Material, ...], Field(min_length=1)]
 
     @model_validator(mode="after")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -21,11 +23,18 @@ from adapters.model import Evidence, EvidenceKind, EvidenceQuery, Holder, Reques
 from matcher.cache import Cache, cache_key
 from matcher.catalog import Catalog, EvidenceSpec, Matter
 from matcher.decide import Considered, SpecOutcome, decide
-from matcher.errors import ConflictError, ExtractionError, InputError
+from matcher.errors import ConflictError, ConsentRequired, ExtractionError, InputError
 from matcher.evidence import TrustStore, check_evidence, signature_problem
 from matcher.extract.pipeline import Extractor
 from matcher.files import FileStore, StoredFile
 from matcher.ids import check_holder_id
+from matcher.observe import (
+    BREAKER_OPEN,
+    CACHE_LOOKUPS,
+    DECISIONS,
+    REGISTRY_ERRORS,
+    REGISTRY_LATENCY,
+)
 from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
 from matcher.problems.detect import Findings, ProblemFinder
 from matcher.problems.directory import Directory, load_directory
@@ -47,6 +56,7 @@ class CheckOptions:
     cache_secret: bytes = b""
     accept_pre_standard_uscc: bool = False
     max_parties: int = 20
+    recheck_after_s: float = 60.0
 
 
 @dataclass
@@ -236,30 +246,26 @@ class WaiveCheckService:
                 except ValueError:
                     log.warning("ignoring an unreadable cache entry for %s", lookup.adapter.name)
             misses.append((lookup, key))
+        hits = len(lookups) - len(misses)
+        if hits:
+            CACHE_LOOKUPS.labels("hit").inc(hits)
         if misses:
+            CACHE_LOOKUPS.labels("miss").inc(len(misses))
             await asyncio.gather(*(self._ask(lk, key, context) for lk, key in misses))
 
     async def _ask(self, lookup: Lookup, key: str, context: RequestContext) -> None:
         """One registry question, within the adapter's budget; faults become a status."""
-        budget = getattr(getattr(lookup.adapter, "options", None), "timeout_s", 5.0)
+        name = lookup.adapter.name
+        started = time.perf_counter()
         try:
-            # The adapter keeps its own budget; this is the backstop for one that does not.
-            # (asyncio.timeout, not wait_for: no extra task per registry question.)
-            async with asyncio.timeout(budget + 0.25):
-                items = await lookup.adapter.lookup(lookup.query, context)
-        except TimeoutError:
-            lookup.status, lookup.error_code = "unavailable", "timeout"
-            log.warning("registry %s overran its budget", lookup.adapter.name)
+            items = await self._lookup(lookup, context)
+        finally:
+            REGISTRY_LATENCY.labels(name, lookup.status).observe(time.perf_counter() - started)
+            if lookup.error_code is not None:
+                REGISTRY_ERRORS.labels(name, lookup.error_code).inc()
+            BREAKER_OPEN.labels(name).set(1 if lookup.error_code == "circuit_open" else 0)
+        if items is None:
             return
-        except RegistryRejected as exc:
-            lookup.status, lookup.error_code = "rejected", exc.code
-            log.error("registry %s rejected the request: %s", lookup.adapter.name, exc.message)
-            return
-        except RegistryError as exc:
-            lookup.status, lookup.error_code = "unavailable", exc.code
-            log.warning("registry %s unavailable: %s", lookup.adapter.name, exc.message)
-            return
-        lookup.status = "answered"
         ttl = self.options.cache_ttl_s if items else self.options.negative_cache_ttl_s
         if ttl <= 0:  # caching is off: nothing to serialise or remember
             lookup.items = list(items)
@@ -270,6 +276,33 @@ class WaiveCheckService:
         ).encode()
         lookup.items, lookup.signature_problems = self._remember(key, payload, list(items))
         await self.cache.set(key, payload, ttl)
+
+    async def _lookup(self, lookup: Lookup, context: RequestContext) -> Sequence[Evidence] | None:
+        """The adapter's answer, or None with the lookup's status and error code set."""
+        budget = getattr(getattr(lookup.adapter, "options", None), "timeout_s", 5.0)
+        try:
+            # The adapter keeps its own budget; this is the backstop for one that does not.
+            # (asyncio.timeout, not wait_for: no extra task per registry question.)
+            async with asyncio.timeout(budget + 0.25):
+                items = await lookup.adapter.lookup(lookup.query, context)
+        except TimeoutError:
+            lookup.status, lookup.error_code = "unavailable", "timeout"
+            log.warning("registry %s overran its budget", lookup.adapter.name)
+            return None
+        except RegistryRejected as exc:
+            lookup.status, lookup.error_code = "rejected", exc.code
+            log.error("registry %s rejected the request: %s", lookup.adapter.name, exc.message)
+            return None
+        except RegistryError as exc:
+            lookup.status, lookup.error_code = "unavailable", exc.code
+            log.warning("registry %s unavailable: %s", lookup.adapter.name, exc.message)
+            return None
+        except Exception:  # an adapter's own bug: as good as no answer, never a 500
+            lookup.status, lookup.error_code = "unavailable", "adapter_error"
+            log.exception("adapter %s failed", lookup.adapter.name)
+            return None
+        lookup.status = "answered"
+        return items
 
     def _outcomes(
         self, matter: Matter, lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
@@ -410,6 +443,11 @@ class WaiveCheckService:
 
     async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
+        if matter.requires_consent and not request.consent_token:
+            raise ConsentRequired(
+                f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
+                "请在请求中提供 consent_token"
+            )
         self._check_uploads(matter, request)
         holders, warnings = self._holders(request)
         # Only an application_id makes a request replayable; only then is its hash compared.
@@ -448,6 +486,8 @@ class WaiveCheckService:
             for m in matter.materials
             if m.required
         ]
+        for d in decisions:
+            DECISIONS.labels(d.decision, d.basis).inc()
         response = WaiveCheckResponse(
             check_id=str(uuid.uuid4()),
             matter_code=matter.code,
@@ -473,6 +513,15 @@ class WaiveCheckService:
             watching=loop is not None and loop.watching,
         )
         record = self._record(response, requester, req_hash, lookups, outcomes, findings)
+        if request.application_id is not None and any(
+            d.basis == "registry_unavailable" for d in decisions
+        ):
+            # Queued with the answer, in its transaction: checked again when the registry is back.
+            record = dataclasses.replace(
+                record,
+                recheck_request=request.model_dump_json(),
+                recheck_after_s=self.options.recheck_after_s,
+            )
         stored = await self.recorder.save(record, replaces=replaces)
         if loop is not None and stored.check_id == response.check_id:
             loop.observe(findings)  # off the request path: verify, reopen, notify
@@ -480,6 +529,13 @@ class WaiveCheckService:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
         return CheckResult(response, record.response_json.encode())
+
+    async def recheck(self, request_json: str, requester: str) -> tuple[bool, bytes]:
+        """Check a queued application again (matcher.recheck): whether its answer still meets
+        an unavailable registry, and the answer's bytes."""
+        result = await self.check(WaiveCheckRequest.model_validate_json(request_json), requester)
+        still_down = any(d.basis == "registry_unavailable" for d in result.response.decisions)
+        return still_down, result.body
 
     def _record(
         self,

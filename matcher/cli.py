@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | check-config`` — the command line."""
+"""``matcher serve | demo | sandbox | db | check-config`` — the command line."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, SchemaOutdated
 
 __all__ = ["main"]
 
@@ -19,10 +19,16 @@ log = logging.getLogger("matcher")
 CONFIG_ENV = "MATCHER_CONFIG_FILE"
 
 
+LOG_FORMAT_ENV = "MATCHER_LOG_FORMAT"
+
+
 def app_from_env():  # type: ignore[no-untyped-def]  # uvicorn factory for --workers > 1
     from matcher.api import create_app
+    from matcher.observe import configure_logging
     from matcher.settings import load_settings
 
+    # A worker process starts afresh: it sets up its own logging like the parent's.
+    configure_logging(logging.INFO, os.environ.get(LOG_FORMAT_ENV, "json"))
     return create_app(load_settings(os.environ.get(CONFIG_ENV) or None))
 
 
@@ -34,12 +40,21 @@ def _serve(args: argparse.Namespace) -> int:
     from matcher.wiring import build_services
 
     settings = load_settings(args.config)
-    build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
+    try:
+        build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
+    except SchemaOutdated as exc:
+        if args.config and str(exc).endswith("matcher db upgrade"):
+            raise SchemaOutdated(f"{exc} --config {shlex.quote(str(args.config))}") from None
+        raise
     for caller in settings.callers:  # and on a caller key that is not set
         caller.api_key()
+    # log_config=None: uvicorn's loggers go through the handler main() set up (JSON or text,
+    # ID numbers masked), not uvicorn's own.
     if args.workers > 1:
         if args.config:
             os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+        os.environ[LOG_FORMAT_ENV] = args.log_format
+        _metrics_across_workers(settings.state_dir / "metrics")
         uvicorn.run(
             "matcher.cli:app_from_env",
             factory=True,
@@ -47,9 +62,66 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            log_config=None,
         )
     else:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            log_config=None,
+        )
+    return 0
+
+
+def _metrics_across_workers(folder: Path) -> None:
+    """Prometheus multiprocess mode: each worker writes its figures to ``folder`` (emptied of a
+    previous run's first) and /metrics from any worker sums them."""
+    import shutil
+
+    from matcher.observe import MULTIPROC_ENV
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+
+
+def _db(args: argparse.Namespace) -> int:
+    from matcher.migrations import schema_state, upgrade
+    from matcher.records import make_engine
+    from matcher.settings import load_settings
+
+    engine = make_engine(load_settings(args.config).resolved_database_url())
+    try:
+        if args.action == "upgrade":
+            before = upgrade(engine)
+            after = schema_state(engine)
+            print(f"database was {before.describe()}; now at revision {after.current[0]}")
+        else:
+            state = schema_state(engine)
+            verdict = "up to date" if state.is_current else "needs: matcher db upgrade"
+            if state.is_newer:
+                verdict = "newer than this release"
+            print(f"database: {state.describe()}; this release: {state.head} ({verdict})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _records(args: argparse.Namespace) -> int:
+    from matcher.records import Records
+    from matcher.settings import load_settings
+
+    records = Records(load_settings(args.config).resolved_database_url())
+    try:
+        result = records.verify_usage_chain()
+    finally:
+        records.close()
+    if result.first_break is not None:
+        print(f"usage records: the chain breaks at {result.first_break}", file=sys.stderr)
+        return 1
+    print(f"usage records: {result.records} records, the hash chain is intact")
     return 0
 
 
@@ -109,6 +181,18 @@ def demo_curl(base_url: str) -> str:
     )
 
 
+def _upgrade_demo_database(url: str) -> None:
+    """The demo's own database (in the state folder) follows the code without asking."""
+    from matcher.migrations import upgrade
+    from matcher.records import make_engine
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -131,6 +215,7 @@ def _demo(args: argparse.Namespace) -> int:
                 RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=sandbox.url),
             ],
         )
+        _upgrade_demo_database(settings.resolved_database_url())
         base = f"http://{args.host}:{args.port}"
         print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
         print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
@@ -203,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--log-format",
+        choices=("json", "text"),
+        default="json",
+        help="one JSON object per log line (default), or plain text",
+    )
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("demo", help="sandbox registry + API on embedded defaults")
@@ -230,6 +321,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(func=_extract)
 
+    p = sub.add_parser("db", help="the records database's schema")
+    p.add_argument("action", choices=["upgrade", "status"])
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_db)
+
+    p = sub.add_parser("records", help="the usage records (用证记录)")
+    p.add_argument("action", choices=["verify"], help="verify: walk the hash chain")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_records)
+
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_check_config)
@@ -238,12 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    from matcher.observe import configure_logging
+
+    # httpx, kept at WARNING there, logs whole request URLs at INFO, and e-licence queries carry
+    # holder ID numbers; what other loggers say is masked (330902********0314).
+    configure_logging(
+        logging.DEBUG if args.verbose else logging.INFO, getattr(args, "log_format", "text")
     )
-    # httpx logs whole request URLs at INFO, and e-licence queries carry holder ID numbers.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except MatcherError as exc:

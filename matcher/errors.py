@@ -11,6 +11,7 @@
     │   └── TransitionNotAllowed    a data-problem status change its status does not allow → 409
     ├── NotFound                    no such data-problem report                   → 404
     ├── Forbidden                   the caller may not do that (not the owning department) → 403
+    ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
     │   ├── UnsupportedMedia        not a type we read                            → 415
@@ -22,6 +23,7 @@
     │   │   └── EncryptedFile       needs a password                              → 422
     │   └── ProcessingTimeout       the file took longer than its time budget     → 422
     ├── RecordsUnavailable          the records database failed: no answer without a record → 503
+    ├── SchemaOutdated              the database's schema revision is not the code's (start-up)
     └── RegistryError               (adapters.errors) a registry gave no usable answer
         ├── RegistryUnavailable     retriable → decisions become review, never waive
         └── RegistryRejected        fatal until config is fixed → same, and logged loudly
@@ -35,6 +37,7 @@ __all__ = [
     "CatalogError",
     "ConfigError",
     "ConflictError",
+    "ConsentRequired",
     "EncryptedFile",
     "ExtractionError",
     "FileTooLarge",
@@ -50,6 +53,7 @@ __all__ = [
     "RegistryError",
     "RegistryRejected",
     "RegistryUnavailable",
+    "SchemaOutdated",
     "TooManyPages",
     "TransitionNotAllowed",
     "TrustStoreError",
@@ -130,10 +134,22 @@ class Forbidden(MatcherError):
     code = "forbidden"
 
 
+class ConsentRequired(MatcherError):
+    """The matter's registries may be asked only with the holder's consent token."""
+
+    code = "consent_required"
+
+
 class RecordsUnavailable(MatcherError):
     """The records database failed, so usage cannot be recorded and no answer may be given."""
 
     code = "records_unavailable"
+
+
+class SchemaOutdated(MatcherError):
+    """The records database is at another schema revision than the code: ``matcher db upgrade``."""
+
+    code = "schema_outdated"
 
 
 class TrustStoreError(MatcherError):

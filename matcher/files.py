@@ -23,7 +23,7 @@ from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, Table, de
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
-from matcher.records import Records, create_tables, metadata
+from matcher.records import Records, metadata
 
 __all__ = ["DEFAULT_RETENTION", "FileStore", "StoredFile"]
 
@@ -74,7 +74,6 @@ class FileStore:
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
         self._purge_lock = threading.Lock()
         self._purged_at: dt.datetime | None = None
-        create_tables(self.engine, files)
         self.purge()
 
     def purge(self) -> int:

@@ -193,6 +193,34 @@ class FileOut(BaseModel):
     )
 
 
+class UsageItem(BaseModel):
+    """One use of a holder's record (用证记录): who asked, when, for what, and what was found."""
+
+    seq: int = Field(description="place in the usage records' hash chain")
+    used_at: dt.datetime
+    requester: str = Field(description="the business system that asked")
+    matter_code: str
+    application_id: str | None
+    check_id: str
+    holder_role: str
+    registry: str
+    evidence_kind: str
+    evidence_type: str
+    evidence_id: str | None
+    outcome: str = Field(description="found | none | unavailable | rejected")
+    verified: bool | None
+    from_cache: bool
+
+
+class UsageList(BaseModel):
+    holder_id_type: str
+    holder_id_masked: str
+    items: list[UsageItem]
+    next_cursor: int | None = Field(
+        description="pass as ?cursor= for the next page; null on the last page"
+    )
+
+
 SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "waive-check-request.schema.json": WaiveCheckRequest,
     "waive-check-response.schema.json": WaiveCheckResponse,
@@ -201,6 +229,7 @@ SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "data-problem.schema.json": DataProblemOut,
     "data-problem-page.schema.json": DataProblemPage,
     "data-problem-assessment.schema.json": AssessmentOut,
+    "usage-response.schema.json": UsageList,
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -38,6 +39,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
+from matcher.recheck import DONE, PENDING, backoff, queue_values, recheck_table
+from matcher.usage_chain import Verified, chain_table, read_head, verify
 
 __all__ = ["CheckRecord", "DataProblem", "Records", "StoredCheck", "UsageRecord"]
 
@@ -82,9 +85,16 @@ usage_records = Table(
     Column("outcome", String(32), nullable=False),
     Column("verified", Boolean),
     Column("from_cache", Boolean, nullable=False),
+    # The hash chain (matcher.usage_chain): place in it, and this record's link.
+    Column("seq", BigInteger),
+    Column("row_hash", String(64)),
     Index("ix_usage_holder", "holder_id_type", "holder_id"),
     Index("ix_usage_check", "check_id"),
+    Index("ux_usage_seq", "seq", unique=True),
 )
+
+usage_chain = chain_table(metadata)
+rechecks = recheck_table(metadata)
 
 # One report per (registry, record or holder, problem): ``problem_key`` is a keyed hash of the
 # three (never a raw ID number); a repeat adds to ``occurrences`` and moves ``last_seen``.
@@ -198,6 +208,10 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    # Set when the answer met an unavailable registry (and has an application_id): the request,
+    # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
+    recheck_request: str | None = None
+    recheck_after_s: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -231,21 +245,6 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-# pg_advisory_xact_lock key held while tables are created ("matcher" in ASCII).
-SCHEMA_LOCK = 0x6D61746368657200
-
-
-def create_tables(engine: Engine, *tables: Table) -> None:
-    """Create what is missing of ``tables`` (all of the metadata when none are named), safely
-    when several processes start at once: PostgreSQL's catalog would otherwise let two of
-    them race to create one table, and the loser fail to start."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        # (SQLite's BEGIN IMMEDIATE already holds the database's write lock here.)
-        metadata.create_all(conn, tables=list(tables) or None)
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -270,15 +269,21 @@ CHECK_COLUMNS = (
     "response_json",
     "created_at",
 )
-USAGE_COLUMNS = ("check_id", *UsageRecord._fields)
+USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
 
 
 class Records:
     """The service's durable store. Methods are blocking: call them from a worker thread."""
 
     def __init__(self, url: str) -> None:
+        from matcher.migrations import ensure_current
+
         self.engine = make_engine(url)
-        create_tables(self.engine)
+        try:
+            ensure_current(self.engine)  # an empty database gets the schema; an old one stops
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._inserts: dict[
             tuple[str, tuple[str, ...]],
             tuple[str, tuple[str, ...], itemgetter[Any] | None, list[tuple[int, Any]], bool],
@@ -377,6 +382,7 @@ class Records:
                 results.append(claimed[key])
             written = {r.check_id for r in results}
             kept = [record for record, _ in batch if record.check_id in written]
+            reruns = {record.check_id for record, replaces in batch if replaces is not None}
             self._bulk_insert(
                 conn,
                 checks,
@@ -394,12 +400,12 @@ class Records:
                     for r in kept
                 ],
             )
-            self._bulk_insert(
-                conn,
-                usage_records,
-                USAGE_COLUMNS,
-                [(r.check_id, *u) for r in kept for u in r.usage],
-            )
+            self._bulk_insert(conn, usage_records, USAGE_COLUMNS, self._chained(conn, kept))
+            for record in kept:
+                if record.application_id is not None and (
+                    record.recheck_request is not None or record.check_id in reruns
+                ):
+                    self._queue(conn, record)
             self._file_problems(conn, kept)
         return results
 
@@ -419,6 +425,105 @@ class Records:
                 upsert_problems(conn, seen)
         except SQLAlchemyError as exc:
             log.error("data problems of %d checks not filed: %s", len(kept), exc)
+
+    def _queue(self, conn: Connection, record: CheckRecord) -> None:
+        """Keep the re-check queue in step with the answer now on record: queued (again, one
+        attempt more, a longer wait) while it meets an unavailable registry, done once not."""
+        assert record.application_id is not None
+        key = (
+            rechecks.c.requester == record.requester,
+            rechecks.c.application_id == record.application_id,
+        )
+        now = dt.datetime.now(dt.UTC)
+        if record.recheck_request is None:  # a re-run that got through: done
+            conn.execute(
+                rechecks.update()
+                .where(*key, rechecks.c.status == PENDING)
+                .values(status=DONE, check_id=record.check_id, claimed_until=None, updated_at=now)
+            )
+            return
+        attempts = conn.execute(select(rechecks.c.attempts).where(*key)).scalar()
+        if attempts is None:
+            conn.execute(
+                rechecks.insert().values(
+                    queue_values(
+                        record.requester,
+                        record.application_id,
+                        record.check_id,
+                        record.recheck_request,
+                        now,
+                        now + backoff(1, record.recheck_after_s),
+                    )
+                )
+            )
+            return
+        conn.execute(
+            rechecks.update()
+            .where(*key)
+            .values(
+                status=PENDING,
+                check_id=record.check_id,
+                request_json=record.recheck_request,
+                attempts=attempts + 1,
+                next_at=now + backoff(attempts + 2, record.recheck_after_s),
+                claimed_until=None,
+                updated_at=now,
+            )
+        )
+
+    def recheck_status(self, requester: str, application_id: str) -> str | None:
+        """pending | done | gave_up for an application answered while a registry was down."""
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(
+                    select(rechecks.c.status).where(
+                        rechecks.c.requester == requester,
+                        rechecks.c.application_id == application_id,
+                    )
+                ).scalar()
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+
+    def _chained(self, conn: Connection, kept: list[CheckRecord]) -> list[tuple[Any, ...]]:
+        """The usage rows of ``kept``, each with its place and link in the hash chain; the
+        chain's head moves past them in this transaction (locked until it commits)."""
+        rows = [(r, u) for r in kept for u in r.usage]
+        if not rows:
+            return []
+        head = read_head(conn, usage_chain, lock=self.engine.dialect.name != "sqlite")
+        links = head.extend(
+            [(r.check_id, r.requester, r.matter_code, r.application_id, *u) for r, u in rows]
+        )
+        conn.execute(
+            usage_chain.update()
+            .where(usage_chain.c.id == 1)
+            .values(seq=head.seq, head_hash=head.head_hash)
+        )
+        return [(r.check_id, *u, *ln) for (r, u), ln in zip(rows, links, strict=True)]
+
+    def verify_usage_chain(self) -> Verified:
+        """Walk every usage record against the hash chain (see :mod:`matcher.usage_chain`)."""
+        query = (
+            select(
+                usage_records.c.seq,
+                usage_records.c.id,
+                usage_records.c.row_hash,
+                usage_records.c.check_id,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                *(usage_records.c[name] for name in UsageRecord._fields),
+            )
+            .select_from(usage_records.outerjoin(checks))
+            .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
+        )
+        with self.engine.connect() as conn:
+            head = read_head(conn, usage_chain, lock=False)
+            rows = conn.execution_options(yield_per=2000).execute(query)
+            try:
+                return verify((tuple(r) for r in rows), (head.seq, head.head_hash))
+            finally:
+                rows.close()  # verify may stop early, with rows still unread
 
     def _bulk_insert(
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
@@ -522,6 +627,33 @@ class Records:
         return self._usage(
             usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
         )
+
+    def usage_page(
+        self, id_type: str, holder_id: str, *, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """One page of a holder's usage records, in chain order, after sequence ``after``."""
+        query = (
+            select(
+                usage_records,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                checks.c.created_at,
+            )
+            .join(checks, checks.c.check_id == usage_records.c.check_id)
+            .where(
+                usage_records.c.holder_id_type == id_type,
+                usage_records.c.holder_id == holder_id,
+                usage_records.c.seq > after,
+            )
+            .order_by(usage_records.c.seq)
+            .limit(limit)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r) for r in conn.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         """The data-problem reports a check met (filed or counted again)."""

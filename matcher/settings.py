@@ -82,6 +82,11 @@ class CallerConfig(BaseModel):
     office: bool = Field(
         default=False, description="the drive's office (政务服务办): may act on every report"
     )
+    callback_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="where a re-checked answer is POSTed, signed with this caller's key",
+    )
 
     def api_key(self) -> str:
         key = _key_from_env(f"callers[{self.name}]", self.api_key_env)
@@ -157,6 +162,15 @@ class Settings(BaseSettings):
         description="accept credit codes whose only fault is the GB 32100 check character",
     )
     max_parties: int = Field(default=20, ge=0, le=100)
+    recheck_enabled: bool = Field(
+        default=True,
+        description="check again the applications answered while a registry was down",
+    )
+    recheck_after_s: float = Field(
+        default=60.0, gt=0, le=86400, description="first re-check after this, then doubling"
+    )
+    recheck_max_attempts: int = Field(default=24, ge=1, le=1000)
+    recheck_poll_s: float = Field(default=5.0, gt=0, le=3600)
     doc_kinds: Path | None = Field(
         default=None, description="document-kind YAML file or folder; none = the shipped kinds"
     )

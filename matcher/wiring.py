@@ -25,7 +25,8 @@ from matcher.problems.directory import Directory, load_directory
 from matcher.problems.loop import ProblemLoop
 from matcher.problems.store import ProblemStore
 from matcher.problems.webhooks import Hook, Notifier
-from matcher.records import Records
+from matcher.recheck import RecheckOptions, RecheckRunner
+from matcher.records import Records, rechecks
 from matcher.settings import Settings
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
@@ -65,12 +66,16 @@ class Services:
     checker: WaiveCheckService
     extractor: Extractor
     files: FileStore
+    rechecker: RecheckRunner
     directory: Directory
     problems: ProblemStore
     problem_loop: ProblemLoop
 
     async def aclose(self) -> None:
         await self.problem_loop.aclose()
+        await self.rechecker.stop()
+        if self.rechecker.client is not None:
+            await self.rechecker.client.aclose()
         await self.client.aclose()
         await self.cache.close()
         self.records.close()
@@ -145,11 +150,26 @@ def build_services(settings: Settings) -> Services:
             cache_secret=secret,
             accept_pre_standard_uscc=settings.accept_pre_standard_uscc,
             max_parties=settings.max_parties,
+            recheck_after_s=settings.recheck_after_s,
         ),
         extractor=extractor,
         files=files,
         directory=directory,
         problem_loop=problem_loop,
+    )
+    callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
+    rechecker = RecheckRunner(
+        records.engine,
+        rechecks,
+        checker,
+        RecheckOptions(
+            first_after_s=settings.recheck_after_s,
+            max_attempts=settings.recheck_max_attempts,
+            poll_s=settings.recheck_poll_s,
+        ),
+        callbacks=callbacks,
+        # A client of its own for callers' callbacks: plain, no redirects followed.
+        client=httpx.AsyncClient(timeout=5.0, follow_redirects=False) if callbacks else None,
     )
     return Services(
         settings,
@@ -162,6 +182,7 @@ def build_services(settings: Settings) -> Services:
         checker,
         extractor,
         files,
+        rechecker,
         directory,
         problems,
         problem_loop,

@@ -17,6 +17,19 @@ REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PG_ADMIN_URL = os.environ.get("MATCHER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The embedded defaults' state folder (SQLite, secrets, trust store) is the session's own,
+    never the user's ~/.local/state: a test run neither reads nor leaves anything there."""
+    old = os.environ.get("MATCHER_STATE_DIR")
+    os.environ["MATCHER_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if old is None:
+        del os.environ["MATCHER_STATE_DIR"]
+    else:
+        os.environ["MATCHER_STATE_DIR"] = old
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -102,5 +115,19 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A PostgreSQL database of this test's own, dropped after it (for tests that need an empty
+    one, or that damage what they find)."""
+    import psycopg
+
+    name = f"matcher_fresh_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from matcher.errors import (
     CatalogError,
     ConflictError,
+    ConsentRequired,
     ExtractionError,
     Forbidden,
     InputError,
@@ -67,6 +68,8 @@ async def _matcher_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(_body(exc.code, str(exc)), status_code=403)
     if isinstance(exc, ConflictError):
         return JSONResponse(_body(exc.code, str(exc)), status_code=409)
+    if isinstance(exc, ConsentRequired):
+        return JSONResponse(_body(exc.code, str(exc), field="consent_token"), status_code=403)
     if isinstance(exc, RecordsUnavailable):
         log.error("records database unavailable: %s", exc)
         return JSONResponse(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.catalog import Matter
 from matcher.check import WaiveCheckService
-from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
+from matcher.errors import InputError
+from matcher.ids import check_holder_id
+from matcher.observe import mask_identifiers, metrics_text
+from matcher.payloads import UsageItem, UsageList, WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = ["health", "v1"]
 
@@ -24,6 +28,7 @@ health = APIRouter()
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "请求体不是有效的 JSON"},
     404: {"description": "事项不存在"},
+    403: {"description": "该事项须持证主体授权（consent_token），或调用方无权访问"},
     409: {"description": "申请编号已用于内容不同的请求"},
     413: {"description": "请求体过大"},
     422: {"description": "请求内容或证件号码不符合要求"},
@@ -46,6 +51,81 @@ async def waive_check(
     return Response(content=result.body, media_type="application/json")
 
 
+@v1.get(
+    "/waive-check/{application_id}",
+    response_model=WaiveCheckResponse,
+    responses={404: {"description": "该调用方没有这个申请编号的核验记录"}},
+    summary="取回一件申请当前的核验结果（证照库恢复后重新核验的结果也在这里）",
+)
+async def current_answer(
+    application_id: Annotated[str, Path(max_length=128)],
+    request: Request,
+    services: ServicesDep,
+    x_requester: RequesterHeader = None,
+) -> Response:
+    requester = requester_name(request, x_requester)
+    stored, status = await anyio.to_thread.run_sync(
+        lambda: (
+            services.records.find_idempotent(requester, application_id),
+            services.records.recheck_status(requester, application_id),
+        )
+    )
+    if stored is None:
+        return JSONResponse(
+            {"error": "not_found", "message": f"没有申请编号为 {application_id} 的核验记录"},
+            status_code=404,
+        )
+    # X-Recheck: pending while the answer waits for a registry to come back; done once it did.
+    headers = {"X-Recheck": status} if status else {}
+    return Response(stored.response_json.encode(), media_type="application/json", headers=headers)
+
+
+@v1.get(
+    "/usage",
+    response_model=UsageList,
+    responses={422: ERRORS[422]},
+    summary="用证记录：谁在何时为何事项使用了持证主体的证照和数据",
+)
+async def usage(
+    services: ServicesDep,
+    holder_id: Annotated[str, Query(max_length=32, description="公民身份号码或统一社会信用代码")],
+    holder_id_type: Annotated[Literal["citizen_id", "uscc"], Query()] = "citizen_id",
+    cursor: Annotated[int, Query(ge=0, description="the previous page's next_cursor")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> UsageList:
+    try:
+        checked = check_holder_id(
+            holder_id_type,
+            holder_id,
+            accept_pre_standard_uscc=services.settings.accept_pre_standard_uscc,
+        )
+    except InputError as exc:
+        raise type(exc)(str(exc), field="holder_id") from None
+    rows = await anyio.to_thread.run_sync(
+        lambda: services.records.usage_page(
+            holder_id_type, checked.value, after=cursor, limit=limit + 1
+        )
+    )
+    tz = ZoneInfo(services.settings.timezone)
+    items = [
+        UsageItem(
+            seq=r["seq"],
+            # SQLite keeps no offset: what it holds is the check's time in the service's zone.
+            used_at=r["created_at"]
+            if r["created_at"].tzinfo
+            else r["created_at"].replace(tzinfo=tz),
+            **{k: r[k] for k in UsageItem.model_fields if k not in ("seq", "used_at")},
+        )
+        for r in rows[:limit]
+    ]
+    return UsageList(
+        holder_id_type=holder_id_type,
+        holder_id_masked=mask_identifiers(checked.value),
+        items=items,
+        next_cursor=items[-1].seq if len(rows) > limit else None,
+    )
+
+
 class MatterSummary(BaseModel):
     code: str
     name: str
@@ -64,6 +144,12 @@ async def list_matters(services: ServicesDep) -> list[MatterSummary]:
 @v1.get("/matters/{code}", response_model=Matter, responses={404: ERRORS[404]}, summary="事项详情")
 async def get_matter(code: str, services: ServicesDep) -> Matter:
     return services.catalog.get(code)
+
+
+@health.get("/metrics", summary="Prometheus 指标", response_class=Response)
+async def metrics() -> Response:
+    body, content_type = metrics_text()
+    return Response(body, media_type=content_type)
 
 
 @health.get("/healthz", summary="存活检查")

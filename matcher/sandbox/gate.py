@@ -35,6 +35,9 @@ class SandboxState:
     requests: Counter[str] = field(default_factory=Counter)
     faults_injected: Counter[str] = field(default_factory=Counter)
     unauthorised: int = 0
+    # X-Purpose of the requests, and how many carried X-Consent-Token, by purpose
+    purposes: Counter[str] = field(default_factory=Counter)
+    consented: Counter[str] = field(default_factory=Counter)
     rng: random.Random = field(default_factory=random.Random)
 
     def stats(self) -> dict[str, Any]:
@@ -42,12 +45,16 @@ class SandboxState:
             "requests": dict(self.requests),
             "faults_injected": dict(self.faults_injected),
             "unauthorised": self.unauthorised,
+            "purposes": dict(self.purposes),
+            "consented": dict(self.consented),
         }
 
     def reset_stats(self) -> None:
         self.requests.clear()
         self.faults_injected.clear()
         self.unauthorised = 0
+        self.purposes.clear()
+        self.consented.clear()
 
 
 def endpoint_name(method: str, path: str) -> str:
@@ -95,6 +102,15 @@ class RegistryGate:
             return
         state = self.state
         state.requests[endpoint_name(scope["method"], scope["path"])] += 1
+        purpose, consent = "", False
+        for name, value in scope["headers"]:
+            if name == b"x-purpose":
+                purpose = value.decode("latin-1")
+            elif name == b"x-consent-token":
+                consent = True
+        state.purposes[purpose] += 1
+        if consent:
+            state.consented[purpose] += 1
         faults = state.faults
         delay_ms = faults.latency_ms
         if faults.jitter_ms:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -97,8 +102,13 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
             database_url: str | None = None,
             redis_url: str | None = None,
             timeout_s: float = 2.0,
+            datacert_url: str | None = None,
+            registry_options: dict[str, Any] | None = None,
             **settings: Any,
         ) -> Api:
+            """``datacert_url`` points the certificate registry elsewhere (a faulty server);
+            ``registry_options`` go to both adapters (breaker_reset_s …)."""
+            more = registry_options or {}
             db = database_url or f"sqlite:///{tmp_path / 'matcher.db'}"
             cfg = Settings(
                 trust_store=box.trust_store,
@@ -111,12 +121,14 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
                         adapter="elicence",
                         base_url=box.url,
                         timeout_s=timeout_s,
+                        **more,
                     ),
                     RegistryConfig(
                         name="zs-datacert",
                         adapter="datacert",
-                        base_url=box.url,
+                        base_url=datacert_url or box.url,
                         timeout_s=timeout_s,
+                        **more,
                     ),
                 ],
                 **settings,
@@ -137,6 +149,70 @@ def api(request: pytest.FixtureRequest, sandbox: Sandbox, make_api: ApiFactory) 
         database_url=request.getfixturevalue("postgres_url"),
         redis_url=request.getfixturevalue("redis_url"),
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+Served = Callable[..., str]
+
+
+@pytest.fixture
+def served(tmp_path: Path, sandbox: Sandbox) -> Iterator[Served]:
+    """``matcher serve --workers N`` in processes of its own, against the sandbox; ``start``
+    returns its base URL once ready. Its output goes to ``serve.log`` in the test's folder."""
+    procs: list[subprocess.Popen[bytes]] = []
+    logfile = tmp_path / "serve.log"
+
+    def start(
+        database_url: str, redis_url: str | None = None, *extra: str, workers: int = 2
+    ) -> str:
+        port = _free_port()
+        lines = [
+            f'trust_store = "{sandbox.trust_store}"',
+            f'database_url = "{database_url}"',
+        ]
+        if redis_url:
+            lines.append(f'redis_url = "{redis_url}"')
+        for name, adapter in (("zs-elicence", "elicence"), ("zs-datacert", "datacert")):
+            lines += [
+                "[[registries]]",
+                f'name = "{name}"',
+                f'adapter = "{adapter}"',
+                f'base_url = "{sandbox.url}"',
+            ]
+        config = tmp_path / "matcher.toml"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with logfile.open("wb") as log:
+            proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "matcher.cli", "serve", "--config", str(config)),
+                    *("--port", str(port), "--workers", str(workers), *extra),
+                ],
+                env={**os.environ, "MATCHER_STATE_DIR": str(tmp_path / "state")},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, logfile.read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    return url
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        pytest.fail("matcher serve --workers 2 did not become ready")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(15)
 
 
 def applicant(holder: Any) -> dict[str, str]:

@@ -4,13 +4,7 @@ application sent at once beside other applicants' checks."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,72 +13,11 @@ import httpx
 import pytest
 
 from matcher.records import Records
-from tests.api.conftest import Sandbox, applicant
+from tests.api.conftest import Served, applicant
 
 ROUNDS = 8
 COPIES = 4
 OTHERS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-Served = Callable[..., str]
-
-
-@pytest.fixture
-def served(tmp_path: Path, sandbox: Sandbox) -> Iterator[Served]:
-    """``matcher serve --workers 2`` against the sandbox; yields its base URL."""
-    procs: list[subprocess.Popen[bytes]] = []
-    logfile = tmp_path / "serve.log"
-
-    def start(database_url: str, redis_url: str | None = None) -> str:
-        port = _free_port()
-        lines = [
-            f'trust_store = "{sandbox.trust_store}"',
-            f'database_url = "{database_url}"',
-        ]
-        if redis_url:
-            lines.append(f'redis_url = "{redis_url}"')
-        for name, adapter in (("zs-elicence", "elicence"), ("zs-datacert", "datacert")):
-            lines += [
-                "[[registries]]",
-                f'name = "{name}"',
-                f'adapter = "{adapter}"',
-                f'base_url = "{sandbox.url}"',
-            ]
-        config = tmp_path / "matcher.toml"
-        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        with logfile.open("wb") as log:
-            proc = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "matcher.cli", "serve", "--config", str(config)),
-                    *("--port", str(port), "--workers", "2"),
-                ],
-                env={**os.environ, "MATCHER_STATE_DIR": str(tmp_path / "state")},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, logfile.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    return url
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail("matcher serve --workers 2 did not become ready")
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(15)
 
 
 def _send(url: str, body: dict[str, Any]) -> httpx.Response:

@@ -42,6 +42,7 @@ def _normalise(schema: Any) -> Any:
     [
         ("waive-check-request.schema.json", "WaiveCheckRequest"),
         ("waive-check-response.schema.json", "WaiveCheckResponse"),
+        ("usage-response.schema.json", "UsageList"),
     ],
 )
 def test_openapi_shows_the_same_contract(tmp_path: Path, name: str, component: str) -> None:

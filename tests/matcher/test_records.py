@@ -206,30 +206,19 @@ def test_recorder_answers_each_request_with_its_own_outcome(records: Records) ->
 
 
 def test_workers_starting_together_on_an_empty_database_all_start(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    fresh_postgres_url: str,
 ) -> None:
-    """Several worker processes opening a new PostgreSQL database at once: each creates the
-    tables it misses, and none fails on another's half-made catalog entry."""
-    import psycopg
-
-    from tests.conftest import PG_ADMIN_URL
-
-    request.getfixturevalue("postgres_url")  # PostgreSQL is up
-    name = f"matcher_race_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    """Several worker processes opening a new PostgreSQL database at once: each brings the
+    schema up to date, and none fails on another's half-made catalog entry."""
     code = (
         "import sys; from matcher.files import FileStore; from matcher.records import Records; "
         "r = Records(sys.argv[1]); FileStore(r); r.close()"
     )
-    try:
-        procs = [
-            subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE, text=True)
-            for _ in range(6)
-        ]
-        errors = [p.communicate(timeout=60)[1] for p in procs]
-        assert [p.returncode for p in procs] == [0] * 6, "\n".join(errors)
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, fresh_postgres_url], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    errors = [p.communicate(timeout=60)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, "\n".join(errors)

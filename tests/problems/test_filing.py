@@ -9,7 +9,13 @@ import uuid
 
 from sqlalchemy import select, text
 
-from matcher.records import CheckRecord, DataProblem, Records, data_problems
+from matcher.records import (
+    CheckRecord,
+    DataProblem,
+    Records,
+    data_problem_occurrences,
+    data_problems,
+)
 
 
 def _problem(key: str, evidence_id: str = "LIC-1", **more: object) -> DataProblem:
@@ -84,5 +90,4 @@ def test_a_filing_that_fails_costs_the_checks_nothing(records: Records) -> None:
             assert records.get_check(c.check_id) == {"check_id": c.check_id}
             assert _reports(records, c.problems[0].report_key()) == []  # rolled back together
     finally:
-        records.engine.dispose()
-        Records(str(records.engine.url)).close()  # recreate the table for the others
+        data_problem_occurrences.create(records.engine)  # as it was, for the other tests

@@ -1,0 +1,22 @@
+"""Alembic's environment: migrations run on the connection that matcher.migrations hands in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from matcher.migrations import target_metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - the alembic command line is not how we run
+    raise RuntimeError("run migrations with `matcher db upgrade`, not the alembic command")
+
+context.configure(
+    connection=connection,
+    target_metadata=target_metadata(),
+    # SQLite alters a table by copying it: Alembic's batch mode does that for us.
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
