@@ -56,6 +56,12 @@ class RegistryConfig(BaseModel):
     base_url: str = Field(pattern=r"^https?://")
     timeout_s: float = Field(default=2.0, gt=0, le=60)
     api_key_env: str | None = None
+    department: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="the department (directory code) that runs this registry: its data "
+        "problems with no issuer of their own (garbage answers, another holder's records) go there",
+    )
 
     def adapter_options(self) -> dict[str, Any]:
         """Options for the adapter's model: base_url, timeout, the key read from its variable."""

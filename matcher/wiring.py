@@ -91,6 +91,15 @@ def ocr_options(settings: Settings) -> dict[str, str]:
 def build_services(settings: Settings) -> Services:
     """Everything the API needs, built once; fails fast with the file and key at fault."""
     catalog = load_catalog(settings.catalog)
+    directory = load_directory(settings.directory)
+    for reg in settings.registries:
+        if reg.department is not None:
+            if reg.department not in directory.departments:
+                raise ConfigError(
+                    f"registries[{reg.name}].department: {reg.department!r} is not in the "
+                    "department directory"
+                )
+            directory.run_by(reg.name, reg.department)
     trust_store = load_trust_store(settings.resolved_trust_store())
     cache: Cache
     if settings.redis_url:
@@ -127,7 +136,6 @@ def build_services(settings: Settings) -> Services:
         ),
     )
     files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours))
-    directory = load_directory(settings.directory)
     problems = ProblemStore(records, directory, ZoneInfo(settings.timezone))
     hooks = {h.department: Hook(h.department, h.url, h.secret()) for h in settings.problem_webhooks}
     unknown = sorted(set(hooks) - set(directory.departments))

@@ -47,6 +47,10 @@ class Directory:
         for registry in dept.registries:
             self._by_registry[registry] = dept.code
 
+    def run_by(self, registry: str, department: str) -> None:
+        """The registry's configuration names its department: that wins over the directory."""
+        self._by_registry[registry] = department
+
     def route(
         self,
         *,

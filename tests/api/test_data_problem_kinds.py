@@ -7,7 +7,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+
+from matcher.api import create_app
+from matcher.errors import ConfigError
 from matcher.problems.directory import load_directory
+from matcher.serving import ServerThread
+from matcher.settings import RegistryConfig, Settings
+from matcher.wiring import build_services
 from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 
 ID_CARD = "11100000000013888E001"
@@ -81,3 +89,40 @@ def test_garbage_from_a_registry_is_filed_once_and_verified_when_it_answers_agai
     while api.client.get(f"/v1/data-problems/{report['id']}").json()["status"] != "verified":
         assert time.monotonic() < deadline, "not verified"
         time.sleep(0.05)
+
+
+def _settings(box: Sandbox, tmp_path: Path, department: str) -> Settings:
+    return Settings(
+        trust_store=box.trust_store,
+        database_url=f"sqlite:///{tmp_path / 'matcher.db'}",
+        state_dir=tmp_path,
+        registries=[
+            RegistryConfig(
+                name="zs-elicence",
+                adapter="elicence",
+                base_url=box.url,
+                timeout_s=1.0,
+                department=department,
+            )
+        ],
+    )
+
+
+def test_a_registrys_configured_department_receives_its_garbage(
+    faulty_sandbox: Sandbox, holders: dict[str, Any], tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match=r"registries\[zs-elicence\]\.department"):
+        build_services(_settings(faulty_sandbox, tmp_path, "no-such-dept"))
+    faulty_sandbox.faults(fault_rate=1, fault_mode="garbage")
+    with (
+        ServerThread(create_app(_settings(faulty_sandbox, tmp_path, "zs-hrss"))) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        h = holders["zhang_wei"]
+        body = {
+            "matter_code": "social-insurance-proof",
+            "applicant": {"id_type": h.id_type, "id": h.id, "name": h.name},
+        }
+        assert client.post("/v1/waive-check", json=body).status_code == 200
+        (report,) = client.get("/v1/data-problems").json()["items"]
+    assert (report["problem"], report["department"]) == ("registry_garbage", "zs-hrss")
