@@ -126,3 +126,19 @@ def test_a_registrys_configured_department_receives_its_garbage(
         assert client.post("/v1/waive-check", json=body).status_code == 200
         (report,) = client.get("/v1/data-problems").json()["items"]
     assert (report["problem"], report["department"]) == ("registry_garbage", "zs-hrss")
+
+
+def test_a_city_issued_material_behind_a_registry_that_is_down_is_not_reported_missing(
+    faulty_sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(faulty_sandbox, timeout_s=1.0)
+    faulty_sandbox.faults(fault_rate=1, fault_mode="5xx")
+    body = _check(api, holders["sun_hao"], "indiv-establish")
+    premises = next(d for d in body["decisions"] if d["material_code"] == "premises")
+    assert (premises["decision"], premises["basis"]) == ("review", "registry_unavailable")
+    assert api.problems(body["check_id"]) == []  # a 5xx is an outage, not bad data
+    faulty_sandbox.faults(fault_rate=0)
+    body = _check(api, holders["sun_hao"], "indiv-establish")
+    premises = next(d for d in body["decisions"] if d["material_code"] == "premises")
+    assert (premises["decision"], premises["basis"]) == ("review", "city_issued")
+    assert [p["problem"] for p in api.problems(body["check_id"])] == ["record_missing"]
