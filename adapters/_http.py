@@ -46,6 +46,7 @@ __all__ = [
     "WireHolder",
     "WireInstant",
     "WireText",
+    "error_in_body",
     "mask_id",
     "parse_json",
     "retry_after_seconds",
@@ -208,6 +209,17 @@ def parse_json(content: bytes) -> Any:
         raise ValueError("the body nests too deeply") from None
 
 
+def error_in_body(doc: Any) -> str | None:
+    """The error code a success answer carries in its body (``{"error": "code", …}``), if any:
+    such an answer is a failure, never an empty one."""
+    if not isinstance(doc, dict) or "error" not in doc:
+        return None
+    code = doc["error"]
+    if isinstance(code, str) and _ERROR_CODE_RE.fullmatch(code):
+        return code
+    return "unreadable"
+
+
 def describe_invalid(exc: ValueError) -> str:
     """A ValueError from decoding, described without echoing the values (they hold IDs)."""
     if isinstance(exc, ValidationError):
@@ -324,8 +336,16 @@ class RegistryHttp:
     def rejected(self, code: str, message: str) -> RegistryRejected:
         return RegistryRejected(self.registry, message, code=code)
 
+    def check_error_in_body(self, doc: Any, what: str) -> None:
+        """Raise when a success answer's body says the registry failed (registry protocol §3)."""
+        said = error_in_body(doc)
+        if said is not None:
+            raise self.unavailable(
+                "error_in_body", f"{what}: a success status with an error in the body ({said})"
+            )
+
     def headers(self, context: RequestContext) -> list[tuple[bytes, bytes]]:
-        """REGISTRY-PROTOCOL headers, values as UTF-8: a requester may have a Chinese name."""
+        """Registry protocol §0 headers, values as UTF-8: a requester may have a Chinese name."""
         values: list[tuple[str, str | None]] = [
             ("Accept", "application/json"),
             ("X-Requester", context.requester),

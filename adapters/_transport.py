@@ -476,7 +476,7 @@ _NO_COOKIES = _NoCookies()
 
 
 class _RegistryClient(httpx.AsyncClient):
-    """httpx's client without cookies: REGISTRY-PROTOCOL has none, and one client shared by
+    """httpx's client without cookies: the registry protocol has none, and one client shared by
     every registry must not carry what one answer set into the next request."""
 
     @property

@@ -1,4 +1,4 @@
-"""The data-certificate registry (数据凭证), REGISTRY-PROTOCOL §2.
+"""The data-certificate registry (数据凭证): docs/registry-protocol.md §2.
 
 One ``POST /v1/certificates`` per certificate type, concurrently, inside one time budget. A ``404``
 means "the source holds nothing" only with the body ``{"error": "no_data"}``; any other 404 is a
@@ -70,7 +70,7 @@ class _WireCertificate(BaseModel):
 
 
 class DatacertAdapter(HttpAdapter):
-    """A data-certificate registry speaking REGISTRY-PROTOCOL §2."""
+    """A data-certificate registry speaking registry protocol §2."""
 
     options_model: ClassVar[type[AdapterOptions]] = DatacertOptions
     kind: ClassVar[EvidenceKind] = "data_certificate"
@@ -128,6 +128,7 @@ class DatacertAdapter(HttpAdapter):
                 code="not_found",
             )
         doc = parse_json(reply.content)
+        self._http.check_error_in_body(doc, "POST /v1/certificates")
         cert = _WireCertificate.model_validate(doc)
         return Evidence(
             kind="data_certificate",

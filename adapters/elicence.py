@@ -1,4 +1,4 @@
-"""The e-licence registry (电子证照库), REGISTRY-PROTOCOL §1.
+"""The e-licence registry (电子证照库): docs/registry-protocol.md §1.
 
 ``GET /v1/licences`` lists a holder's licences of the asked types, page by page; each LICENCE
 becomes one :class:`Evidence` whose ``raw`` is the record exactly as received.
@@ -71,7 +71,7 @@ class _WirePage(BaseModel):
 
 
 class ElicenceAdapter(HttpAdapter):
-    """An e-licence registry speaking REGISTRY-PROTOCOL §1."""
+    """An e-licence registry speaking registry protocol §1."""
 
     options_model: ClassVar[type[AdapterOptions]] = ElicenceOptions
     kind: ClassVar[EvidenceKind] = "e_licence"
@@ -125,6 +125,7 @@ class ElicenceAdapter(HttpAdapter):
             if reply.status == 404:
                 return None
             doc = parse_json(reply.content)
+            self._http.check_error_in_body(doc, path)
             licence = _WireLicence.model_validate(doc)
             if licence.licence_id != licence_id:
                 raise ValueError("the registry answered with another licence")
@@ -141,6 +142,7 @@ class ElicenceAdapter(HttpAdapter):
 
     def _decode_page(self, reply: Reply) -> tuple[list[Evidence], str | None]:
         doc = parse_json(reply.content)
+        self._http.check_error_in_body(doc, "GET /v1/licences")
         page = _WirePage.model_validate(doc)
         # ``raw`` is the parsed item itself, not a re-serialised model, so signatures still verify.
         evidence = [self._evidence(w, raw) for w, raw in zip(page.items, doc["items"], strict=True)]

@@ -156,6 +156,11 @@ class RedisCache:
         self._redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool
         self.errors = 0
 
+    @property
+    def client(self) -> aioredis.Redis:
+        """The pooled client, for other users of the same Redis (rate limits)."""
+        return self._redis
+
     def _fault(self, what: str, exc: Exception) -> None:
         self.errors += 1
         CACHE_LOOKUPS.labels("error").inc()

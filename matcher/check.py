@@ -41,6 +41,7 @@ from matcher.problems.directory import Directory, load_directory
 from matcher.problems.loop import ProblemLoop
 from matcher.recorder import Recorder
 from matcher.records import CheckRecord, Records, StoredCheck, UsageRecord
+from matcher.sealed import Sealer, open_text, seal_text
 from matcher.uploads import ReadUpload, compare_upload
 
 __all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
@@ -86,6 +87,10 @@ class CheckResult:
         return cls(WaiveCheckResponse.model_validate_json(body), body)
 
 
+def _recheck_context(requester: str) -> bytes:
+    return f"rechecks:{requester}".encode()  # matcher.recheck.reseal_requests uses the same
+
+
 def request_hash(request: WaiveCheckRequest) -> str:
     body = request.model_dump(mode="json", exclude={"consent_token"})
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -114,7 +119,9 @@ class WaiveCheckService:
         files: FileStore | None = None,
         directory: Directory | None = None,
         problem_loop: ProblemLoop | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
+        """``sealer`` seals what the re-check queue keeps of a request (holder IDs) at rest."""
         self.catalog = catalog
         self.adapters = list(adapters)
         self.trust_store = trust_store
@@ -124,6 +131,7 @@ class WaiveCheckService:
         self.files = files
         self.finder = ProblemFinder(directory or load_directory(), options.cache_secret)
         self.problem_loop = problem_loop
+        self.sealer = sealer
         self.recorder = Recorder(records)
         self._plans: dict[
             tuple[str, frozenset[str]], list[tuple[Adapter, str, EvidenceKind, tuple[str, ...]]]
@@ -519,7 +527,7 @@ class WaiveCheckService:
             # Queued with the answer, in its transaction: checked again when the registry is back.
             record = dataclasses.replace(
                 record,
-                recheck_request=request.model_dump_json(),
+                recheck_request=self._seal_request(request.model_dump_json(), requester),
                 recheck_after_s=self.options.recheck_after_s,
             )
         stored = await self.recorder.save(record, replaces=replaces)
@@ -533,9 +541,16 @@ class WaiveCheckService:
     async def recheck(self, request_json: str, requester: str) -> tuple[bool, bytes]:
         """Check a queued application again (matcher.recheck): whether its answer still meets
         an unavailable registry, and the answer's bytes."""
+        if self.sealer is not None:
+            request_json = open_text(self.sealer, request_json, _recheck_context(requester))
         result = await self.check(WaiveCheckRequest.model_validate_json(request_json), requester)
         still_down = any(d.basis == "registry_unavailable" for d in result.response.decisions)
         return still_down, result.body
+
+    def _seal_request(self, text: str, requester: str) -> str:
+        if self.sealer is None:
+            return text
+        return seal_text(self.sealer, text, _recheck_context(requester))
 
     def _record(
         self,

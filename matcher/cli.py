@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | db | check-config`` — the command line."""
+"""``matcher serve | demo | sandbox | extract | db | check-config | adapters``: the CLI."""
 
 from __future__ import annotations
 
@@ -125,6 +125,68 @@ def _records(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from matcher.keys import KeyStore
+    from matcher.records import Records, api_keys
+    from matcher.settings import load_settings
+
+    records = Records(load_settings(args.config).resolved_database_url())
+    store = KeyStore(records.engine, api_keys)
+    try:
+        if args.action == "create":
+            made = store.create(
+                args.caller, args.scopes.split(","), rate_per_min=args.rate, note=args.note
+            )
+            print(f"key {made.key_id} for {made.caller} (shown once, keep it now):\n{made.key}")
+        elif args.action == "rotate":
+            made = store.rotate(args.key_id, overlap=dt.timedelta(hours=args.overlap_hours))
+            print(
+                f"key {made.key_id} replaces {args.key_id}, which works {args.overlap_hours} h "
+                f"more (shown once, keep it now):\n{made.key}"
+            )
+        elif args.action == "revoke":
+            if not store.revoke(args.key_id):
+                print(f"matcher: no active key {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"key {args.key_id} revoked")
+        else:
+            for k in store.list():
+                state = (
+                    "revoked"
+                    if k["revoked_at"]
+                    else (
+                        f"expires {k['expires_at']:%Y-%m-%d %H:%M}" if k["expires_at"] else "active"
+                    )
+                )
+                rate = f"{k['rate_per_min']}/min" if k["rate_per_min"] else "no limit"
+                print(f"{k['key_id']}  {k['caller']:<24} {state:<24} {rate:<10} {k['scopes']}")
+    finally:
+        records.close()
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from matcher.files import FileStore
+    from matcher.recheck import reseal_requests
+    from matcher.records import Records, rechecks
+    from matcher.sealed import Sealer
+    from matcher.settings import load_settings
+
+    settings = load_settings(args.config)
+    sealer = Sealer(*settings.data_keys())
+    records = Records(settings.resolved_database_url())
+    try:
+        done, current = FileStore(records, sealer=sealer).reseal()
+        queued = reseal_requests(records.engine, rechecks, sealer)
+    finally:
+        records.close()
+    print(f"uploaded files: {done} sealed again under key {sealer.current}, {current} already were")
+    print(f"queued re-check requests: {queued} sealed again")
+    return 0
+
+
 def _check_config(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -147,21 +209,62 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         data_dir=args.data,
         seed=args.seed,
         latency_ms=args.latency_ms,
+        jitter_ms=getattr(args, "jitter_ms", 0.0),  # `demo` has no --jitter-ms
         fault_rate=args.fault_rate,
         fault_mode=args.fault_mode,
         page_size=args.page_size,
     )
 
 
+SANDBOX_ARGS_ENV = "MATCHER_SANDBOX_ARGS"
+
+
+def sandbox_from_env():  # type: ignore[no-untyped-def]  # uvicorn factory for --workers > 1
+    from matcher.sandbox import create_sandbox_app
+
+    values = json.loads(os.environ[SANDBOX_ARGS_ENV])
+    values["data"] = Path(values["data"]) if values["data"] else None
+    return create_sandbox_app(_sandbox_config(argparse.Namespace(**values)))
+
+
 def _sandbox(args: argparse.Namespace) -> int:
-    from matcher.sandbox import run_sandbox
+    from matcher.sandbox import create_province_sandbox_app, run_sandbox, write_trust_store
+    from matcher.serving import serve
     from matcher.settings import default_state_dir
 
     out = args.trust_store_out or default_state_dir() / "sandbox-trust.json"
+    config = _sandbox_config(args)
+    if args.province:
+        write_trust_store(config, Path(out))
+        print(
+            f"provincial sandbox on http://{args.host}:{args.port} (app id "
+            f"{config.province_app_id}); trust store written to {out}"
+        )
+        log_level = "info" if not args.no_access_log else "warning"
+        serve(create_province_sandbox_app(config), args.host, args.port, log_level=log_level)
+        return 0
     print(f"sandbox registry on http://{args.host}:{args.port}; trust store written to {out}")
-    run_sandbox(
-        _sandbox_config(args), args.host, args.port, Path(out), access_log=not args.no_access_log
-    )
+    if args.workers > 1:
+        # Worker processes, each with the same records and keys (from the seed); faults and
+        # counters are each worker's own, so PUT /_sandbox/faults reaches only one of them.
+        import uvicorn
+
+        write_trust_store(config, Path(out))
+        keep = ("data", "seed", "latency_ms", "fault_rate", "fault_mode", "page_size", "jitter_ms")
+        values = {k: getattr(args, k) for k in keep}
+        values["data"] = str(values["data"]) if values["data"] else None
+        os.environ[SANDBOX_ARGS_ENV] = json.dumps(values)
+        uvicorn.run(
+            "matcher.cli:sandbox_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+            access_log=not args.no_access_log,
+        )
+        return 0
+    run_sandbox(config, args.host, args.port, Path(out), access_log=not args.no_access_log)
     return 0
 
 
@@ -197,7 +300,7 @@ def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from matcher.api import create_app
-    from matcher.sandbox import create_sandbox_app, write_trust_store
+    from matcher.sandbox import create_province_sandbox_app, create_sandbox_app, write_trust_store
     from matcher.serving import ServerThread
     from matcher.settings import RegistryConfig, Settings, default_state_dir
 
@@ -206,18 +309,32 @@ def _demo(args: argparse.Namespace) -> int:
     config = _sandbox_config(args)
     trust = state / "sandbox-trust.json"
     write_trust_store(config, trust)
-    with ServerThread(create_sandbox_app(config), port=args.sandbox_port) as sandbox:
+    with (
+        ServerThread(create_sandbox_app(config), port=args.sandbox_port) as sandbox,
+        ServerThread(create_province_sandbox_app(config), port=args.province_port) as province,
+    ):
+        province_app = {
+            "app_id": config.province_app_id,
+            "app_secret": config.province_app_secret.get_secret_value(),
+        }
         settings = Settings(
             trust_store=trust,
             state_dir=state,
             registries=[
                 RegistryConfig(name="sandbox-elicence", adapter="elicence", base_url=sandbox.url),
                 RegistryConfig(name="sandbox-datacert", adapter="datacert", base_url=sandbox.url),
+                RegistryConfig(
+                    name="sandbox-province",
+                    adapter="province",
+                    base_url=province.url,
+                    **province_app,
+                ),
             ],
         )
         _upgrade_demo_database(settings.resolved_database_url())
         base = f"http://{args.host}:{args.port}"
-        print(f"sandbox registry: {sandbox.url}   database: {settings.resolved_database_url()}")
+        print(f"sandbox registries: {sandbox.url} (city), {province.url} (provincial interface)")
+        print(f"database: {settings.resolved_database_url()}")
         print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
         print(demo_curl(base) + "\n", flush=True)
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
@@ -265,6 +382,80 @@ def _extract(args: argparse.Namespace) -> int:
     return status
 
 
+def _adapters_list(args: argparse.Namespace) -> int:
+    from matcher.adapter_tools import describe_adapters, format_adapter_list
+
+    infos = describe_adapters()
+    if args.format == "json":
+        print(json.dumps([i.as_dict() for i in infos], ensure_ascii=False, indent=2))
+    else:
+        print(format_adapter_list(infos))
+    return 0
+
+
+def _adapters_check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import httpx
+
+    from adapters._transport import registry_client
+    from matcher.adapter_tools import ProbeReport, check_registries, format_reports
+    from matcher.settings import load_settings
+
+    settings = load_settings(args.config)
+
+    async def run() -> list[ProbeReport]:
+        client = registry_client(httpx.Limits(max_connections=20))
+        try:
+            return await check_registries(settings, client, args.name)
+        finally:
+            await client.aclose()
+
+    reports = asyncio.run(run())
+    if args.format == "json":
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        print(format_reports(reports))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _adapters_new(args: argparse.Namespace) -> int:
+    from matcher.scaffold import write_scaffold
+
+    made = write_scaffold(args.name, args.kind, args.dir)
+    print(f"wrote {made.dist} ({made.kind}) to {made.root}:")
+    for path in made.files:
+        print(f"  {path.relative_to(made.root)}")
+    print(
+        f"next: pip install -e '{made.root}[test]' into matcher's environment, then "
+        f"python -m pytest -q {made.root / 'tests'}"
+    )
+    return 0
+
+
+def _add_adapters_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("adapters", help="list, check or scaffold registry adapters")
+    commands = p.add_subparsers(dest="adapters_command", required=True)
+
+    q = commands.add_parser("list", help="installed adapters, their kind, package and options")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q.set_defaults(func=_adapters_list)
+
+    q = commands.add_parser(
+        "check", help="ask each configured registry about its probe holder, once"
+    )
+    q.add_argument("--config", type=Path, required=True, help="TOML settings file")
+    q.add_argument("name", nargs="?", default=None, help="only this registry")
+    q.add_argument("--format", choices=["table", "json"], default="table")
+    q.set_defaults(func=_adapters_check)
+
+    q = commands.add_parser("new", help="write a new adapter package that passes its tests")
+    q.add_argument("name", help="entry-point name, e.g. zj-province")
+    q.add_argument("--kind", required=True, choices=["e_licence", "data_certificate"])
+    q.add_argument("--dir", type=Path, default=Path("."), help="where to put the package")
+    q.set_defaults(func=_adapters_new)
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="folder of sandbox records")
     p.add_argument("--seed", default="matcher-sandbox", help="seed of the signing keys")
@@ -300,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--sandbox-port", type=int, default=9001)
+    p.add_argument("--province-port", type=int, default=9002, help="the provincial sandbox")
     _add_sandbox_options(p)
     p.set_defaults(func=_demo)
 
@@ -307,8 +499,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9001)
     p.add_argument("--trust-store-out", type=Path, default=None)
+    p.add_argument("--workers", type=int, default=1, help="worker processes (for load tests)")
+    p.add_argument("--jitter-ms", type=float, default=0.0, help="plus uniform 0..jitter ms")
     p.add_argument(
         "--no-access-log", action="store_true", help="do not log every request (benchmarks)"
+    )
+    p.add_argument(
+        "--province", action="store_true", help="serve the provincial sharing interface instead"
     )
     _add_sandbox_options(p)
     p.set_defaults(func=_sandbox)
@@ -331,9 +528,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_records)
 
+    p = sub.add_parser("keys", help="callers' API keys (kept hashed in the records database)")
+    keys = p.add_subparsers(dest="action", required=True)
+    k = keys.add_parser("create", help="a new key for a business system (shown once)")
+    k.add_argument("caller", help="the business system's name, recorded as the requester")
+    k.add_argument(
+        "--scopes",
+        required=True,
+        help="comma-separated: waive-check, applications, extract, usage, audits, "
+        "data-problems, admin",
+    )
+    k.add_argument("--rate", type=int, default=None, help="requests a minute (default: no limit)")
+    k.add_argument("--note", default=None)
+    k = keys.add_parser("rotate", help="a new key for the same caller; the old one overlaps")
+    k.add_argument("key_id")
+    k.add_argument("--overlap-hours", type=float, default=24.0)
+    k = keys.add_parser("revoke", help="stop a key now")
+    k.add_argument("key_id")
+    keys.add_parser("list", help="every key: id, caller, state, rate, scopes (never the key)")
+    for k in keys.choices.values():
+        k.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_keys)
+
+    p = sub.add_parser("data", help="personal data at rest")
+    p.add_argument(
+        "action",
+        choices=["rotate-key"],
+        help="rotate-key: seal every kept file under the current (first) data key",
+    )
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_data)
+
     p = sub.add_parser("check-config", help="load and check a config, then exit")
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_check_config)
+
+    _add_adapters_commands(sub)
     return parser
 
 

@@ -1,8 +1,8 @@
 """Evidence authenticity: canonical JSON (RFC 8785), signatures, the trust store, validity.
 
-REGISTRY-PROTOCOL §4–5: the signed bytes are the JCS form of the record without its ``signature``
-member; ``key_id`` names a trust-store key whose algorithm must match and whose ``issuer_code``,
-where given, must equal the record's issuer (licence) or source (certificate) code.
+docs/registry-protocol.md §4–5: the signed bytes are the JCS form of the record without its
+``signature`` member; ``key_id`` names a trust-store key whose algorithm must match and whose
+``issuer_code``, where given, must equal the record's issuer (licence) or source (certificate) code.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def _load_public_key(pem: str, alg: Alg, where: str) -> PublicKey:
 
 
 def load_trust_store(path: str | Path) -> TrustStore:
-    """Read a trust-store JSON file (REGISTRY-PROTOCOL §5); errors name the entry and the key."""
+    """Read a trust-store JSON file (registry protocol §5); errors name the entry and the key."""
     path = Path(path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
 from matcher.records import Records, metadata
+from matcher.sealed import Sealer, SealError
 
 __all__ = ["DEFAULT_RETENTION", "FileStore", "StoredFile"]
 
@@ -66,12 +67,16 @@ class FileStore:
         records: Records,
         retention: dt.timedelta = DEFAULT_RETENTION,
         clock: Callable[[], dt.datetime] | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
+        """``sealer``: files are kept sealed with it (AES-GCM, matcher.sealed); the service
+        always passes one."""
         if retention <= dt.timedelta(0):
             raise ValueError("retention must be positive")
         self.engine = records.engine
         self.retention = retention
         self._now = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.sealer = sealer
         self._purge_lock = threading.Lock()
         self._purged_at: dt.datetime | None = None
         self.purge()
@@ -124,6 +129,7 @@ class FileStore:
                         existing, digest, media_type, filename, len(data), data, expires_at
                     )
                 file_id = "f_" + secrets.token_hex(16)
+                kept = self._seal(data, file_id, requester)
                 conn.execute(
                     files.insert().values(
                         file_id=file_id,
@@ -132,7 +138,7 @@ class FileStore:
                         media_type=media_type,
                         filename=filename,
                         size=len(data),
-                        data=data,
+                        data=kept,
                         created_at=now,
                     )
                 )
@@ -165,6 +171,55 @@ class FileStore:
             row.media_type,
             row.filename,
             row.size,
-            bytes(row.data),
+            self._open(bytes(row.data), row.file_id, row.requester),
             created + self.retention,
         )
+
+    # -- sealing at rest --------------------------------------------------------------------
+
+    @staticmethod
+    def _context(file_id: str, requester: str) -> bytes:
+        # Bound into the seal: a blob moved onto another file's or caller's row does not open.
+        return f"files:{file_id}:{requester}".encode()
+
+    def _seal(self, data: bytes, file_id: str, requester: str) -> bytes:
+        if self.sealer is None:
+            return data
+        return self.sealer.seal(data, self._context(file_id, requester))
+
+    def _open(self, blob: bytes, file_id: str, requester: str) -> bytes:
+        if self.sealer is None:
+            return blob
+        try:
+            return self.sealer.open(blob, self._context(file_id, requester))
+        except SealError as exc:
+            log.error("uploaded file %s cannot be opened: %s", file_id, exc)
+            raise RecordsUnavailable(f"a kept file cannot be opened: {exc}") from None
+
+    def reseal(self) -> tuple[int, int]:
+        """Seal every kept file under the current key (key rotation); (resealed, already)."""
+        if self.sealer is None:
+            return 0, 0
+        done = current = 0
+        with self.engine.connect() as conn:
+            ids = [
+                (r.file_id, r.requester)
+                for r in conn.execute(select(files.c.file_id, files.c.requester))
+            ]
+        for file_id, requester in ids:
+            with self.engine.begin() as conn:
+                blob = conn.execute(select(files.c.data).where(files.c.file_id == file_id)).scalar()
+                if blob is None:
+                    continue  # deleted meanwhile
+                blob = bytes(blob)
+                if Sealer.key_id_of(blob) == self.sealer.current:
+                    current += 1
+                    continue
+                data = self._open(blob, file_id, requester)
+                conn.execute(
+                    update(files)
+                    .where(files.c.file_id == file_id)
+                    .values(data=self._seal(data, file_id, requester))
+                )
+                done += 1
+        return done, current

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.observe import RECHECK_QUEUE
+from matcher.sealed import Sealer, open_text, seal_text, text_key_id
 
 __all__ = [
     "DONE",
@@ -52,6 +53,7 @@ __all__ = [
     "backoff",
     "queue_values",
     "recheck_table",
+    "reseal_requests",
     "sign_callback",
 ]
 
@@ -284,3 +286,19 @@ def queue_values(
         "claimed_until": None,
         "updated_at": now,
     }
+
+
+def reseal_requests(engine: Engine, table: Table, sealer: Sealer) -> int:
+    """Seal every queued request again under the current key (key rotation); how many."""
+    done = 0
+    with engine.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.requester, table.c.request_json)).all()
+    for row in rows:
+        if text_key_id(row.request_json) == sealer.current:
+            continue
+        context = f"rechecks:{row.requester}".encode()
+        fresh = seal_text(sealer, open_text(sealer, row.request_json, context), context)
+        with engine.begin() as conn:
+            conn.execute(update(table).where(table.c.id == row.id).values(request_json=fresh))
+        done += 1
+    return done

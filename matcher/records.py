@@ -39,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
+from matcher.keys import keys_table
 from matcher.recheck import DONE, PENDING, backoff, queue_values, recheck_table
 from matcher.usage_chain import Verified, chain_table, read_head, verify
 
@@ -95,6 +96,7 @@ usage_records = Table(
 
 usage_chain = chain_table(metadata)
 rechecks = recheck_table(metadata)
+api_keys = keys_table(metadata)
 
 # One report per (registry, record or holder, problem): ``problem_key`` is a keyed hash of the
 # three (never a raw ID number); a repeat adds to ``occurrences`` and moves ``last_seen``.
@@ -602,7 +604,11 @@ class Records:
             return existing
         return StoredCheck(record.check_id, record.request_hash, record.response_json)
 
-    def _usage(self, *where: Any) -> list[dict[str, Any]]:
+    def _usage(
+        self, *where: Any, by_seq: bool = False, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Usage records with who asked, for what and when: by time, or in chain order."""
+        order = (usage_records.c.seq,) if by_seq else (checks.c.created_at, usage_records.c.id)
         query = (
             select(
                 usage_records,
@@ -613,10 +619,14 @@ class Records:
             )
             .join(checks, checks.c.check_id == usage_records.c.check_id)
             .where(*where)
-            .order_by(checks.c.created_at, usage_records.c.id)
+            .order_by(*order)
+            .limit(limit)
         )
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r) for r in conn.execute(query).mappings()]
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def usage_for_check(self, check_id: str) -> list[dict[str, Any]]:
         """The usage records (用证记录) of one check, with who asked, for what and when."""
@@ -632,28 +642,13 @@ class Records:
         self, id_type: str, holder_id: str, *, after: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
         """One page of a holder's usage records, in chain order, after sequence ``after``."""
-        query = (
-            select(
-                usage_records,
-                checks.c.requester,
-                checks.c.matter_code,
-                checks.c.application_id,
-                checks.c.created_at,
-            )
-            .join(checks, checks.c.check_id == usage_records.c.check_id)
-            .where(
-                usage_records.c.holder_id_type == id_type,
-                usage_records.c.holder_id == holder_id,
-                usage_records.c.seq > after,
-            )
-            .order_by(usage_records.c.seq)
-            .limit(limit)
+        return self._usage(
+            usage_records.c.holder_id_type == id_type,
+            usage_records.c.holder_id == holder_id,
+            usage_records.c.seq > after,
+            by_seq=True,
+            limit=limit,
         )
-        try:
-            with self.engine.connect() as conn:
-                return [dict(r) for r in conn.execute(query).mappings()]
-        except SQLAlchemyError as exc:
-            raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         """The data-problem reports a check met (filed or counted again)."""

@@ -23,10 +23,19 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from matcher.errors import ConfigError
+from adapters.model import HolderIdType
+from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
+from matcher.keys import ALL_SCOPES, check_scopes
 
-__all__ = ["RegistryConfig", "Settings", "WebhookConfig", "default_state_dir", "load_settings"]
+__all__ = [
+    "ProbeConfig",
+    "RegistryConfig",
+    "Settings",
+    "WebhookConfig",
+    "default_state_dir",
+    "load_settings",
+]
 
 DEMO_SANDBOX_URL = "http://127.0.0.1:9001"
 
@@ -38,12 +47,26 @@ def default_state_dir() -> Path:
     return root if os.environ.get("MATCHER_STATE_DIR") else root / "matcher"
 
 
-def _key_from_env(entry: str, variable: str) -> str:
+def _key_from_env(entry: str, variable: str, setting: str = "api_key_env") -> str:
     """The key in ``variable`` for the config ``entry``; an unset one stops start-up."""
     key = os.environ.get(variable)
     if not key:
-        raise ConfigError(f"{entry}.api_key_env: variable {variable} is not set")
+        raise ConfigError(f"{entry}.{setting}: variable {variable} is not set")
     return key
+
+
+class ProbeConfig(BaseModel):
+    """A holder ``matcher adapters check`` asks a registry about: a test holder the registry's
+    operator provides, never a real applicant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id_type: HolderIdType
+    id: str = Field(min_length=1, max_length=64)
+    types: list[str] = Field(
+        min_length=1, description="licence type codes or certificate types to ask for"
+    )
+    matter_code: str = Field(default="adapters-check", min_length=1, description="sent as purpose")
 
 
 class RegistryConfig(BaseModel):
@@ -62,11 +85,23 @@ class RegistryConfig(BaseModel):
         description="the department (directory code) that runs this registry: its data "
         "problems with no issuer of their own (garbage answers, another holder's records) go there",
     )
+    probe: ProbeConfig | None = Field(
+        default=None, description="optional: the holder `matcher adapters check` asks about"
+    )
 
     def adapter_options(self) -> dict[str, Any]:
-        """Options for the adapter's model: base_url, timeout, the key read from its variable."""
+        """Options for the adapter's model: base_url, timeout, the key read from its variable.
+
+        Any other ``<option>_env`` key names the variable that holds ``<option>`` (a secret such
+        as an app secret stays out of the file)."""
         options: dict[str, Any] = {"base_url": self.base_url, "timeout_s": self.timeout_s}
-        options.update(self.model_extra or {})
+        for key, value in (self.model_extra or {}).items():
+            if key.endswith("_env") and isinstance(value, str):
+                options[key.removesuffix("_env")] = _key_from_env(
+                    f"registries[{self.name}]", value, key
+                )
+            else:
+                options[key] = value
         if self.api_key_env:
             options["api_key"] = _key_from_env(f"registries[{self.name}]", self.api_key_env)
         return options
@@ -93,6 +128,21 @@ class CallerConfig(BaseModel):
         pattern=r"^https?://",
         description="where a re-checked answer is POSTed, signed with this caller's key",
     )
+    scopes: list[str] = Field(
+        default_factory=lambda: list(ALL_SCOPES),
+        description="what the key may call (matcher.keys.ALL_SCOPES); default every scope",
+    )
+    rate_per_min: int | None = Field(
+        default=None, ge=1, description="requests a minute; none: no limit"
+    )
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, value: list[str]) -> list[str]:
+        try:
+            return list(check_scopes(value))
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
 
     def api_key(self) -> str:
         key = _key_from_env(f"callers[{self.name}]", self.api_key_env)
@@ -137,7 +187,7 @@ class Settings(BaseSettings):
 
     catalog: Path | None = Field(default=None, description="YAML file or folder; none = sample")
     trust_store: Path | None = Field(
-        default=None, description="REGISTRY-PROTOCOL §5 file; none = the sandbox's, in state_dir"
+        default=None, description="registry protocol §5 file; none = the sandbox's, in state_dir"
     )
     database_url: str | None = Field(default=None, description="sqlite:///… or postgresql://…")
     redis_url: str | None = None
@@ -176,6 +226,12 @@ class Settings(BaseSettings):
         default=60.0, gt=0, le=86400, description="first re-check after this, then doubling"
     )
     recheck_max_attempts: int = Field(default=24, ge=1, le=1000)
+    key_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="how often the caller keys are re-read (a revoked key stops within this)",
+    )
     recheck_poll_s: float = Field(default=5.0, gt=0, le=3600)
     doc_kinds: Path | None = Field(
         default=None, description="document-kind YAML file or folder; none = the shipped kinds"
@@ -184,6 +240,12 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
     upload_max_pages: int = Field(default=20, gt=0, le=500)
     extract_max_seconds: float = Field(default=60.0, gt=0)
+    data_keys_env: str | None = Field(
+        default=None,
+        description="variable holding the keys that seal uploaded files at rest (AES-256-GCM): "
+        "id:base64key pairs separated by commas, the first the current one; unset: one key "
+        "kept in the state folder",
+    )
     upload_retention_hours: float = Field(
         default=72.0,
         gt=0,
@@ -223,6 +285,15 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file arrives as init kwargs; the environment overrides it.
         return env_settings, init_settings
+
+    def data_keys(self) -> tuple[dict[str, bytes], str]:
+        """The keys that seal personal data at rest, and the current one's id."""
+        from matcher.sealed import parse_keys, stored_key
+
+        if self.data_keys_env:
+            text = _key_from_env("data_keys_env", self.data_keys_env)
+            return parse_keys(text, f"data_keys_env ({self.data_keys_env})")
+        return stored_key(self.state_dir)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'matcher.db'}"

@@ -21,12 +21,15 @@ from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
+from matcher.keys import KeyStore
 from matcher.problems.directory import Directory, load_directory
 from matcher.problems.loop import ProblemLoop
 from matcher.problems.store import ProblemStore
 from matcher.problems.webhooks import Hook, Notifier
+from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from matcher.recheck import RecheckOptions, RecheckRunner
-from matcher.records import Records, rechecks
+from matcher.records import Records, api_keys, rechecks
+from matcher.sealed import Sealer
 from matcher.settings import Settings
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
@@ -67,6 +70,8 @@ class Services:
     extractor: Extractor
     files: FileStore
     rechecker: RecheckRunner
+    keys: KeyStore
+    limiter: RateLimiter
     directory: Directory
     problems: ProblemStore
     problem_loop: ProblemLoop
@@ -135,7 +140,8 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
     )
-    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours))
+    sealer = Sealer(*settings.data_keys())
+    files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours), sealer=sealer)
     problems = ProblemStore(records, directory, ZoneInfo(settings.timezone))
     hooks = {h.department: Hook(h.department, h.url, h.secret()) for h in settings.problem_webhooks}
     unknown = sorted(set(hooks) - set(directory.departments))
@@ -162,6 +168,7 @@ def build_services(settings: Settings) -> Services:
         ),
         extractor=extractor,
         files=files,
+        sealer=sealer,
         directory=directory,
         problem_loop=problem_loop,
     )
@@ -191,6 +198,8 @@ def build_services(settings: Settings) -> Services:
         extractor,
         files,
         rechecker,
+        KeyStore(records.engine, api_keys),
+        RedisRateLimiter(cache.client) if isinstance(cache, RedisCache) else MemoryRateLimiter(),
         directory,
         problems,
         problem_loop,

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# pytester runs the adapter contract suite against deliberately wrong adapters.
+pytest_plugins = ["pytester"]
+
 REDIS_URL = os.environ.get("MATCHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 PG_ADMIN_URL = os.environ.get("MATCHER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

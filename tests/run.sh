@@ -52,6 +52,8 @@ ensure_cjk_font() {
 ensure_redis
 ensure_postgres
 ensure_cjk_font
+# The demo and adapter walk-through tests run the documented curl commands.
+command -v curl >/dev/null || apt_install curl
 
 log "installing into .venv"
 PY=${PYTHON:-python3}

@@ -7,7 +7,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ("fastapi", "starlette", "uvicorn")
-CONCRETE_ADAPTERS = ("adapters.elicence", "adapters.datacert", "adapters._http")
+CONCRETE_ADAPTERS = (
+    "adapters.elicence",
+    "adapters.datacert",
+    "adapters.province",
+    "adapters._http",
+    "adapters.sdk",
+)
 ADAPTER_INTERFACE = ("adapters", "adapters.base", "adapters.model", "adapters.errors")
 
 
@@ -51,15 +57,17 @@ def test_core_never_imports_the_web_framework(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in _modules("adapters") if p.name != "testing.py"],
+    [p for p in _modules("adapters") if "testing" not in p.parts],
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_adapters_import_only_the_interface_and_each_other(path: Path) -> None:
     assert _hits(path, ("matcher",)) == []
 
 
-def test_adapters_public_names_exist() -> None:
-    import adapters
+@pytest.mark.parametrize("module", ["adapters", "adapters.sdk", "adapters.testing"])
+def test_adapters_public_names_exist(module: str) -> None:
+    import importlib
 
-    missing = [n for n in adapters.__all__ if not hasattr(adapters, n)]
+    found = importlib.import_module(module)
+    missing = [n for n in found.__all__ if not hasattr(found, n)]
     assert missing == []

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
@@ -15,7 +16,8 @@ from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
 from matcher.api.problems import router as problems_router
 from matcher.api.routes import health, v1
-from matcher.api.telemetry import Telemetry
+from matcher.api.telemetry import JsonTooLarge, Telemetry
+from matcher.keys import Grant, digest
 from matcher.settings import Settings
 from matcher.wiring import Services, build_services
 
@@ -25,6 +27,14 @@ log = logging.getLogger(__name__)
 
 MAX_JSON_BODY = 1 << 20
 GC_YOUNG_THRESHOLD = 20_000
+
+
+class _App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside everything FastAPI puts first (its error and body-size middleware): every
+        # answer, a 500 or a 413 included, gets its request id and is timed, and the body-size
+        # refusal is JSON like every other.
+        return Telemetry(JsonTooLarge(super().build_middleware_stack()))
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -50,7 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             if own:
                 await app.state.services.aclose()
 
-    app = FastAPI(
+    app = _App(
         title="matcher — 材料免交核验服务",
         version="0.1.0",
         description="核验申请材料能否以电子证照、数据凭证替代而免于提交，并给出依据。",
@@ -58,14 +68,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_body_size=MAX_JSON_BODY,  # larger bodies get 413 before anything parses them
     )
     install_error_handlers(app)
-    if settings.callers:
-        app.add_middleware(CallerAuth, keys={c.name: c.api_key() for c in settings.callers})
-    else:
-        log.warning(
-            "no [[callers]] configured: /v1/ is open and X-Requester is trusted; "
-            "run behind a gateway that authenticates callers"
-        )
-    app.add_middleware(Telemetry)  # outermost: every answer, a refusal too, gets its request id
+    app.add_middleware(
+        CallerAuth,
+        env_grants={
+            digest(c.api_key()): Grant(c.name, f"env:{c.name}", frozenset(c.scopes), c.rate_per_min)
+            for c in settings.callers
+        },
+        refresh_s=settings.key_refresh_s,
+    )
     app.include_router(v1)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(problems_router)

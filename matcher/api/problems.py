@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/data-problems", tags=["data problems"])
 
+ProblemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the report's number")]
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 StatusName = Literal["open", "acknowledged", "fixed", "verified", "rejected"]
 DeptCode = Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
@@ -53,6 +55,9 @@ def _query(
 ) -> ProblemQuery:
     if code is not None and code not in PROBLEM_TEXT:
         raise InputError(f"未知的问题代码 {code}", field="code")
+    for name, day in (("since", since), ("until", until)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise InputError(f"日期超出范围（{EARLIEST} 至 {LATEST}）", field=name)
     holder_hash = None
     if holder_id is not None:
         if holder_id_type not in ("citizen_id", "uscc"):
@@ -132,7 +137,9 @@ async def export_xlsx(services: ServicesDep, filters: FiltersDep) -> Response:
     )
 
 
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str | None, Query(pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+]
 
 
 class Period:
@@ -158,7 +165,7 @@ class Period:
 PeriodDep = Annotated[Period, Depends()]
 
 
-def _mpl(services: Services) -> Path:
+def _mpl(services: Services) -> FsPath:
     """Where matplotlib keeps its font cache: the state folder."""
     return services.settings.state_dir / "matplotlib"
 
@@ -218,7 +225,7 @@ async def assessment_xlsx_route(services: ServicesDep, period: PeriodDep) -> Res
     responses={404: {"description": "数据问题不存在"}},
     summary="数据问题详情（含证据与处理记录）",
 )
-async def get_problem(problem_id: int, services: ServicesDep) -> JSONResponse:
+async def get_problem(problem_id: ProblemId, services: ServicesDep) -> JSONResponse:
     return _json(await anyio.to_thread.run_sync(services.problems.get, problem_id))
 
 
@@ -246,7 +253,7 @@ def acting_department(
     summary="变更数据问题状态（所属部门）",
 )
 async def change_status(
-    problem_id: int,
+    problem_id: ProblemId,
     body: StatusChange,
     request: Request,
     services: ServicesDep,

@@ -7,6 +7,7 @@ holds it in a context variable for the log formatter, and times the request by r
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.observe import HTTP_LATENCY, REQUEST_ID
 
-__all__ = ["Telemetry"]
+__all__ = ["JsonTooLarge", "Telemetry"]
 
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 
@@ -56,3 +57,51 @@ class Telemetry:
                 time.perf_counter() - started
             )
             REQUEST_ID.reset(token)
+
+
+_TOO_LARGE = json.dumps({"error": "http_413", "message": "请求体过大"}, ensure_ascii=False).encode()
+
+
+class JsonTooLarge:
+    """The body-size limit (Starlette's, below every handler) answers 413 in plain text; every
+    other refusal of this service is JSON with ``error`` and ``message``, so this one is too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_json(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the plain body is dropped
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                headers = list(message.get("headers", ()))
+                plain = any(
+                    k == b"content-type" and v.startswith(b"text/plain") for k, v in headers
+                )
+                if plain:
+                    replaced = True
+                    kept = [
+                        (k, v) for k, v in headers if k not in (b"content-type", b"content-length")
+                    ]
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 413,
+                            "headers": [
+                                *kept,
+                                (b"content-type", b"application/json"),
+                                (b"content-length", str(len(_TOO_LARGE)).encode()),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": _TOO_LARGE})
+                    return
+            await send(message)
+
+        await self.app(scope, receive, send_json)

@@ -1,5 +1,6 @@
-"""The sandbox registry: both wire formats of REGISTRY-PROTOCOL served from signed sample data,
-with settable latency and faults. It backs the demo, the integration tests and the benchmarks.
+"""The sandbox registry: both wire formats of the registry protocol (docs/registry-protocol.md)
+served from signed sample data, with settable latency and faults. It backs the demo, the
+integration tests and the benchmarks.
 
 ::
 
@@ -10,9 +11,15 @@ with settable latency and faults. It backs the demo, the integration tests and t
         ...  # server.url; holders = load_holders(); holders["zhang_wei"].id
 """
 
-from matcher.sandbox.app import create_sandbox_app, run_sandbox, write_trust_store
+from matcher.sandbox.app import (
+    create_sandbox_app,
+    run_sandbox,
+    sandbox_trust_store,
+    write_trust_store,
+)
 from matcher.sandbox.config import FaultMode, FaultSettings, SandboxConfig
 from matcher.sandbox.keys import Keyring, SigningKey
+from matcher.sandbox.province import create_province_sandbox_app
 from matcher.sandbox.registry import SandboxRegistry
 from matcher.sandbox.samples import CERT_TYPES, SampleHolder, load_holders
 
@@ -25,8 +32,10 @@ __all__ = [
     "SandboxConfig",
     "SandboxRegistry",
     "SigningKey",
+    "create_province_sandbox_app",
     "create_sandbox_app",
     "load_holders",
     "run_sandbox",
+    "sandbox_trust_store",
     "write_trust_store",
 ]

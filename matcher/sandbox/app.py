@@ -1,4 +1,4 @@
-"""The sandbox registry app: both registries of REGISTRY-PROTOCOL plus admin under ``/_sandbox/``.
+"""The sandbox registry app: both registries of the registry protocol, admin under ``/_sandbox/``.
 
 Endpoints (see docs/sandbox.md):
 
@@ -33,7 +33,7 @@ from matcher.sandbox.registry import SandboxRegistry, encode_json
 from matcher.sandbox.samples import CERT_TYPES, load_samples
 from matcher.serving import serve
 
-__all__ = ["create_sandbox_app", "run_sandbox", "write_trust_store"]
+__all__ = ["create_sandbox_app", "run_sandbox", "sandbox_trust_store", "write_trust_store"]
 
 _HOLDER_ID_RE = re.compile(r"^[0-9A-Z]{18}$")
 _JSON = "application/json"
@@ -46,7 +46,7 @@ class CertificateHolder(BaseModel):
 
 
 class CertificateRequest(BaseModel):
-    """REGISTRY-PROTOCOL §2 request body; members beyond these are accepted and ignored."""
+    """Registry protocol §2 request body; members beyond these are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -190,7 +190,7 @@ def _add_admin_routes(app: FastAPI, registry: SandboxRegistry, state: SandboxSta
             return _error(404, "not_found", "no licence with this id")
         return Response(body, media_type=_JSON)
 
-    trust_store = encode_json(registry.trust_store())
+    trust_store = encode_json(sandbox_trust_store(state.config))
 
     @app.get("/_sandbox/trust-store", tags=["sandbox admin"])
     async def get_trust_store() -> Response:
@@ -211,7 +211,7 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     state.rng.seed(config.seed)
     app = FastAPI(
         title="Matcher sandbox registry",
-        description="REGISTRY-PROTOCOL e-licence and data-certificate registries on sample data.",
+        description="E-licence and data-certificate registries of the registry protocol.",
         version="1",
     )
     _install_error_handlers(app)
@@ -223,10 +223,21 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     return app
 
 
-def write_trust_store(config: SandboxConfig, path: str | Path) -> Path:
-    """Write the trust store for ``config``'s keys (REGISTRY-PROTOCOL §5) to ``path``."""
+def sandbox_trust_store(config: SandboxConfig) -> dict[str, Any]:
+    """The trust store (registry protocol §5) of every sandbox issuer: the reference sandbox's
+    and the provincial sandbox's, for ``config``'s seed."""
+    from matcher.sandbox.province import province_keyring
+
     samples = load_samples(config.data_dir)
-    document = Keyring(config.seed, samples.issuer_codes()).trust_store()
+    keys = Keyring(config.seed, samples.issuer_codes()).trust_store()["keys"]
+    known = {entry["key_id"] for entry in keys}
+    keys += [e for e in province_keyring(config).trust_store()["keys"] if e["key_id"] not in known]
+    return {"keys": keys}
+
+
+def write_trust_store(config: SandboxConfig, path: str | Path) -> Path:
+    """Write the trust store for ``config``'s keys (registry protocol §5) to ``path``."""
+    document = sandbox_trust_store(config)
     path = Path(path)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path

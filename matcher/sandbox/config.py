@@ -36,6 +36,12 @@ class SandboxConfig(FaultSettings):
         default=30.0, gt=0, description="how long a `timeout` fault holds a request open"
     )
     retry_after_s: int = Field(default=1, ge=0, description="Retry-After sent with a 429 fault")
+    province_app_id: str = Field(
+        default="matcher-sandbox", min_length=1, description="the app the province sandbox knows"
+    )
+    province_app_secret: SecretStr = Field(
+        default=SecretStr("sandbox-app-secret"), description="that app's secret (signs requests)"
+    )
 
     def fault_settings(self) -> FaultSettings:
         return FaultSettings.model_validate(

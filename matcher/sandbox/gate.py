@@ -12,6 +12,7 @@ import contextlib
 import hmac
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,21 +88,30 @@ async def _hold_open(receive: Receive, seconds: float) -> bool:
 
 @dataclass
 class RegistryGate:
-    """ASGI middleware for ``/v1/…``: count, delay, authenticate, then maybe fail."""
+    """ASGI middleware for ``/v1/…`` (or ``prefix``): count, delay, authenticate, maybe fail.
+
+    The provincial sandbox uses it with its own prefix, its own wrong-shape body and no API key
+    (that interface signs its requests instead)."""
 
     app: ASGIApp
     state: SandboxState
+    prefix: str = "/v1/"
+    malformed_body: bytes = MALFORMED_BODY
+    name_of: Callable[[str, str], str] = endpoint_name
+    check_key: bool = True
 
     def __post_init__(self) -> None:
         key = self.state.config.api_key
-        self._expected = f"Bearer {key.get_secret_value()}".encode() if key else None
+        self._expected = (
+            f"Bearer {key.get_secret_value()}".encode() if key and self.check_key else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         state = self.state
-        state.requests[endpoint_name(scope["method"], scope["path"])] += 1
+        state.requests[self.name_of(scope["method"], scope["path"])] += 1
         purpose, consent = "", False
         for name, value in scope["headers"]:
             if name == b"x-purpose":
@@ -154,7 +164,7 @@ class RegistryGate:
         elif mode == "garbage":
             response = Response(GARBAGE_BODY, media_type="application/json")
         elif mode == "malformed":
-            response = Response(MALFORMED_BODY, media_type="application/json")
+            response = Response(self.malformed_body, media_type="application/json")
         elif mode == "429":
             response = _error(
                 429,

@@ -35,7 +35,7 @@ class SigningKey:
         return sign_record(record, self.private_key, self.key_id)
 
     def trust_entry(self) -> dict[str, str]:
-        """This key as a trust-store entry (REGISTRY-PROTOCOL §5)."""
+        """This key as a trust-store entry (registry protocol §5)."""
         return {
             "key_id": self.key_id,
             "alg": self.alg,

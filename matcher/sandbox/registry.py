@@ -79,7 +79,7 @@ class _CertificateSource:
 
 
 class SandboxRegistry:
-    """Both registries of REGISTRY-PROTOCOL over one set of sample data."""
+    """Both registries of the registry protocol over one set of sample data."""
 
     def __init__(self, samples: SampleData, keyring: Keyring) -> None:
         self.samples = samples

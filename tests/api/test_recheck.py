@@ -56,6 +56,15 @@ def test_an_answer_that_met_a_down_registry_is_checked_again_when_it_is_back(
     kept = api.client.get(f"/v1/waive-check/{app_id}")
     assert kept.status_code == 200 and kept.content == first.content
     assert kept.headers["x-recheck"] == "pending"
+    store = Records(api.database_url)
+    try:
+        with store.engine.connect() as conn:
+            queued = conn.execute(rechecks.select()).mappings().one()
+    finally:
+        store.close()
+    # what the queue keeps of the request (the holder's ID number) is sealed at rest
+    assert queued["request_json"].startswith("ms1:")
+    assert holders["zhang_wei"].id not in queued["request_json"]
 
     faulty_sandbox.faults(fault_rate=0.0)  # the registry is back
     _wait_for(lambda: api.client.get(f"/v1/waive-check/{app_id}").headers["x-recheck"] == "done")

@@ -209,7 +209,15 @@ def test_more_concurrent_checks_than_redis_connections_all_use_the_cache(
     one cache operation was refused (they wait for a connection instead)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    api = make_api(sandbox, database_url=postgres_url, redis_url=redis_url, redis_max_connections=2)
+    # A registry budget of 10 s lets a check wait that long for a connection: on a loaded
+    # machine (CI beside other work) 2 s of waiting was seen to run out.
+    api = make_api(
+        sandbox,
+        database_url=postgres_url,
+        redis_url=redis_url,
+        redis_max_connections=2,
+        timeout_s=10.0,
+    )
     people = [holders[k] for k in ("zhang_wei", "li_na", "lin_hai", "wu_jianguo", "sun_hao")]
     bodies = [
         {"matter_code": "ent-establish", "applicant": applicant(people[i % len(people)])}

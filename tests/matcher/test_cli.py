@@ -23,7 +23,7 @@ def _free_port() -> int:
 
 def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> None:
     env = {**os.environ, "MATCHER_STATE_DIR": str(tmp_path)}
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port, province_port = _free_port(), _free_port(), _free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -34,6 +34,8 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
             str(port),
             "--sandbox-port",
             str(sandbox_port),
+            "--province-port",
+            str(province_port),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -56,8 +58,10 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
         if proc.stdout is not None:
             proc.stdout.close()
     waived = [d for d in body["decisions"] if d["decision"] == "waive"]
-    assert waived
+    assert body["summary"] == {"waived": 8, "required": 2, "review": 0}  # as the README says
     assert any(e["kind"] == "e_licence" and e["verified"] for d in waived for e in d["evidence"])
+    registries = {e["registry"] for d in waived for e in d["evidence"] if e["verified"]}
+    assert registries == {"sandbox-elicence", "sandbox-datacert", "sandbox-province"}
     assert (tmp_path / "matcher.db").exists()
 
 

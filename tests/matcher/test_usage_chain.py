@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,10 @@ from matcher.cli import main
 from matcher.records import CheckRecord, Records, UsageRecord
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def records(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Records]:
+@pytest.fixture
+def records(fresh_records: Records) -> Records:
     """An empty records database of the test's own: the chain starts at #1."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'records.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    store = Records(url)
-    yield store
-    store.close()
+    return fresh_records
 
 
 def _record(n_usage: int = 3) -> CheckRecord:

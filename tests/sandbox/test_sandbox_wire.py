@@ -1,4 +1,4 @@
-"""The sandbox speaks REGISTRY-PROTOCOL over real HTTP: shapes, signatures, pages, errors."""
+"""The sandbox speaks the registry protocol over real HTTP: shapes, signatures, pages, errors."""
 
 from __future__ import annotations
 
