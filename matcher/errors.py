@@ -8,6 +8,8 @@
     ├── InputError                  a request that cannot be served as sent       → 422
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
+    ├── NotFound                    a kept thing that is not there                → 404
+    │   └── ApplicationNotFound     no kept application with that number or id
     ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
@@ -31,6 +33,7 @@ from __future__ import annotations
 from adapters.errors import RegistryError, RegistryRejected, RegistryUnavailable
 
 __all__ = [
+    "ApplicationNotFound",
     "CatalogError",
     "ConfigError",
     "ConflictError",
@@ -43,6 +46,7 @@ __all__ = [
     "InvalidIdentifier",
     "MatcherError",
     "MediaTypeMismatch",
+    "NotFound",
     "ProcessingTimeout",
     "RecordsUnavailable",
     "RegistryError",
@@ -108,6 +112,18 @@ class ConflictError(MatcherError):
     """The same application_id was used before with a different request."""
 
     code = "conflict"
+
+
+class NotFound(MatcherError):
+    """Something kept by the service (an application …) that is not there."""
+
+    code = "not_found"
+
+
+class ApplicationNotFound(NotFound):
+    """No kept application with that number (for this caller) or id."""
+
+    code = "unknown_application"
 
 
 class ConsentRequired(MatcherError):

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import asdict, astuple, dataclass, fields
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -147,6 +147,9 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    # False for an application's check (matcher.applications): the application keeps its own
+    # idempotency key, and the application_id stays free for a waive-check of the same number.
+    claims_key: bool = True
     # Set when the answer met an unavailable registry (and has an application_id): the request,
     # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
     recheck_request: str | None = None
@@ -182,6 +185,11 @@ def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: two writers then queue on busy_timeout instead of
     # one failing when it upgrades a read snapshot that another has since moved past.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# pg_advisory_xact_lock key held while the schema is migrated ("matcher" in ASCII): workers
+# starting together on a new database then create it once (matcher.migrations).
+SCHEMA_LOCK = 0x6D61746368657200
 
 
 def make_engine(url: str) -> Engine:
@@ -313,7 +321,7 @@ class Records:
             # answer (the key's row is not committed yet, so no constraint would tell them).
             claimed: dict[tuple[str, str], StoredCheck] = {}
             for record, replaces in batch:
-                if record.application_id is None:
+                if record.application_id is None or not record.claims_key:
                     results.append(self._claim(conn, record, replaces))
                     continue
                 key = (record.requester, record.application_id)
@@ -494,7 +502,7 @@ class Records:
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""
-        if record.application_id is None:
+        if record.application_id is None or not record.claims_key:
             return StoredCheck(record.check_id, record.request_hash, record.response_json)
         if replaces is not None:
             moved = conn.execute(
@@ -575,6 +583,19 @@ class Records:
             by_seq=True,
             limit=limit,
         )
+
+    def add_problems(self, check_id: str, problems: Sequence[DataProblem], at: dt.datetime) -> None:
+        """File data problems found after a check was recorded (e.g. by pre-filling its form)."""
+        if not problems:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(data_problems),
+                    [{"check_id": check_id, **asdict(p), "created_at": at} for p in problems],
+                )
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
