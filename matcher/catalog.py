@@ -106,6 +106,7 @@ class Matter(BaseModel):
     name: Text
     department: Text
     description: str | None = None
+    form: Code | None = None  # its application form's code (matcher.forms)
     # The holder's consent token (授权) must come with a check: their records are asked for
     # only with it.
     requires_consent: bool = False

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
@@ -36,6 +36,7 @@ from matcher.observe import (
     REGISTRY_LATENCY,
 )
 from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
+from matcher.prefill import FoundRecord
 from matcher.problems.detect import Findings, ProblemFinder
 from matcher.problems.directory import Directory, load_directory
 from matcher.problems.loop import ProblemLoop
@@ -44,7 +45,7 @@ from matcher.records import CheckRecord, Records, StoredCheck, UsageRecord
 from matcher.sealed import Sealer, open_text, seal_text
 from matcher.uploads import ReadUpload, compare_upload
 
-__all__ = ["CheckOptions", "CheckResult", "WaiveCheckService"]
+__all__ = ["CheckOptions", "CheckResult", "Gathered", "WaiveCheckService"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,36 @@ class CheckResult:
 
 def _recheck_context(requester: str) -> bytes:
     return f"rechecks:{requester}".encode()  # matcher.recheck.reseal_requests uses the same
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """A check made for an application: its answer, every registry record its lookups returned
+    (with what verifying it found), and the uploads as read — what pre-filling a form needs."""
+
+    result: CheckResult
+    records: list[FoundRecord]
+    uploads: list[ReadUpload]
+    checked_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What one round of lookups, uploads and decisions produced, before it is recorded."""
+
+    response: WaiveCheckResponse
+    outcomes: dict[str, list[SpecOutcome]]
+    read: dict[str, ReadUpload]
+    upload_pairs: list[tuple[UploadCheck, Evidence]]  # each upload and the record it met
+
+
+def _require_consent(matter: Matter, request: WaiveCheckRequest) -> None:
+    """A matter that needs the holder's consent is refused without it, before any lookup."""
+    if matter.requires_consent and not request.consent_token:
+        raise ConsentRequired(
+            f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
+            "请在请求中提供 consent_token"
+        )
 
 
 def request_hash(request: WaiveCheckRequest) -> str:
@@ -432,46 +463,35 @@ class WaiveCheckService:
                 pairs.append((check, against))
         return compared, pairs
 
-    # -- the flow ------------------------------------------------------------------------------
+    def _findings(
+        self,
+        matter: Matter,
+        lookups: list[Lookup],
+        holders: dict[str, Holder],
+        answer: _Answer,
+    ) -> Findings:
+        """The data problems this answer met (matcher.problems), to file with its record."""
+        loop = self.problem_loop
+        return self.finder.find(
+            matter,
+            lookups,
+            answer.outcomes,
+            answer.response.decisions,
+            holders,
+            answer.upload_pairs,
+            watching=loop is not None and loop.watching,
+        )
 
-    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
-        """One waive-check. Copies of one application in this process run one after another:
-        the first asks the registries and records its answer, the others then replay it."""
-        if request.application_id is None:
-            return await self._check(request, requester)
-        key = (requester, request.application_id)
-        while (running := self._running.get(key)) is not None:
-            await running.wait()
-        self._running[key] = done = asyncio.Event()
-        try:
-            return await self._check(request, requester)
-        finally:
-            del self._running[key]
-            done.set()
-
-    async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
-        matter = self.catalog.get(request.matter_code)
-        if matter.requires_consent and not request.consent_token:
-            raise ConsentRequired(
-                f"事项「{matter.name}」须经持证主体授权后方可调取其证照和数据，"
-                "请在请求中提供 consent_token"
-            )
-        self._check_uploads(matter, request)
-        holders, warnings = self._holders(request)
-        # Only an application_id makes a request replayable; only then is its hash compared.
-        req_hash = request_hash(request) if request.application_id is not None else ""
-
-        replaces: str | None = None
-        if request.application_id is not None:
-            stored = await anyio.to_thread.run_sync(
-                self.records.find_idempotent, requester, request.application_id
-            )
-            if stored is not None:
-                previous = _replay(stored, req_hash, request.application_id)
-                if not any(d.basis == "registry_unavailable" for d in previous.response.decisions):
-                    return previous
-                replaces = stored.check_id  # the registry was down then: ask again
-
+    async def _answer(
+        self,
+        matter: Matter,
+        request: WaiveCheckRequest,
+        requester: str,
+        holders: dict[str, Holder],
+        warnings: list[str],
+        lookups: list[Lookup],
+    ) -> _Answer:
+        """Ask the registries (and read the uploads) at once, verify, decide: the check's answer."""
         now = dt.datetime.now(self._tz)
         context = RequestContext(
             requester=requester,
@@ -479,7 +499,6 @@ class WaiveCheckService:
             application_id=request.application_id,
             consent_token=request.consent_token,
         )
-        lookups = self._plan(matter, holders)
         if request.uploads:
             read, _ = await asyncio.gather(
                 self._read_uploads(request, requester), self._query_all(lookups, context)
@@ -510,19 +529,51 @@ class WaiveCheckService:
             ),
             warnings=warnings,
         )
-        loop = self.problem_loop
-        findings = self.finder.find(
-            matter,
-            lookups,
-            outcomes,
-            decisions,
-            holders,
-            upload_pairs,
-            watching=loop is not None and loop.watching,
-        )
-        record = self._record(response, requester, req_hash, lookups, outcomes, findings)
+        return _Answer(response, outcomes, read, upload_pairs)
+
+    # -- the flow ------------------------------------------------------------------------------
+
+    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+        """One waive-check. Copies of one application in this process run one after another:
+        the first asks the registries and records its answer, the others then replay it."""
+        if request.application_id is None:
+            return await self._check(request, requester)
+        key = (requester, request.application_id)
+        while (running := self._running.get(key)) is not None:
+            await running.wait()
+        self._running[key] = done = asyncio.Event()
+        try:
+            return await self._check(request, requester)
+        finally:
+            del self._running[key]
+            done.set()
+
+    async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+        matter = self.catalog.get(request.matter_code)
+        _require_consent(matter, request)
+        self._check_uploads(matter, request)
+        holders, warnings = self._holders(request)
+        # Only an application_id makes a request replayable; only then is its hash compared.
+        req_hash = request_hash(request) if request.application_id is not None else ""
+
+        replaces: str | None = None
+        if request.application_id is not None:
+            stored = await anyio.to_thread.run_sync(
+                self.records.find_idempotent, requester, request.application_id
+            )
+            if stored is not None:
+                previous = _replay(stored, req_hash, request.application_id)
+                if not any(d.basis == "registry_unavailable" for d in previous.response.decisions):
+                    return previous
+                replaces = stored.check_id  # the registry was down then: ask again
+
+        lookups = self._plan(matter, holders)
+        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        response = answer.response
+        findings = self._findings(matter, lookups, holders, answer)
+        record = self._record(response, requester, req_hash, lookups, answer.outcomes, findings)
         if request.application_id is not None and any(
-            d.basis == "registry_unavailable" for d in decisions
+            d.basis == "registry_unavailable" for d in response.decisions
         ):
             # Queued with the answer, in its transaction: checked again when the registry is back.
             record = dataclasses.replace(
@@ -531,8 +582,8 @@ class WaiveCheckService:
                 recheck_after_s=self.options.recheck_after_s,
             )
         stored = await self.recorder.save(record, replaces=replaces)
-        if loop is not None and stored.check_id == response.check_id:
-            loop.observe(findings)  # off the request path: verify, reopen, notify
+        if self.problem_loop is not None and stored.check_id == response.check_id:
+            self.problem_loop.observe(findings)  # off the request path: verify, reopen, notify
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
@@ -551,6 +602,104 @@ class WaiveCheckService:
         if self.sealer is None:
             return text
         return seal_text(self.sealer, text, _recheck_context(requester))
+
+    # -- for an application (matcher.applications) ----------------------------------------------
+
+    def _extra_lookups(
+        self,
+        planned: list[Lookup],
+        holders: dict[str, Holder],
+        extra: Sequence[tuple[str, EvidenceKind, str]],
+    ) -> list[Lookup]:
+        """Lookups for the (role, kind, type) triples the plan does not already ask about."""
+        asked = {(lk.role, lk.query.kind, t) for lk in planned for t in lk.query.types}
+        wanted: dict[tuple[str, EvidenceKind], list[str]] = {}
+        for role, kind, type_ in extra:
+            if role in holders and (role, kind, type_) not in asked:
+                types = wanted.setdefault((role, kind), [])
+                if type_ not in types:
+                    types.append(type_)
+        lookups: list[Lookup] = []
+        for (role, kind), types in wanted.items():
+            for adapter in self.adapters:
+                if adapter.kind != kind:
+                    continue
+                # As in the plan: one e-licence question per role, one per certificate type.
+                groups = [tuple(sorted(types))] if kind == "e_licence" else [(t,) for t in types]
+                lookups += [
+                    Lookup(adapter, role, EvidenceQuery(kind=kind, holder=holders[role], types=g))
+                    for g in groups
+                ]
+        return lookups
+
+    async def gather(
+        self,
+        request: WaiveCheckRequest,
+        requester: str,
+        *,
+        extra: Sequence[tuple[str, EvidenceKind, str]] = (),
+    ) -> Gathered:
+        """Check an application and keep everything found, for pre-filling its form.
+
+        Unlike :meth:`check` it neither replays nor claims the application_id: the application
+        keeps its own (matcher.applications). ``extra`` asks the registries about more
+        (role, kind, type) than the matter's materials need — what its form reads. Every lookup
+        is recorded (usage records) with the check before this returns.
+        """
+        matter = self.catalog.get(request.matter_code)
+        _require_consent(matter, request)
+        self._check_uploads(matter, request)
+        holders, warnings = self._holders(request)
+        lookups = self._plan(matter, holders)
+        lookups += self._extra_lookups(lookups, holders, extra)
+        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        response, now = answer.response, answer.response.checked_at
+        found = self._found(lookups, holders, now.date())
+        findings = self._findings(matter, lookups, holders, answer)
+        record = self._record(
+            response, requester, request_hash(request), lookups, answer.outcomes, findings
+        )
+        # The form's own lookups are no material's evidence: their verification comes from here.
+        verified: dict[tuple[str, str | None], bool] = {
+            (f.evidence.registry, f.evidence.id): f.verified for f in found
+        }
+        usage = tuple(
+            u._replace(verified=verified.get((u.registry, u.evidence_id)))
+            if u.outcome == "found" and u.verified is None
+            else u
+            for u in record.usage
+        )
+        record = replace(record, usage=usage, claims_key=False)
+        await self.recorder.save(record)
+        if self.problem_loop is not None:
+            self.problem_loop.observe(findings)
+        return Gathered(
+            CheckResult(response, record.response_json.encode()),
+            found,
+            list(answer.read.values()),
+            now,
+        )
+
+    def _found(
+        self, lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
+    ) -> list[FoundRecord]:
+        """Every record the lookups returned for a type they asked about, with its verification."""
+        found: list[FoundRecord] = []
+        for lk in lookups:
+            holder = holders[lk.role]
+            for e, signature in zip(lk.items, lk.signature_problems, strict=True):
+                if e.type not in lk.query.types:
+                    continue  # a record the registry should not have sent: never used
+                verification = check_evidence(
+                    e,
+                    signature,
+                    holder_id_type=holder.id_type,
+                    holder_id=holder.id,
+                    expected_type=e.type,
+                    today=today,
+                )
+                found.append(FoundRecord(lk.role, e, verification.problems))
+        return found
 
     def _record(
         self,

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from matcher.errors import MatcherError, SchemaOutdated
+from matcher.errors import InputError, MatcherError, SchemaOutdated
 
 __all__ = ["main"]
 
@@ -106,6 +106,34 @@ def _db(args: argparse.Namespace) -> int:
             print(f"database: {state.describe()}; this release: {state.head} ({verdict})")
     finally:
         engine.dispose()
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise InputError("the two passwords differ")
+    return first
+
+
+def _users(args: argparse.Namespace) -> int:
+    from matcher.records import Records
+    from matcher.settings import load_settings
+    from matcher.users import UserStore
+
+    records = Records(load_settings(args.config).resolved_database_url())
+    try:
+        user = UserStore(records).add_user(
+            args.name, args.role, _read_password(args), department=args.department
+        )
+    finally:
+        records.close()
+    where = f", department {user.department}" if user.department else ""
+    print(f"user {user.username} added: {user.role}{where}")
     return 0
 
 
@@ -268,38 +296,17 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_curl(base_url: str) -> str:
-    from matcher.sandbox import load_holders
-
-    holder = load_holders()["zhang_wei"]
-    body = {
-        "matter_code": "ent-establish",
-        "applicant": {"id_type": holder.id_type, "id": holder.id, "name": holder.name},
-        "application_id": "DEMO-0001",
-    }
-    payload = json.dumps(body, ensure_ascii=False)
-    return (
-        f"curl -s -X POST {base_url}/v1/waive-check -H 'Content-Type: application/json' "
-        f"-H 'X-Requester: demo' -d {shlex.quote(payload)}"
-    )
-
-
-def _upgrade_demo_database(url: str) -> None:
-    """The demo's own database (in the state folder) follows the code without asking."""
-    from matcher.migrations import upgrade
-    from matcher.records import make_engine
-
-    engine = make_engine(url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
-
-
 def _demo(args: argparse.Namespace) -> int:
-    import uvicorn
+    import threading
 
     from matcher.api import create_app
+    from matcher.demo import (
+        DEMO_CLERK,
+        demo_clerk,
+        demo_curl,
+        submit_demo_applications,
+        upgrade_database,
+    )
     from matcher.sandbox import create_province_sandbox_app, create_sandbox_app, write_trust_store
     from matcher.serving import ServerThread
     from matcher.settings import RegistryConfig, Settings, default_state_dir
@@ -331,13 +338,25 @@ def _demo(args: argparse.Namespace) -> int:
                 ),
             ],
         )
-        _upgrade_demo_database(settings.resolved_database_url())
-        base = f"http://{args.host}:{args.port}"
-        print(f"sandbox registries: {sandbox.url} (city), {province.url} (provincial interface)")
-        print(f"database: {settings.resolved_database_url()}")
-        print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
-        print(demo_curl(base) + "\n", flush=True)
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+        upgrade_database(settings.resolved_database_url())
+        password = demo_clerk(settings.resolved_database_url())
+        app = create_app(settings)
+        with ServerThread(app, host=args.host, port=args.port, startup_timeout_s=60):
+            base = f"http://{args.host}:{args.port}"
+            samples = submit_demo_applications(base)
+            print(f"sandbox registries: {sandbox.url} (city), {province.url} (provincial)")
+            print(f"database: {settings.resolved_database_url()}")
+            print(f"API docs: {base}/docs\nTry a waive-check (企业设立登记, 申请人 张伟):\n")
+            print(demo_curl(base) + "\n")
+            print("Or send it as an application: the same check plus its pre-filled form, kept")
+            print(f"under its number (then GET {base}/v1/applications/DEMO-0001/form.pdf):\n")
+            print(demo_curl(base, "applications") + "\n")
+            print(f"Clerk's workbench: {base}/ui/   user: {DEMO_CLERK}   password: {password}")
+            print("Sample applications:")
+            for app_id, what, url in samples:
+                print(f"  {app_id}  {what}\n          {url}")
+            print("\nCtrl+C stops the demo.", flush=True)
+            threading.Event().wait()
     return 0
 
 
@@ -523,6 +542,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, default=None)
     p.set_defaults(func=_db)
 
+    p = sub.add_parser("users", help="workbench accounts")
+    users = p.add_subparsers(dest="action", required=True)
+    p = users.add_parser("add", help="add a workbench account (the password is asked for)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["clerk", "data_officer", "admin"])
+    p.add_argument("--department", default=None, help="the department code it works for")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--config", type=Path, default=None)
+    p.set_defaults(func=_users)
     p = sub.add_parser("records", help="the usage records (用证记录)")
     p.add_argument("action", choices=["verify"], help="verify: walk the hash chain")
     p.add_argument("--config", type=Path, default=None)

@@ -9,7 +9,8 @@
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
     │   └── TransitionNotAllowed    a data-problem status change its status does not allow → 409
-    ├── NotFound                    no such data-problem report                   → 404
+    ├── NotFound                    a kept thing that is not there                → 404
+    │   └── ApplicationNotFound     no kept application with that number or id
     ├── Forbidden                   the caller may not do that (not the owning department) → 403
     ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
@@ -34,6 +35,7 @@ from __future__ import annotations
 from adapters.errors import RegistryError, RegistryRejected, RegistryUnavailable
 
 __all__ = [
+    "ApplicationNotFound",
     "CatalogError",
     "ConfigError",
     "ConflictError",
@@ -123,9 +125,15 @@ class TransitionNotAllowed(ConflictError):
 
 
 class NotFound(MatcherError):
-    """No such data-problem report."""
+    """Something kept by the service (an application, a data-problem report …) that is not there."""
 
     code = "not_found"
+
+
+class ApplicationNotFound(NotFound):
+    """No kept application with that number (for this caller) or id."""
+
+    code = "unknown_application"
 
 
 class Forbidden(MatcherError):

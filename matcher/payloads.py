@@ -235,8 +235,15 @@ SCHEMA_FILES: dict[str, type[BaseModel]] = {
 
 def payload_schemas() -> dict[str, dict[str, object]]:
     """File name in ``schemas/`` → the JSON Schema its model generates (mode as on the wire)."""
+    # Imported here: the applications module builds on this one.
+    from matcher.applications import ApplicationRequest, ApplicationResponse
+
+    models = SCHEMA_FILES | {
+        "application-request.schema.json": ApplicationRequest,
+        "application-response.schema.json": ApplicationResponse,
+    }
     out: dict[str, dict[str, object]] = {}
-    for name, model in SCHEMA_FILES.items():
+    for name, model in models.items():
         schema = model.model_json_schema(
             mode="validation" if name.endswith("request.schema.json") else "serialization"
         )

@@ -210,6 +210,9 @@ class CheckRecord:
     created_at: dt.datetime
     usage: tuple[UsageRecord, ...]
     problems: tuple[DataProblem, ...]
+    # False for an application's check (matcher.applications): the application keeps its own
+    # idempotency key, and the application_id stays free for a waive-check of the same number.
+    claims_key: bool = True
     # Set when the answer met an unavailable registry (and has an application_id): the request,
     # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
     recheck_request: str | None = None
@@ -245,6 +248,11 @@ def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: two writers then queue on busy_timeout instead of
     # one failing when it upgrades a read snapshot that another has since moved past.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# pg_advisory_xact_lock key held while the schema is migrated ("matcher" in ASCII): workers
+# starting together on a new database then create it once (matcher.migrations).
+SCHEMA_LOCK = 0x6D61746368657200
 
 
 def make_engine(url: str) -> Engine:
@@ -375,7 +383,7 @@ class Records:
             # answer (the key's row is not committed yet, so no constraint would tell them).
             claimed: dict[tuple[str, str], StoredCheck] = {}
             for record, replaces in batch:
-                if record.application_id is None:
+                if record.application_id is None or not record.claims_key:
                     results.append(self._claim(conn, record, replaces))
                     continue
                 key = (record.requester, record.application_id)
@@ -416,7 +424,7 @@ class Records:
 
         In a savepoint of its own: whatever goes wrong here is logged and costs the batch its
         problem reports, never its checks and usage records."""
-        seen = [(r, p) for r in kept for p in r.problems]
+        seen = [(r.check_id, r.created_at, p) for r in kept for p in r.problems]
         if not seen:
             return
         # Imported here: the filing module builds on this one's tables.
@@ -568,7 +576,7 @@ class Records:
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""
-        if record.application_id is None:
+        if record.application_id is None or not record.claims_key:
             return StoredCheck(record.check_id, record.request_hash, record.response_json)
         if replaces is not None:
             moved = conn.execute(
@@ -649,6 +657,18 @@ class Records:
             by_seq=True,
             limit=limit,
         )
+
+    def add_problems(self, check_id: str, problems: Sequence[DataProblem], at: dt.datetime) -> None:
+        """File data problems found after a check was recorded (e.g. by pre-filling its form)."""
+        if not problems:
+            return
+        from matcher.problems.filing import upsert_problems
+
+        try:
+            with self.engine.begin() as conn:
+                upsert_problems(conn, [(check_id, at, p) for p in problems])
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
         """The data-problem reports a check met (filed or counted again)."""

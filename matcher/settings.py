@@ -236,6 +236,9 @@ class Settings(BaseSettings):
     doc_kinds: Path | None = Field(
         default=None, description="document-kind YAML file or folder; none = the shipped kinds"
     )
+    forms: Path | None = Field(
+        default=None, description="form YAML file or folder; none = the shipped forms"
+    )
     ocr_engine: Literal["rapidocr", "paddleocr"] = DEFAULT_ENGINE
     upload_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0, le=200 * 1024 * 1024)
     upload_max_pages: int = Field(default=20, gt=0, le=500)
@@ -261,6 +264,17 @@ class Settings(BaseSettings):
         default=15, gt=0, le=365, description="days a department has to fix a data problem"
     )
     problem_webhooks: list[WebhookConfig] = Field(default_factory=list)
+    ui_templates: Path | None = Field(
+        default=None,
+        description="a folder of workbench templates that replace the shipped ones by file name",
+    )
+    ui_session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 7, description="a workbench sign-in lasts this long"
+    )
+    ui_cookie_secure: bool = Field(
+        default=False,
+        description="send the workbench's session cookie over HTTPS only (set it behind TLS)",
+    )
 
     @field_validator("registries", "callers")
     @classmethod
@@ -303,7 +317,15 @@ class Settings(BaseSettings):
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    for key in ("catalog", "trust_store", "state_dir", "doc_kinds", "directory"):
+    for key in (
+        "catalog",
+        "trust_store",
+        "state_dir",
+        "doc_kinds",
+        "directory",
+        "forms",
+        "ui_templates",
+    ):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     url = data.get("database_url")

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from adapters._transport import registry_client
 from adapters.base import Adapter, UnknownAdapter, load_adapter_class
+from matcher.application_store import ApplicationStore
+from matcher.applications import ApplicationService
 from matcher.cache import Cache, MemoryCache, RedisCache, stored_secret
 from matcher.catalog import Catalog, load_catalog
 from matcher.check import CheckOptions, WaiveCheckService
@@ -21,6 +23,7 @@ from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
+from matcher.forms import Forms, load_forms
 from matcher.keys import KeyStore
 from matcher.problems.directory import Directory, load_directory
 from matcher.problems.loop import ProblemLoop
@@ -31,6 +34,7 @@ from matcher.recheck import RecheckOptions, RecheckRunner
 from matcher.records import Records, api_keys, rechecks
 from matcher.sealed import Sealer
 from matcher.settings import Settings
+from matcher.users import UserStore
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
 
@@ -69,6 +73,9 @@ class Services:
     checker: WaiveCheckService
     extractor: Extractor
     files: FileStore
+    forms: Forms
+    applications: ApplicationService
+    users: UserStore
     rechecker: RecheckRunner
     keys: KeyStore
     limiter: RateLimiter
@@ -96,6 +103,9 @@ def ocr_options(settings: Settings) -> dict[str, str]:
 def build_services(settings: Settings) -> Services:
     """Everything the API needs, built once; fails fast with the file and key at fault."""
     catalog = load_catalog(settings.catalog)
+    doc_kinds = load_doc_kinds(settings.doc_kinds)
+    forms = load_forms(settings.forms, doc_kinds=doc_kinds)
+    forms.check_catalog(catalog)
     directory = load_directory(settings.directory)
     for reg in settings.registries:
         if reg.department is not None:
@@ -130,7 +140,7 @@ def build_services(settings: Settings) -> Services:
     client = registry_client(limits)
     adapters = build_adapters(settings, client)
     extractor = Extractor(
-        load_doc_kinds(settings.doc_kinds),
+        doc_kinds,
         ExtractOptions(
             ocr=ocr_options(settings),
             limits=Limits(
@@ -172,6 +182,8 @@ def build_services(settings: Settings) -> Services:
         directory=directory,
         problem_loop=problem_loop,
     )
+    applications = ApplicationService(checker=checker, forms=forms, store=ApplicationStore(records))
+    users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))
     callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
     rechecker = RecheckRunner(
         records.engine,
@@ -197,6 +209,9 @@ def build_services(settings: Settings) -> Services:
         checker,
         extractor,
         files,
+        forms,
+        applications,
+        users,
         rechecker,
         KeyStore(records.engine, api_keys),
         RedisRateLimiter(cache.client) if isinstance(cache, RedisCache) else MemoryRateLimiter(),

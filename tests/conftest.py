@@ -122,6 +122,16 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the artifacts the page tests kept (screenshots), so a person can look at them."""
+    from tests.ui.conftest import ARTIFACTS
+
+    if ARTIFACTS:
+        terminalreporter.section("artifacts kept")
+        for path in ARTIFACTS:
+            terminalreporter.write_line(str(path))
+
+
 @pytest.fixture
 def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL database of this test's own, dropped after it (for tests that need an empty

@@ -44,16 +44,24 @@ ensure_postgres() {
         || as_root su postgres -c "createdb test"
 }
 
-ensure_cjk_font() {
-    # The data-problem assessment chart draws Chinese labels (matplotlib, Noto Sans CJK).
-    fc-list 2>/dev/null | grep -q "Noto Sans CJK" || apt_install fonts-noto-cjk fontconfig
+# The page tests drive Debian's Chromium (Playwright's own browser download needs a network we
+# may not have) and need CJK fonts, or Chinese renders as empty boxes in their screenshots (and
+# so does the data-problem assessment chart, drawn by matplotlib).
+ensure_browser() {
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q "ok installed" \
+        || missing+=(fonts-noto-cjk)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing ${missing[*]}"
+    apt_install "${missing[@]}"
 }
 
 ensure_redis
 ensure_postgres
-ensure_cjk_font
 # The demo and adapter walk-through tests run the documented curl commands.
 command -v curl >/dev/null || apt_install curl
+ensure_browser
 
 log "installing into .venv"
 PY=${PYTHON:-python3}

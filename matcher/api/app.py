@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from matcher.api.applications import router as applications_router
 from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
@@ -19,6 +20,7 @@ from matcher.api.routes import health, v1
 from matcher.api.telemetry import JsonTooLarge, Telemetry
 from matcher.keys import Grant, digest
 from matcher.settings import Settings
+from matcher.ui import install_ui
 from matcher.wiring import Services, build_services
 
 __all__ = ["create_app"]
@@ -77,7 +79,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         refresh_s=settings.key_refresh_s,
     )
     app.include_router(v1)
+    app.include_router(applications_router)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(problems_router)
     app.include_router(health)
+    install_ui(app, settings)
     return app

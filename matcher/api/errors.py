@@ -57,7 +57,7 @@ async def _matcher_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MatcherError)
     if isinstance(exc, ExtractionError):
         return JSONResponse(_body(exc.code, str(exc)), status_code=exc.status_code)
-    if isinstance(exc, UnknownMatter):
+    if isinstance(exc, UnknownMatter | NotFound):
         return JSONResponse(_body(exc.code, str(exc)), status_code=404)
     if isinstance(exc, InputError):
         extra = {"field": exc.field} if exc.field else {}

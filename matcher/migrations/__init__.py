@@ -19,18 +19,17 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 from matcher.errors import SchemaOutdated
+from matcher.records import SCHEMA_LOCK
 
 __all__ = ["SchemaState", "ensure_current", "head_revision", "schema_state", "upgrade"]
-
-# Key of the PostgreSQL advisory lock that serialises upgrades started together (several workers
-# or hosts starting on one empty database).
-_LOCK_KEY = 0x6D617463686572  # "matcher"
 
 
 def target_metadata() -> MetaData:
     """Every table the code uses (the modules that define tables register them on import)."""
+    import matcher.application_store
     import matcher.files
     import matcher.records
+    import matcher.users
 
     return matcher.records.metadata
 
@@ -103,7 +102,7 @@ def upgrade(engine: Engine) -> SchemaState:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Held to the end of the transaction; a second upgrader then finds the head.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         command.upgrade(_config(conn), "head")
     return before
 

@@ -17,6 +17,8 @@ context.configure(
     # SQLite alters a table by copying it: Alembic's batch mode does that for us.
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # SQLite rolls DDL back too: we run inside BEGIN IMMEDIATE (matcher.records).
+    transactional_ddl=True,
 )
 with context.begin_transaction():
     context.run_migrations()

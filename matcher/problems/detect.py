@@ -92,6 +92,21 @@ class ProblemFinder:
             evidence_json=json.dumps(scrub(dict(evidence)), ensure_ascii=False, sort_keys=True),
         )
 
+    def record_problem(self, code: str, record: Evidence, **facts: Any) -> DataProblem:
+        """A report of ``code`` about one registry record, routed to its issuer (for problems
+        found outside a check's own findings, e.g. pre-filling a form)."""
+        found = Findings()
+        self._file(
+            found,
+            code,
+            record.registry,
+            f"record:{record.id}",
+            self._record_facts(record, **facts),
+            record=record,
+            department=self._owner(record),
+        )
+        return next(iter(found.problems.values()))
+
     def _owner(self, record: Evidence) -> str | None:
         return self.directory.route(
             issuer_code=record.issuer.code, issuer_name=record.issuer.name, registry=record.registry

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from matcher.records import CheckRecord, DataProblem, data_problem_occurrences, data_problems
+from matcher.records import DataProblem, data_problem_occurrences, data_problems
 
 __all__ = ["upsert_problems"]
 
@@ -24,24 +24,25 @@ def _clip(value: str | None, size: int) -> str | None:
     return value if value is None or len(value) <= size else value[:size]
 
 
-def upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataProblem]]) -> None:
-    """INSERT … ON CONFLICT (problem_key) DO UPDATE, on SQLite and PostgreSQL alike.
+def upsert_problems(conn: Connection, seen: Sequence[tuple[str, dt.datetime, DataProblem]]) -> None:
+    """File each (check id, when, problem): INSERT … ON CONFLICT (problem_key) DO UPDATE, on
+    SQLite and PostgreSQL alike.
 
     Repeats within the batch are folded first (PostgreSQL refuses to touch a row twice in one
     statement) and keys go in sorted order, so concurrent batches lock rows alike, never in a
     cycle. Values are clipped to their columns: a long registry id must not fail the insert."""
     rows: dict[str, dict[str, Any]] = {}
     occurrences: list[dict[str, Any]] = []
-    for record, p in seen:
+    for check_id, when, p in seen:
         key = p.report_key()
         # In UTC: SQLite keeps a timestamp's wall time without its offset.
-        at = record.created_at.astimezone(dt.UTC)
-        occurrences.append({"problem_key": key, "check_id": record.check_id, "seen_at": at})
+        at = when.astimezone(dt.UTC)
+        occurrences.append({"problem_key": key, "check_id": check_id, "seen_at": at})
         row = rows.get(key)
         if row is not None:
             row["occurrences"] += 1
             if at >= row["last_seen"]:
-                row.update(last_seen=at, last_check_id=record.check_id)
+                row.update(last_seen=at, last_check_id=check_id)
             continue
         rows[key] = {
             "problem_key": key,
@@ -59,8 +60,8 @@ def upsert_problems(conn: Connection, seen: Sequence[tuple[CheckRecord, DataProb
             "occurrences": 1,
             "first_seen": at,
             "last_seen": at,
-            "first_check_id": record.check_id,
-            "last_check_id": record.check_id,
+            "first_check_id": check_id,
+            "last_check_id": check_id,
             "status_changed_at": at,
         }
     stmt: Any = (

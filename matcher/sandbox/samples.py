@@ -50,6 +50,8 @@ CERT_TYPES: Mapping[str, str] = {
     "household_record": "户籍证明",
     "residence_record": "居住登记证明",
     "enterprise_credit_record": "企业信用信息报告",
+    "name_declaration_record": "名称自主申报告知书",
+    "construction_contract_record": "建筑工程施工合同备案信息",
 }
 
 

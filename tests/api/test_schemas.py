@@ -42,6 +42,8 @@ def _normalise(schema: Any) -> Any:
     [
         ("waive-check-request.schema.json", "WaiveCheckRequest"),
         ("waive-check-response.schema.json", "WaiveCheckResponse"),
+        ("application-request.schema.json", "ApplicationRequest"),
+        ("application-response.schema.json", "ApplicationResponse"),
         ("usage-response.schema.json", "UsageList"),
     ],
 )
@@ -60,3 +62,6 @@ def test_openapi_documents_the_endpoints(tmp_path: Path) -> None:
         paths
     )
     assert {"400", "404", "409", "422"} <= set(paths["/v1/waive-check"]["post"]["responses"])
+    assert {"/v1/applications", "/v1/applications/{application_id}"} <= set(paths)
+    assert {"400", "404", "409", "422"} <= set(paths["/v1/applications"]["post"]["responses"])
+    assert "application/pdf" in str(paths["/v1/applications/{application_id}/form.pdf"])

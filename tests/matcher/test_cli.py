@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from matcher.cli import main
@@ -21,7 +22,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> None:
+def test_demo_prints_a_curl_that_waives_and_opens_the_workbench(tmp_path: Path) -> None:
     env = {**os.environ, "MATCHER_STATE_DIR": str(tmp_path)}
     port, sandbox_port, province_port = _free_port(), _free_port(), _free_port()
     proc = subprocess.Popen(
@@ -44,14 +45,36 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
     )
     try:
         assert proc.stdout is not None
-        curl = next(line for line in proc.stdout if line.startswith("curl "))
-        deadline = time.monotonic() + 30
-        while True:
-            out = subprocess.run(["bash", "-c", curl], capture_output=True, text=True)
-            if out.stdout or time.monotonic() > deadline:
+        printed = []
+        for line in proc.stdout:
+            printed.append(line)
+            if line.startswith("Ctrl+C"):
                 break
-            time.sleep(0.2)
-        body = json.loads(out.stdout)
+        text = "".join(printed)
+        curl, application_curl = [line for line in printed if line.startswith("curl ")]
+        assert "/v1/applications" in application_curl
+        body = json.loads(subprocess.run(["bash", "-c", curl], capture_output=True).stdout)
+        app = json.loads(
+            subprocess.run(["bash", "-c", application_curl], capture_output=True, text=True).stdout
+        )
+        account = re.search(r"user: (\S+)\s+password: (\S+)", text)
+        assert account is not None, text
+        samples = dict(re.findall(r"(SAMPLE-\d)\s.*\n\s+(http://\S+)", text))
+        assert sorted(samples) == ["SAMPLE-1", "SAMPLE-2", "SAMPLE-3", "SAMPLE-4"]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            form = client.get("/ui/sign-in")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token is not None
+            user, password = account.groups()
+            signed = client.post(
+                "/ui/sign-in",
+                data={"username": user, "password": password, "csrf_token": token.group(1)},
+            )
+            assert signed.status_code == 303
+            listed = client.get("/ui/applications").text
+            assert all(app_id in listed for app_id in samples)
+            conflicted = client.get(samples["SAMPLE-2"]).text
+            assert 'id="f-lr_household_address" class="fs-conflict"' in conflicted
     finally:
         proc.terminate()
         proc.wait(10)
@@ -63,6 +86,10 @@ def test_demo_prints_a_curl_that_waives_on_verified_evidence(tmp_path: Path) -> 
     registries = {e["registry"] for d in waived for e in d["evidence"] if e["verified"]}
     assert registries == {"sandbox-elicence", "sandbox-datacert", "sandbox-province"}
     assert (tmp_path / "matcher.db").exists()
+    # The same sample application sent to /v1/applications comes back with its form filled.
+    assert app["application_id"] == "DEMO-0001"
+    assert app["form"]["form_name"] == "公司登记（备案）申请书"
+    assert app["form"]["fill_rate"] >= 0.9
 
 
 def test_bad_config_names_the_file_and_the_key(
@@ -79,8 +106,10 @@ def test_bad_config_names_the_file_and_the_key(
 
 
 def test_unknown_adapter_lists_the_installed_ones(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Its own state folder: the user's default one may hold a database of another release.
+    monkeypatch.setenv("MATCHER_STATE_DIR", str(tmp_path))
     config = tmp_path / "matcher.toml"
     config.write_text(
         f'trust_store = "{tmp_path / "t.json"}"\n'

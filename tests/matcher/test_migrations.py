@@ -213,7 +213,7 @@ def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the legacy tables, by table, in key order."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        # data_problems changed shape in 0005 (one row per report): checked on its own.
+        # data_problems changed shape in 0007 (one row per report): checked on its own.
         rows = {
             name: [tuple(r) for r in conn.execute(table.select().order_by(*table.primary_key))]
             for name, table in legacy.tables.items()
@@ -336,3 +336,16 @@ def test_serve_refuses_an_old_database_and_names_the_command(
     assert "older than this release" in err
     assert main(["db", "status", "--config", str(config)]) == 0
     assert "needs: matcher db upgrade" in capsys.readouterr().out
+
+
+def test_the_revisions_form_one_line_named_by_their_files() -> None:
+    """Two branches that each add revision NNNN leave two heads: upgrade would refuse to run."""
+    from alembic.script import ScriptDirectory
+
+    from matcher.migrations import _config
+
+    scripts = ScriptDirectory.from_config(_config())
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()
+    for script in scripts.walk_revisions():
+        assert script.path is not None
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path

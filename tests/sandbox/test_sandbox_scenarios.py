@@ -117,6 +117,7 @@ SCENARIOS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
         "建筑工程施工许可证": OK,
     },
     "dongji_mutual": {},
+    "xu_li": {"居民身份证": OK, "不动产权证书": OK},
 }
 
 CERTIFICATES = {
@@ -129,11 +130,13 @@ CERTIFICATES = {
         "marriage_record",
         "real_estate_record",
         "residence_record",
+        "name_declaration_record",
     },
     "chan_ka_yan": {"residence_record"},
     "lanhai_construction": {"enterprise_credit_record", "tax_payment_record"},
-    "haitian_property": {"enterprise_credit_record"},
+    "haitian_property": {"enterprise_credit_record", "construction_contract_record"},
     "dongji_mutual": {"tax_payment_record"},
+    "xu_li": {"household_record", "name_declaration_record"},
 }
 
 
@@ -287,7 +290,7 @@ def test_another_data_dir_is_used(tmp_path: Path) -> None:
     [
         ("licences.yaml", "status: revoked", "status: cancelled", "licences[12].status"),
         ("licences.yaml", "{serve_for: zhou_jie}", "{serve_for: nobody}", "serve_for"),
-        ("certificates.yaml", "holder: dongji_mutual", "holder: nobody", "certificates[12].holder"),
+        ("certificates.yaml", "holder: dongji_mutual", "holder: nobody", "certificates[13].holder"),
         ("holders.yaml", "key: sun_hao", "key: zhang_wei", "appears twice"),
     ],
 )

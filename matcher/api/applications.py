@@ -1,0 +1,76 @@
+"""Applications for business systems: one call checks, pre-fills and keeps; read back; the PDF."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from matcher.api.deps import RequesterDep, ServicesDep
+from matcher.api.routes import ERRORS
+from matcher.applications import ApplicationRequest, ApplicationResponse
+from matcher.errors import ApplicationNotFound
+from matcher.formpdf import fill, template_for
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/applications")
+
+ApplicationId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "申请不存在"}}
+
+
+@router.post(
+    "",
+    response_model=ApplicationResponse,
+    responses=ERRORS,
+    summary="提交一件申请：核验材料、预填申请表并保存",
+)
+async def submit_application(
+    body: ApplicationRequest, services: ServicesDep, requester: RequesterDep
+) -> ApplicationResponse:
+    return await services.applications.submit(body, requester)
+
+
+@router.get(
+    "/{application_id}",
+    response_model=ApplicationResponse,
+    responses=NOT_FOUND,
+    summary="已保存申请的当前状态",
+)
+async def get_application(
+    application_id: ApplicationId, services: ServicesDep, requester: RequesterDep
+) -> ApplicationResponse:
+    return await anyio.to_thread.run_sync(services.applications.find, requester, application_id)
+
+
+@router.get(
+    "/{application_id}/form.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, **NOT_FOUND},
+    summary="填好的申请表（PDF）",
+)
+async def get_application_pdf(
+    application_id: ApplicationId,
+    services: ServicesDep,
+    requester: RequesterDep,
+    flatten: Annotated[bool, Query(description="把表单域转为页面内容")] = False,
+) -> Response:
+    service = services.applications
+
+    def render() -> bytes:
+        view = service.find(requester, application_id)
+        if view.form is None:
+            raise ApplicationNotFound(f"事项 {view.matter_code} 没有申请表")
+        template = template_for(service.forms.get(view.form.form_code))
+        return fill(template, service.values(view), flatten=flatten)
+
+    pdf = await anyio.to_thread.run_sync(render)
+    name = f"{application_id}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
