@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matcher.errors import RecordsUnavailable
 from matcher.records import Records, metadata
+from matcher.sealed import Sealer, SealError, open_text, seal_text, text_key_id
 
 __all__ = ["ApplicationRow", "ApplicationStore", "EditRow", "application_edits", "applications"]
 
@@ -109,15 +110,44 @@ class EditRow:
     created_at: dt.datetime
 
 
-def _row(mapping: Any) -> ApplicationRow:
-    return ApplicationRow(**{c.name: mapping[c.name] for c in applications.columns})
+# What an application keeps of the holder and the form (names, numbers, addresses): sealed at
+# rest with the data key (matcher.sealed), each bound to its application.
+SEALED = ("request_json", "prefill_json", "final_json", "changes_json")
+SEALED_EDIT = ("value", "source_json")
 
 
 class ApplicationStore:
-    """Applications and edits over the records database's engine."""
+    """Applications and edits over the records database's engine. ``sealer``: the personal
+    JSON columns are kept sealed with it (the service always passes one)."""
 
-    def __init__(self, records: Records) -> None:
+    def __init__(self, records: Records, sealer: Sealer | None = None) -> None:
         self.engine = records.engine  # its tables come from the migrations (revision 0005)
+        self.sealer = sealer
+
+    def _seal(self, values: dict[str, Any], key: str, names: tuple[str, ...]) -> dict[str, Any]:
+        if self.sealer is None:
+            return values
+        context = f"applications:{key}".encode()
+        return {
+            k: seal_text(self.sealer, v, context) if k in names and v is not None else v
+            for k, v in values.items()
+        }
+
+    def _open(self, values: dict[str, Any], key: str, names: tuple[str, ...]) -> dict[str, Any]:
+        if self.sealer is None:
+            return values
+        context = f"applications:{key}".encode()
+        try:
+            return {
+                k: open_text(self.sealer, v, context) if k in names and v is not None else v
+                for k, v in values.items()
+            }
+        except SealError as exc:
+            raise RecordsUnavailable(f"a kept application cannot be opened: {exc}") from None
+
+    def _row(self, mapping: Any) -> ApplicationRow:
+        values = {c.name: mapping[c.name] for c in applications.columns}
+        return ApplicationRow(**self._open(values, values["id"], SEALED))
 
     def _fail(self, exc: SQLAlchemyError) -> RecordsUnavailable:
         return RecordsUnavailable(f"the records database failed: {type(exc).__name__}")
@@ -139,14 +169,16 @@ class ApplicationStore:
                 found = conn.execute(select(applications).where(*where)).mappings().first()
         except SQLAlchemyError as exc:
             raise self._fail(exc) from exc
-        return _row(found) if found is not None else None
+        return self._row(found) if found is not None else None
 
     def insert(self, row: ApplicationRow) -> ApplicationRow:
         """Keep a new application; where another request kept one under the same number first,
         that one is returned instead."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(applications).values(**row.__dict__))
+                conn.execute(
+                    insert(applications).values(**self._seal(dict(row.__dict__), row.id, SEALED))
+                )
         except IntegrityError:
             existing = self.find(row.requester, row.application_id)
             if existing is None:
@@ -169,6 +201,7 @@ class ApplicationStore:
         )
 
     def _update(self, key: str, when_status: str, **values: Any) -> bool:
+        values = self._seal(values, key, SEALED)
         try:
             with self.engine.begin() as conn:
                 done = conn.execute(
@@ -184,7 +217,11 @@ class ApplicationStore:
         """Record one value a clerk chose or typed (kept for good, in order)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(application_edits).values(application=key, **edit.__dict__))
+                conn.execute(
+                    insert(application_edits).values(
+                        application=key, **self._seal(dict(edit.__dict__), key, SEALED_EDIT)
+                    )
+                )
                 conn.execute(
                     update(applications)
                     .where(applications.c.id == key)
@@ -205,12 +242,20 @@ class ApplicationStore:
                 rows = conn.execute(query).mappings().all()
         except SQLAlchemyError as exc:
             raise self._fail(exc) from exc
-        return [
-            EditRow(
-                r["field_key"], r["value"], r["how"], r["source_json"], r["clerk"], r["created_at"]
+        edits = []
+        for r in rows:
+            o = self._open({k: r[k] for k in SEALED_EDIT}, key, SEALED_EDIT)
+            edits.append(
+                EditRow(
+                    r["field_key"],
+                    o["value"],
+                    r["how"],
+                    o["source_json"],
+                    r["clerk"],
+                    r["created_at"],
+                )
             )
-            for r in rows
-        ]
+        return edits
 
     def confirm(
         self, key: str, *, clerk: str, at: dt.datetime, final_json: str, changes_json: str
@@ -243,4 +288,37 @@ class ApplicationStore:
                 rows = conn.execute(query).mappings().all()
         except SQLAlchemyError as exc:
             raise self._fail(exc) from exc
-        return [_row(r) for r in rows]
+        return [self._row(r) for r in rows]
+
+
+def reseal_applications(store: ApplicationStore) -> int:
+    """Seal every kept application and edit again under the current key; how many rows."""
+    sealer = store.sealer
+    if sealer is None:
+        return 0
+    done = 0
+    for table, names, key_column, id_column in (
+        (applications, SEALED, applications.c.id, applications.c.id),
+        (application_edits, SEALED_EDIT, application_edits.c.application, application_edits.c.id),
+    ):
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(id_column, key_column, *(table.c[n] for n in names))).all()
+        for row in rows:
+            row_id, key, *texts = tuple(row)
+            values = dict(zip(names, texts, strict=True))
+            stale = {
+                n: v
+                for n, v in values.items()
+                if v is not None and text_key_id(v) != sealer.current
+            }
+            if not stale:
+                continue
+            context = f"applications:{key}".encode()
+            fresh = {
+                n: seal_text(sealer, open_text(sealer, v, context), context)
+                for n, v in stale.items()
+            }
+            with store.engine.begin() as conn:
+                conn.execute(update(table).where(id_column == row_id).values(**fresh))
+            done += 1
+    return done

@@ -490,8 +490,10 @@ class WaiveCheckService:
         holders: dict[str, Holder],
         warnings: list[str],
         lookups: list[Lookup],
+        as_of: dt.date | None = None,
     ) -> _Answer:
-        """Ask the registries (and read the uploads) at once, verify, decide: the check's answer."""
+        """Ask the registries (and read the uploads) at once, verify, decide: the check's answer.
+        ``as_of`` judges validity on that day instead of today (a replayed application's)."""
         now = dt.datetime.now(self._tz)
         context = RequestContext(
             requester=requester,
@@ -506,7 +508,7 @@ class WaiveCheckService:
         else:
             read = {}
             await self._query_all(lookups, context)
-        outcomes = self._outcomes(matter, lookups, holders, now.date())
+        outcomes = self._outcomes(matter, lookups, holders, as_of or now.date())
         compared, upload_pairs = self._compare_uploads(read, outcomes)
         decisions = [
             decide(m, outcomes[m.code], compared.get(m.code))
@@ -533,22 +535,37 @@ class WaiveCheckService:
 
     # -- the flow ------------------------------------------------------------------------------
 
-    async def check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+    async def check(
+        self,
+        request: WaiveCheckRequest,
+        requester: str,
+        *,
+        purpose: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> CheckResult:
         """One waive-check. Copies of one application in this process run one after another:
-        the first asks the registries and records its answer, the others then replay it."""
+        the first asks the registries and records its answer, the others then replay it.
+        ``purpose`` marks an audit's check (its usage records say audit use, and why);
+        ``as_of`` judges validity on that day (a replayed application's)."""
         if request.application_id is None:
-            return await self._check(request, requester)
+            return await self._check(request, requester, purpose, as_of)
         key = (requester, request.application_id)
         while (running := self._running.get(key)) is not None:
             await running.wait()
         self._running[key] = done = asyncio.Event()
         try:
-            return await self._check(request, requester)
+            return await self._check(request, requester, purpose, as_of)
         finally:
             del self._running[key]
             done.set()
 
-    async def _check(self, request: WaiveCheckRequest, requester: str) -> CheckResult:
+    async def _check(
+        self,
+        request: WaiveCheckRequest,
+        requester: str,
+        purpose: str | None = None,
+        as_of: dt.date | None = None,
+    ) -> CheckResult:
         matter = self.catalog.get(request.matter_code)
         _require_consent(matter, request)
         self._check_uploads(matter, request)
@@ -568,11 +585,17 @@ class WaiveCheckService:
                 replaces = stored.check_id  # the registry was down then: ask again
 
         lookups = self._plan(matter, holders)
-        answer = await self._answer(matter, request, requester, holders, warnings, lookups)
+        answer = await self._answer(
+            matter, request, requester, holders, warnings, lookups, as_of=as_of
+        )
         response = answer.response
         findings = self._findings(matter, lookups, holders, answer)
         record = self._record(response, requester, req_hash, lookups, answer.outcomes, findings)
-        if request.application_id is not None and any(
+        if purpose is not None:
+            # An audit's check: marked as such, and never queued for re-checking (an audit row a
+            # registry did not answer stays unknown; the audit is run again instead).
+            record = dataclasses.replace(record, use="audit", purpose=purpose)
+        elif request.application_id is not None and any(
             d.basis == "registry_unavailable" for d in response.decisions
         ):
             # Queued with the answer, in its transaction: checked again when the registry is back.

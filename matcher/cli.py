@@ -1,4 +1,4 @@
-"""``matcher serve | demo | sandbox | extract | db | check-config | adapters``: the CLI."""
+"""``matcher serve | demo | sandbox | extract | db | check-config | adapters | audit``: the CLI."""
 
 from __future__ import annotations
 
@@ -196,6 +196,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _data(args: argparse.Namespace) -> int:
+    from matcher.application_store import ApplicationStore, reseal_applications
     from matcher.files import FileStore
     from matcher.recheck import reseal_requests
     from matcher.records import Records, rechecks
@@ -208,10 +209,12 @@ def _data(args: argparse.Namespace) -> int:
     try:
         done, current = FileStore(records, sealer=sealer).reseal()
         queued = reseal_requests(records.engine, rechecks, sealer)
+        kept = reseal_applications(ApplicationStore(records, sealer))
     finally:
         records.close()
     print(f"uploaded files: {done} sealed again under key {sealer.current}, {current} already were")
     print(f"queued re-check requests: {queued} sealed again")
+    print(f"applications and their edits: {kept} rows sealed again")
     return 0
 
 
@@ -592,6 +595,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_check_config)
 
     _add_adapters_commands(sub)
+
+    from matcher.audit.command import add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 

@@ -59,6 +59,10 @@ checks = Table(
     Column("request_hash", String(64), nullable=False),
     Column("response_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # "service" for a waive-check; "audit" for a check an audit made, with its purpose: the usage
+    # records (用证记录) of a check say which use they were.
+    Column("use", String(16), nullable=False, server_default="service"),
+    Column("purpose", String(256)),
 )
 
 idempotency_keys = Table(
@@ -213,6 +217,8 @@ class CheckRecord:
     # False for an application's check (matcher.applications): the application keeps its own
     # idempotency key, and the application_id stays free for a waive-check of the same number.
     claims_key: bool = True
+    use: str = "service"  # or "audit"
+    purpose: str | None = None
     # Set when the answer met an unavailable registry (and has an application_id): the request,
     # as JSON, for the re-check queue (matcher.recheck), and the first wait before it runs.
     recheck_request: str | None = None
@@ -224,6 +230,13 @@ class StoredCheck:
     check_id: str
     request_hash: str
     response_json: str
+
+
+def _use(use: str | None, purpose: str | None) -> tuple[str | None, ...]:
+    """What a check's use adds to its usage records' links: nothing for a service check (so the
+    links of records kept before audits existed stay as they were), use and purpose for an
+    audit's (so an audit check cannot be passed off as a service one, or the reverse)."""
+    return () if use in (None, "service") else (use, purpose)
 
 
 def _unavailable(exc: SQLAlchemyError) -> RecordsUnavailable:
@@ -278,6 +291,8 @@ CHECK_COLUMNS = (
     "request_hash",
     "response_json",
     "created_at",
+    "use",
+    "purpose",
 )
 USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
 
@@ -406,6 +421,8 @@ class Records:
                         r.request_hash,
                         r.response_json,
                         r.created_at,
+                        r.use,
+                        r.purpose,
                     )
                     for r in kept
                 ],
@@ -502,7 +519,17 @@ class Records:
             return []
         head = read_head(conn, usage_chain, lock=self.engine.dialect.name != "sqlite")
         links = head.extend(
-            [(r.check_id, r.requester, r.matter_code, r.application_id, *u) for r, u in rows]
+            [
+                (
+                    r.check_id,
+                    r.requester,
+                    r.matter_code,
+                    r.application_id,
+                    *u,
+                    *_use(r.use, r.purpose),
+                )
+                for r, u in rows
+            ]
         )
         conn.execute(
             usage_chain.update()
@@ -523,6 +550,8 @@ class Records:
                 checks.c.matter_code,
                 checks.c.application_id,
                 *(usage_records.c[name] for name in UsageRecord._fields),
+                checks.c.use,
+                checks.c.purpose,
             )
             .select_from(usage_records.outerjoin(checks))
             .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
@@ -530,8 +559,9 @@ class Records:
         with self.engine.connect() as conn:
             head = read_head(conn, usage_chain, lock=False)
             rows = conn.execution_options(yield_per=2000).execute(query)
+            chained = ((*r[:-2], *_use(r[-2], r[-1])) for r in rows)
             try:
-                return verify((tuple(r) for r in rows), (head.seq, head.head_hash))
+                return verify(chained, (head.seq, head.head_hash))
             finally:
                 rows.close()  # verify may stop early, with rows still unread
 
@@ -624,6 +654,8 @@ class Records:
                 checks.c.matter_code,
                 checks.c.application_id,
                 checks.c.created_at,
+                checks.c.use,
+                checks.c.purpose,
             )
             .join(checks, checks.c.check_id == usage_records.c.check_id)
             .where(*where)

@@ -255,10 +255,37 @@ class Settings(BaseSettings):
         le=24 * 365,
         description="uploaded files are deleted this long after their upload",
     )
+    # Batch audits (docs/audit.md)
+    audit_runner: Literal["inprocess", "celery"] = Field(
+        default="inprocess", description="celery: chunks go to Celery workers (needs redis_url)"
+    )
+    audit_broker_url: str | None = Field(
+        default=None, description="Celery broker; none = redis_url"
+    )
+    audit_dir: Path | None = Field(default=None, description="job folders; none = state_dir/audits")
+    audit_directory: Path | None = Field(
+        default=None, description="licence directory YAML file or folder; none = the shipped one"
+    )
+    audit_city: str = Field(default="舟山市", min_length=1, description="本市, for 本市核发")
+    audit_chunk_size: int = Field(default=200, ge=1, le=100_000)
+    audit_concurrency: int = Field(default=16, ge=1, le=1000, description="applications at once")
+    audit_rate_per_s: float = Field(
+        default=50.0, gt=0, description="requests per second to each registry, all workers together"
+    )
+    audit_rate_limits: dict[str, float] = Field(
+        default_factory=dict, description="registry name → its own requests per second"
+    )
+    audit_requester: str = Field(default="audit", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    audit_visibility_timeout_s: float = Field(
+        default=600.0, gt=0, description="a chunk unacknowledged this long goes to another worker"
+    )
 
-    directory: Path | None = Field(
+    def resolved_audit_dir(self) -> Path:
+        return self.audit_dir or self.state_dir / "audits"
+
+    department_directory: Path | None = Field(
         default=None,
-        description="department and licence directory YAML (file or folder); none = the sample",
+        description="department directory YAML (file or folder); none = the sample city's",
     )
     problem_fix_deadline_days: int = Field(
         default=15, gt=0, le=365, description="days a department has to fix a data problem"
@@ -322,7 +349,7 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
         "trust_store",
         "state_dir",
         "doc_kinds",
-        "directory",
+        "department_directory",
         "forms",
         "ui_templates",
     ):

@@ -17,6 +17,7 @@ from matcher.applications import ApplicationService
 from matcher.cache import Cache, MemoryCache, RedisCache, stored_secret
 from matcher.catalog import Catalog, load_catalog
 from matcher.check import CheckOptions, WaiveCheckService
+from matcher.directory import load_directory as load_licence_directory
 from matcher.errors import ConfigError
 from matcher.evidence import TrustStore, load_trust_store
 from matcher.extract.intake import Limits
@@ -106,7 +107,11 @@ def build_services(settings: Settings) -> Services:
     doc_kinds = load_doc_kinds(settings.doc_kinds)
     forms = load_forms(settings.forms, doc_kinds=doc_kinds)
     forms.check_catalog(catalog)
-    directory = load_directory(settings.directory)
+    directory = load_directory(settings.department_directory)
+    if directory.licence_types is None:
+        # Which licence types exist: the licence directory (证照目录) the audits read too.
+        licences = load_licence_directory(settings.audit_directory)
+        directory.licence_types = {t.code: t.name for t in licences.licence_types}
     for reg in settings.registries:
         if reg.department is not None:
             if reg.department not in directory.departments:
@@ -182,7 +187,9 @@ def build_services(settings: Settings) -> Services:
         directory=directory,
         problem_loop=problem_loop,
     )
-    applications = ApplicationService(checker=checker, forms=forms, store=ApplicationStore(records))
+    applications = ApplicationService(
+        checker=checker, forms=forms, store=ApplicationStore(records, sealer)
+    )
     users = UserStore(records, dt.timedelta(hours=settings.ui_session_hours))
     callbacks = {c.name: (c.callback_url, c.api_key()) for c in settings.callers if c.callback_url}
     rechecker = RecheckRunner(

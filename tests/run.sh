@@ -45,8 +45,8 @@ ensure_postgres() {
 }
 
 # The page tests drive Debian's Chromium (Playwright's own browser download needs a network we
-# may not have) and need CJK fonts, or Chinese renders as empty boxes in their screenshots (and
-# so does the data-problem assessment chart, drawn by matplotlib).
+# may not have) and need CJK fonts, or Chinese renders as empty boxes in their screenshots.
+# (Also the audit reports' and the data-problem assessment's charts draw Chinese with Noto Sans CJK.)
 ensure_browser() {
     local missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)

@@ -7,10 +7,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from matcher.api.applications import router as applications_router
+from matcher.api.audits import MAX_UPLOAD
+from matcher.api.audits import router as audits_router
 from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
@@ -18,6 +21,7 @@ from matcher.api.extract import router as extract_router
 from matcher.api.problems import router as problems_router
 from matcher.api.routes import health, v1
 from matcher.api.telemetry import JsonTooLarge, Telemetry
+from matcher.audit.service import AuditService
 from matcher.keys import Grant, digest
 from matcher.settings import Settings
 from matcher.ui import install_ui
@@ -46,6 +50,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         app.state.services = services or build_services(settings)
+        app.state.audits = AuditService(settings)
+        resumed = app.state.audits.resume()
+        if resumed:
+            log.info("resuming %d unfinished audit jobs", len(resumed))
         # Catalog, trust store and the rest live as long as the process: keep them out of the
         # collector's way, so each collection only walks what requests create.
         gc.freeze()
@@ -58,6 +66,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(app.state.audits.close)
             await app.state.services.rechecker.stop()
             if own:
                 await app.state.services.aclose()
@@ -82,6 +91,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(applications_router)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
     app.include_router(problems_router)
+    app.include_router(audits_router, max_body_size=MAX_UPLOAD + ENVELOPE)
     app.include_router(health)
     install_ui(app, settings)
     return app

@@ -1,8 +1,10 @@
-"""The department directory (部门目录) and the licence directory (证照目录), as data.
+"""The department directory (部门目录), as data.
 
 A data-problem report belongs to the department that owns the data: found by the record's
 issuer code, else by the issuer's name (the catalog names issuers, records carry codes), else by
-the registry that answered. Files are YAML checked against ``schemas/directory.schema.json``.
+the registry that answered. Files are YAML checked against ``schemas/departments.schema.json``.
+Which licence types exist comes from the licence directory (:mod:`matcher.directory`) unless a
+department file lists ``licence_types`` itself.
 """
 
 from __future__ import annotations
@@ -78,14 +80,14 @@ class Directory:
 
 @functools.cache
 def _validator() -> Any:
-    schema = json.loads(schema_path("directory").read_text(encoding="utf-8"))
+    schema = json.loads(schema_path("departments").read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 
 
 def load_directory(path: str | Path | None = None) -> Directory:
-    """A directory file or folder (merged); ``None``: the sample city's, shipped as data."""
+    """A department directory file or folder (merged); ``None``: the sample city's."""
     directory = Directory()
-    for source in read_sources(path, packaged="directory", what="directory"):
+    for source in read_sources(path, packaged="departments", what="department directory"):
         data, lines = parse_yaml(source)
         where = Where(source.label, lines)
         errors = list(_validator().iter_errors(data))

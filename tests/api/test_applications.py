@@ -290,3 +290,28 @@ def test_a_bad_answer_is_refused_with_its_field(
     r = api.client.post("/v1/applications", json=body)
     assert r.status_code == 422
     assert (r.json()["error"], r.json()["field"]) == ("invalid_input", field)
+
+
+def test_what_an_application_keeps_of_the_holder_is_sealed_at_rest(
+    api: Api, holders: dict[str, Any]
+) -> None:
+    from matcher.application_store import applications
+
+    body = _body(holders, "ent-establish", "zhang_wei", "SEALED-1")
+    first = _submit(api, body)
+    store = api.records()
+    try:
+        with store.engine.connect() as conn:
+            row = (
+                conn.execute(applications.select().where(applications.c.id == first["id"]))
+                .mappings()
+                .one()
+            )
+    finally:
+        store.close()
+    for column in ("request_json", "prefill_json"):
+        assert row[column].startswith("ms1:"), column
+        assert "张伟" not in row[column] and holders["zhang_wei"].id not in row[column]
+    # and it reads back whole through the API
+    got = api.client.get("/v1/applications/SEALED-1")
+    assert got.status_code == 200 and got.json()["form"] == first["form"]

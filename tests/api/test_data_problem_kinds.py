@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from matcher.api import create_app
+from matcher.directory import load_directory as load_licence_directory
 from matcher.errors import ConfigError
 from matcher.problems.directory import load_directory
 from matcher.serving import ServerThread
@@ -52,13 +53,16 @@ def test_licence_id_failing_its_check_is_flagged_and_filed_but_still_waives(
 def test_type_code_missing_from_the_licence_directory_is_filed(
     sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
 ) -> None:
-    packaged = Path(__file__).resolve().parents[2] / "matcher/data/directory/zhoushan.yaml"
-    text = packaged.read_text(encoding="utf-8")
-    without_id_card = "\n".join(line for line in text.splitlines() if ID_CARD not in line)
-    directory = tmp_path / "directory.yaml"
-    directory.write_text(without_id_card, encoding="utf-8")
+    # The sample city's departments, with a licence-type list that lacks 居民身份证.
+    packaged = Path(__file__).resolve().parents[2] / "matcher/data/departments/zhoushan.yaml"
+    types = [t for t in load_licence_directory().licence_types if t.code != ID_CARD]
+    listed = "\n".join(f'  - {{code: "{t.code}", name: {t.name}}}' for t in types)
+    directory = tmp_path / "departments.yaml"
+    directory.write_text(
+        packaged.read_text(encoding="utf-8") + "licence_types:\n" + listed + "\n", "utf-8"
+    )
     assert load_directory(directory).knows_type(ID_CARD) is False
-    api = make_api(sandbox, directory=directory)
+    api = make_api(sandbox, department_directory=directory)
     _check(api, holders["zhang_wei"])
     (report,) = _reports(api)
     assert (report["problem"], report["department"]) == ("type_not_in_directory", "zs-psb")

@@ -213,7 +213,7 @@ def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the legacy tables, by table, in key order."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        # data_problems changed shape in 0007 (one row per report): checked on its own.
+        # data_problems changed shape in 0008 (one row per report): checked on its own.
         rows = {
             name: [tuple(r) for r in conn.execute(table.select().order_by(*table.primary_key))]
             for name, table in legacy.tables.items()

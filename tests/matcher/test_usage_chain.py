@@ -117,3 +117,15 @@ def test_records_verify_command_fails_on_a_tampered_database(
     assert main(["records", "verify", "--config", str(config)]) == 1
     err = capsys.readouterr().err
     assert "usage record #20" in err and "edited" in err
+
+
+def test_an_audit_check_passed_off_as_a_service_check_breaks_the_chain(records: Records) -> None:
+    import dataclasses
+
+    _fill(records)
+    audit = dataclasses.replace(_record(), use="audit", purpose="2026 年多收材料审计")
+    records.save_check(audit)
+    assert records.verify_usage_chain().first_break is None
+    _sql(records, f"UPDATE checks SET use = 'service' WHERE check_id = '{audit.check_id}'")
+    found = records.verify_usage_chain().first_break
+    assert found is not None and found.seq == 38 and "edited" in found.problem

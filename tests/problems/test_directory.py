@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from matcher.directory import load_directory as load_licence_directory
 from matcher.errors import CatalogError
 from matcher.problems.directory import load_directory
 from matcher.sandbox import SandboxConfig
@@ -37,6 +38,8 @@ def test_routing_prefers_the_issuer_code_then_the_name_then_the_registry() -> No
 
 def test_every_sample_licence_type_is_in_the_licence_directory() -> None:
     d = load_directory()
+    assert d.licence_types is None  # the sample's come from the licence directory (证照目录)
+    d.licence_types = {t.code: t.name for t in load_licence_directory().licence_types}
     samples = load_samples(SandboxConfig().data_dir)
     assert all(d.knows_type(str(e.record["type_code"])) for e in samples.licences)
     assert d.knows_type("99999999999999999X999") is False
@@ -58,8 +61,8 @@ def test_a_bad_directory_names_the_problem(tmp_path: Path, content: object, mess
         load_directory(path)
 
 
-def test_packaged_directory_schema_matches_repo_schema() -> None:
+def test_packaged_departments_schema_matches_repo_schema() -> None:
     root = Path(__file__).resolve().parents[2]
-    assert (root / "schemas/directory.schema.json").read_bytes() == (
-        root / "matcher/data/schemas/directory.schema.json"
+    assert (root / "schemas/departments.schema.json").read_bytes() == (
+        root / "matcher/data/schemas/departments.schema.json"
     ).read_bytes()

@@ -4,8 +4,8 @@ The baseline kept one data_problems row per sighting. Its rows become reports ke
 keys a record's problem (sha256 of registry, ``record:<evidence id>`` and problem), counted, with
 one data_problem_occurrences row per former row; the old table is dropped.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -16,8 +16,8 @@ import hashlib
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

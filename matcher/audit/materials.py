@@ -1,0 +1,109 @@
+"""The material-list audit (材料清单审计): lists in, a classified row per material, reports out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from matcher.audit.classify import classify_row
+from matcher.audit.export import catalog_from_rows, write_catalog
+from matcher.audit.html import write_html
+from matcher.audit.matching import MaterialMatcher
+from matcher.audit.report import material_report
+from matcher.audit.sheets import MaterialRow, RowProblem, read_material_rows
+from matcher.audit.xlsx import write_xlsx
+from matcher.directory import Directory
+
+__all__ = ["audit_material_rows", "load_material_lists", "write_material_reports"]
+
+JSON_FIELDS = (
+    "file",
+    "row",
+    "matter_code",
+    "matter_name",
+    "department",
+    "city",
+    "name",
+    "type_name",
+    "type_code",
+    "type_kind",
+    "score",
+    "match_reason",
+    "needs_review",
+    "classification",
+    "classification_text",
+    "reason",
+    "evidence",
+    "problems",
+)
+
+
+def load_material_lists(
+    paths: Sequence[Path], mapping: dict[str, str] | None = None
+) -> tuple[list[MaterialRow], list[RowProblem]]:
+    rows: list[MaterialRow] = []
+    problems: list[RowProblem] = []
+    for path in paths:
+        found, file_problems = read_material_rows(path, mapping)
+        rows += found
+        problems += file_problems
+    return rows, problems
+
+
+def row_to_dict(row: MaterialRow) -> dict[str, Any]:
+    return asdict(row)
+
+
+def row_from_dict(data: dict[str, Any]) -> MaterialRow:
+    problems = [RowProblem(**p) for p in data["problems"]]
+    return MaterialRow(**{**data, "problems": problems})
+
+
+def audit_material_rows(
+    rows: Sequence[MaterialRow], matcher: MaterialMatcher, city: str
+) -> list[dict[str, Any]]:
+    """The chunk function's core: every row classified, none dropped."""
+    return [classify_row(row, matcher, city) for row in rows]
+
+
+def write_material_reports(
+    results: list[dict[str, Any]],
+    file_problems: Sequence[RowProblem],
+    out: Path,
+    directory: Directory,
+) -> dict[str, Path]:
+    """report.xlsx, report.html, materials.json (a row per material), summary.json, catalog.yaml."""
+    out.mkdir(parents=True, exist_ok=True)
+    problems = [
+        {
+            "file": p.file,
+            "row": p.row,
+            "problem": f"{p.column}：{p.reason}" if p.column else p.reason,
+        }
+        for p in file_problems
+    ]
+    report = material_report(results, problems)
+    paths = {
+        "xlsx": out / "report.xlsx",
+        "html": out / "report.html",
+        "json": out / "materials.json",
+        "summary": out / "summary.json",
+        "catalog": out / "catalog.yaml",
+    }
+    write_xlsx(report, paths["xlsx"])
+    write_html(report, paths["html"])
+    paths["json"].write_text(
+        json.dumps([{k: r[k] for k in JSON_FIELDS} for r in results], ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
+    summary = {
+        "headline": dict(report.headline),
+        **report.extra,
+        "tables": {t.sheet: t.rows for t in report.tables[:3]},
+    }
+    paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_catalog(catalog_from_rows(results, directory), paths["catalog"])
+    return paths
