@@ -2,7 +2,10 @@
 
 The comparison only ever adds doubt: it can turn a verified record's waiver into ``upload_verified``
 or send it to review, and it can send a material with no verified record to review. It never
-waives anything on its own (decide.py).
+waives anything on its own (decide.py). A field the extraction marked invalid — a wrong check
+digit, or a failed cross-check such as a printed birth date that disagrees with the number —
+counts as a mismatch when it was compared or takes part in one of its kind's cross-checks, so
+such an upload goes to review, with the reason in the mismatch's label.
 """
 
 from __future__ import annotations
@@ -51,22 +54,27 @@ def compare_upload(
         )
         if kind is None:
             continue
+        checked = {name for spec in kind.cross_checks for _, name in spec.fields}
         for found in extraction.fields:
             label = kind.surface_label(found.name)
-            if label is None or label not in evidence.fields or found.normalised is None:
-                continue
-            raw = str(evidence.fields[label])
-            try:
-                registry = kind.field(found.name).normalise(raw)
-            except (NormaliseFailed, KeyError):
-                registry = raw
-            check.fields_compared.append(found.name)
-            if not _same(found.normalised, registry):
+            registry: str | None = None
+            if label is not None and label in evidence.fields and found.normalised is not None:
+                raw = str(evidence.fields[label])
+                try:
+                    registry = kind.field(found.name).normalise(raw)
+                except (NormaliseFailed, KeyError):
+                    registry = raw
+                check.fields_compared.append(found.name)
+            differs = registry is not None and not _same(found.normalised or "", registry)
+            # A field that failed its own check or a cross-check with another field (出生 against
+            # the number) casts doubt on the paper itself, even where the registry agrees.
+            doubtful = not found.valid and (registry is not None or found.name in checked)
+            if differs or doubtful:
                 check.mismatches.append(
                     FieldMismatch(
                         field=found.name,
-                        label="".join(found.label.split()),
-                        uploaded=found.normalised,
+                        label=f"{found.label}（{found.reason}）" if doubtful else found.label,
+                        uploaded=found.normalised if found.normalised is not None else found.value,
                         registry=registry,
                     )
                 )

@@ -57,11 +57,21 @@ ensure_browser() {
     apt_install "${missing[@]}"
 }
 
+# Song and Kai faces (AR PL) for the second test corpus (tests/extract/corpus2.py), beside the
+# Noto CJK faces ensure_browser installs.
+ensure_fonts() {
+    [ -e /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -e /usr/share/fonts/truetype/arphic/ukai.ttc ] \
+        && return 0
+    log "installing AR PL fonts"
+    apt_install fonts-arphic-uming fonts-arphic-ukai
+}
+
 ensure_redis
 ensure_postgres
 # The demo and adapter walk-through tests run the documented curl commands.
 command -v curl >/dev/null || apt_install curl
 ensure_browser
+ensure_fonts
 
 log "installing into .venv"
 PY=${PYTHON:-python3}

@@ -6,13 +6,9 @@ as one string without blanks, so a label split over two OCR tokens (``公民身�
 spaced out (``住　所``) is still one label, and a label glued to its value (``姓名张伟``) is found
 at the start of the token.
 
-Labels are found in two passes:
-
-1. at the start of a token, exactly or tolerantly (a character or two misread or dropped, as OCR
-   does with spaced labels) — a tolerant match must end where a token ends, so it never eats into
-   a value;
-2. for labels still missing, exact occurrences inside a token, just after another label's short
-   value (``性别男民族汉``); a label word deep inside a long value (``民族路``) is not a label.
+Labels are found by ``matcher.extract.labels``: at the start of a token (exactly or tolerantly),
+glued after a short value, or printed in pieces down a column. A field always reports the kind's
+canonical label; what was read there is kept as ``label_read``.
 
 A value runs from its label to the next label on the row; when nothing follows the label on its
 row it is on the row below; fields allowed several lines continue onto following rows that are
@@ -23,15 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
-
-from matcher.extract.model import Box, ExtractedField, Extraction, PageText
+from matcher.extract.crosschecks import apply_cross_checks
+from matcher.extract.labels import Hit, contains_tolerantly, find_labels, hit_order
+from matcher.extract.model import Box, ExtractedField, Extraction, FoundBy, PageText
 from matcher.extract.rows import Char, Row, rows_of
-from matcher.extract.validators import CROSS_CHECKS
+from matcher.extract.shapes import find_by_shape
 
 if TYPE_CHECKING:
     from matcher.extract.kinds import DocKind, DocKinds, FieldSpec
@@ -39,147 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["Row", "contains_tolerantly", "extract_document", "extract_fields", "rows_of"]
 
 _VALUE_LEAD = ":：;；,，.。 "  # punctuation between a label and its value
-_PASS2_MAX_GAP = 8  # characters of value allowed between a label and a label glued after it
-
-
-# ── tolerant matching ────────────────────────────────────────────────────────────────────────
-
-
-def _max_edits(length: int) -> int:
-    return 0 if length <= 3 else 1 if length <= 5 else 2
-
-
-def contains_tolerantly(text: str, word: str) -> bool:
-    """``word`` is in ``text``, exactly or (for words of 4+ characters) with 1–2 characters off."""
-    word = "".join(word.split())
-    if word in text:
-        return True
-    edits = _max_edits(len(word))
-    if not edits or len(text) < len(word) - edits:
-        return False
-    cutoff = 100 * (len(word) - edits) / len(word) - 0.01
-    if fuzz.partial_ratio(word, text, score_cutoff=cutoff) == 0:
-        return False
-    # partial_ratio is a cheap filter; confirm with a real edit distance over nearby windows.
-    return any(
-        Levenshtein.distance(word, text[start : start + size], score_cutoff=edits) <= edits
-        for size in range(len(word) - edits, len(word) + edits + 1)
-        for start in range(max(len(text) - size, 0) + 1)
-    )
-
-
-# ── labels ───────────────────────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class _Hit:
-    row: int
-    start: int
-    end: int
-    label: str  # the label as the kind defines it, without blanks; "" for a pattern's match
-    exact: bool
-
-
-def _label_texts(kind: DocKind) -> list[str]:
-    seen: dict[str, None] = {}
-    for spec in kind.fields:
-        for label in spec.labels:
-            seen[label] = None
-    for label in kind.other_labels:
-        seen[label] = None
-    return list(seen)
-
-
-def _find_labels(kind: DocKind, rows: Sequence[Row]) -> list[_Hit]:
-    labels = _label_texts(kind)
-    hits = [hit for index, row in enumerate(rows) for hit in _token_start_hits(index, row, labels)]
-    hits += _glued_hits(kind, rows, hits)
-    return sorted(hits, key=_hit_order)
-
-
-def _hit_order(hit: _Hit) -> tuple[int, int]:
-    return hit.row, hit.start
-
-
-def _token_start_hits(index: int, row: Row, labels: Sequence[str]) -> list[_Hit]:
-    text, found, covered = row.text, [], 0
-    boundaries = row.token_starts | {len(text)}
-    for start in sorted(row.token_starts):
-        if start < covered:
-            continue
-        best = _best_label_at(text, start, boundaries, labels)
-        if best is not None:
-            end, label, exact = best
-            found.append(_Hit(index, start, end, label, exact))
-            covered = end
-    return found
-
-
-def _best_label_at(
-    text: str, start: int, boundaries: frozenset[int], labels: Sequence[str]
-) -> tuple[int, str, bool] | None:
-    # (score, exact, end, label): an exact label scores its length; a tolerant one loses 1.5 per
-    # edit, so "出生日" before a value is 出生日期 with a dropped character, not 出生 + "日…".
-    scored: list[tuple[float, bool, int, str]] = []
-    for label in labels:
-        size = len(label)
-        if text.startswith(label, start):
-            scored.append((float(size), True, start + size, label))
-            continue
-        edits = max(_max_edits(size), 1) if size > 1 else 0
-        # Only characters lost or misread: a longer window would start to eat the value.
-        for window in range(max(size - edits, 1), size + 1):
-            end = start + window
-            if end not in boundaries or end > len(text):
-                continue
-            piece = text[start:end]
-            if size <= 3 and not (window == size - 1 and _is_subsequence(piece, label)):
-                continue  # short labels: only a dropped character, never a substitution
-            distance = Levenshtein.distance(label, piece, score_cutoff=edits)
-            if distance <= edits:
-                scored.append((size - 1.5 * distance, False, end, label))
-    if not scored:
-        return None
-    scored.sort(key=lambda s: (s[0], s[1], s[2]), reverse=True)
-    score, exact, end, label = scored[0]
-    if not exact and any(s[0] == score and s[3] != label for s in scored[1:]):
-        return None  # "名" alone could be 姓名 or 名称: too little to tell
-    return end, label, exact
-
-
-def _is_subsequence(piece: str, label: str) -> bool:
-    chars = iter(label)
-    return all(ch in chars for ch in piece)
-
-
-def _glued_hits(kind: DocKind, rows: Sequence[Row], hits: Sequence[_Hit]) -> list[_Hit]:
-    """Pass 2: labels still missing, found glued right after a short value (``性别男民族汉``)."""
-    wanted: dict[str, int] = {}
-    for spec in kind.fields:
-        for label in spec.labels:
-            wanted[label] = max(wanted.get(label, 0), spec.occurrence)
-    for hit in hits:
-        if hit.label in wanted:
-            wanted[hit.label] -= 1
-    added: list[_Hit] = []
-    by_row: dict[int, list[_Hit]] = {}
-    for hit in hits:
-        by_row.setdefault(hit.row, []).append(hit)
-    for index, row in enumerate(rows):
-        text = row.text
-        for label in sorted(wanted, key=len, reverse=True):
-            start = text.find(label)
-            while start >= 0 and wanted[label] > 0:
-                taken = by_row.get(index, [])
-                before = [h.end for h in taken if h.end <= start]
-                overlaps = any(h.start < start + len(label) and start < h.end for h in taken)
-                if before and not overlaps and start - max(before) <= _PASS2_MAX_GAP:
-                    hit = _Hit(index, start, start + len(label), label, True)
-                    by_row.setdefault(index, []).append(hit)
-                    added.append(hit)
-                    wanted[label] -= 1
-                start = text.find(label, start + 1)
-    return added
 
 
 # ── values ───────────────────────────────────────────────────────────────────────────────────
@@ -205,19 +59,24 @@ class _Column:
     tolerance: float
 
 
-def _value_after(hit: _Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence[_Hit]) -> _Value:
+def _value_after(hit: Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence[Hit]) -> _Value:
     row = rows[hit.row]
     label_x0, label_x1 = row.chars[hit.start].box.x0, row.chars[hit.end - 1].box.x1
     stop = _next_hit_start(hits, hit.row, hit.end, len(row.chars))
     right = row.chars[stop].box.x0 if stop < len(row.chars) else float("inf")
-    chars = _span(row, hit.end, stop, label_x1)
-    used = [hit.row]
-    if not chars:
-        chars, used = _value_around(hit, rows, hits, label_x0, label_x1)
+    if hit.pieces or _vertical(row, hit):
+        chars, used = _value_beside_label(hit, rows, hits)
+    else:
+        chars = _span(row, hit.end, stop, label_x1)
+        used = [hit.row]
+        if not chars:
+            chars, used = _value_around(hit, rows, hits, label_x0, label_x1)
     if not chars:
         return []
     first = next(c for c in chars if c is not None)
-    column = _Column(label_x0, first.box.x0, right, row.height * 1.5)
+    # A tall (vertical) label makes its row tall: measure the value's own line instead.
+    height = min(row.height, first.line.box.height)
+    column = _Column(label_x0, first.box.x0, right, height * 1.5)
     for _ in range(spec.max_lines - len(used)):
         following = _continuation(rows, hits, used[-1], column)
         if following is None:
@@ -228,8 +87,46 @@ def _value_after(hit: _Hit, spec: FieldSpec, rows: Sequence[Row], hits: Sequence
     return chars
 
 
+def _vertical(row: Row, hit: Hit) -> bool:
+    """The label was read as one tall line: characters set one under another."""
+    box = row.chars[hit.start].line.box
+    return hit.end - hit.start > 1 and box.height > 1.5 * box.width
+
+
+def _value_beside_label(
+    hit: Hit, rows: Sequence[Row], hits: Sequence[Hit]
+) -> tuple[_Value, list[int]]:
+    """A label set down a column — in pieces, or read as one tall line: its value is what lies
+    right of it on every row level with it (a value centred on a two-line label sits between
+    its halves; the first line of a value beside a tall label may come before its row)."""
+    parts = [(hit.row, hit.start, hit.end), *hit.pieces]
+    ends = {r: e for r, _, e in parts}
+    boxes = [rows[r].chars[i].box for r, s, e in parts for i in range(s, e)]
+    top, bottom = min(b.y0 for b in boxes), max(b.y1 for b in boxes)
+    label_x1 = max(b.x1 for b in boxes)
+    chars: _Value = []
+    used: list[int] = []
+    for index, row in enumerate(rows):
+        centre = (row.top + row.bottom) / 2
+        if row.page != rows[hit.row].page or (not top <= centre <= bottom and index not in ends):
+            continue
+        if index in ends:
+            start: int | None = ends[index]
+        else:
+            start = next((i for i, c in enumerate(row.chars) if c.box.x0 >= label_x1), None)
+        if start is None or start >= len(row.chars) or _hit_covers(hits, index, start):
+            continue
+        stop = _next_hit_start(hits, index, start, len(row.chars))
+        # Only the value's first line may begin with what separates it from the label.
+        more = _span(row, start, stop, label_x1, lead=not chars)
+        if more:
+            chars += more
+            used.append(index)
+    return chars, used
+
+
 def _value_around(
-    hit: _Hit, rows: Sequence[Row], hits: Sequence[_Hit], label_x0: float, label_x1: float
+    hit: Hit, rows: Sequence[Row], hits: Sequence[Hit], label_x0: float, label_x1: float
 ) -> tuple[_Value, list[int]]:
     """Nothing follows the label on its row: the value is centred on it, or printed below it."""
     above, below = hit.row - 1, hit.row + 1
@@ -249,7 +146,7 @@ def _value_around(
     return _span(under, first, stop, None), [below]
 
 
-def _orphans(rows: Sequence[Row], hits: Sequence[_Hit], index: int, after_x: float) -> _Value:
+def _orphans(rows: Sequence[Row], hits: Sequence[Hit], index: int, after_x: float) -> _Value:
     """Text right of ``after_x`` on a row that no label on that row claims."""
     row = rows[index]
     start = next((i for i, c in enumerate(row.chars) if c.box.x0 >= after_x), None)
@@ -258,8 +155,10 @@ def _orphans(rows: Sequence[Row], hits: Sequence[_Hit], index: int, after_x: flo
     return _span(row, start, _next_hit_start(hits, index, start, len(row.chars)), None)
 
 
-def _span(row: Row, start: int, stop: int, label_x1: float | None) -> _Value:
-    while start < stop and row.chars[start].char in _VALUE_LEAD:
+def _span(row: Row, start: int, stop: int, label_x1: float | None, *, lead: bool = True) -> _Value:
+    """The value's characters on one row; ``lead``: skip what separates a label from its value
+    (a colon). A wrapped line keeps every character: "；" starting it ended the previous clause."""
+    while lead and start < stop and row.chars[start].char in _VALUE_LEAD:
         start += 1
     if start >= stop:
         return []
@@ -277,11 +176,11 @@ def _span(row: Row, start: int, stop: int, label_x1: float | None) -> _Value:
     return out
 
 
-def _next_hit_start(hits: Sequence[_Hit], row: int, after: int, default: int) -> int:
+def _next_hit_start(hits: Sequence[Hit], row: int, after: int, default: int) -> int:
     return min((h.start for h in hits if h.row == row and h.start >= after), default=default)
 
 
-def _hit_covers(hits: Sequence[_Hit], row: int, position: int) -> bool:
+def _hit_covers(hits: Sequence[Hit], row: int, position: int) -> bool:
     return any(h.row == row and h.start <= position < h.end for h in hits)
 
 
@@ -308,7 +207,7 @@ def _beside(rows: Sequence[Row], index: int, other: int) -> bool:
 
 
 def _continuation(
-    rows: Sequence[Row], hits: Sequence[_Hit], last: int, column: _Column
+    rows: Sequence[Row], hits: Sequence[Hit], last: int, column: _Column
 ) -> tuple[int, _Value] | None:
     """The next line of a value, skipping rows with nothing in its column (other columns)."""
     for index in range(last + 1, len(rows)):
@@ -319,8 +218,8 @@ def _continuation(
         if _centre_distance(row, rows[last]) > _LINE_STEP * height:
             return None
         low, high = column.value_x0 - column.tolerance, column.right
-        if any(column.label_x0 - column.tolerance <= c.box.x0 < low for c in row.chars):
-            return None  # something in the label column: the next field
+        if _in_label_column(row, column, low):
+            return None  # the next field
         start = next((i for i, c in enumerate(row.chars) if low <= c.box.x0 < high), None)
         if start is None or row.chars[start].box.x0 > column.value_x0 + 2 * column.tolerance:
             continue  # nothing here lines up with the value: another column's row
@@ -328,13 +227,27 @@ def _continuation(
             return None
         stop = _next_hit_start(hits, index, start, len(row.chars))
         stop = next((i for i in range(start, stop) if row.chars[i].box.x0 >= high), stop)
-        more = _span(row, start, stop, None)
+        more = _span(row, start, stop, None, lead=False)
         return (index, more) if more else None
     return None
 
 
+def _in_label_column(row: Row, column: _Column, low: float) -> bool:
+    """Text in the label column: a label (a longer one may start a little left of it), but not
+    the end of a line of the column to the left, which starts far from it."""
+    left, far = column.label_x0 - column.tolerance, column.label_x0 - 3 * column.tolerance
+    starts = sorted(row.token_starts)
+    for k, start in enumerate(starts):
+        if row.chars[start].box.x0 < far:
+            continue
+        stop = starts[k + 1] if k + 1 < len(starts) else len(row.chars)
+        if any(left <= row.chars[i].box.x0 < low for i in range(start, stop)):
+            return True
+    return False
+
+
 def _starts_next_field(
-    rows: Sequence[Row], hits: Sequence[_Hit], index: int, last: int, column: _Column
+    rows: Sequence[Row], hits: Sequence[Hit], index: int, last: int, column: _Column
 ) -> bool:
     """The row is the first line of a value whose label, centred on it, is on the next row."""
     following = index + 1
@@ -360,25 +273,49 @@ def _starts_next_field(
 def extract_fields(
     kind: DocKind, pages: Sequence[PageText], *, today: dt.date | None = None
 ) -> tuple[list[ExtractedField], list[str]]:
-    """The kind's fields found on the pages, and zh-CN warnings (a required field not found)."""
+    """The kind's fields found on the pages, and zh-CN warnings (a required field not found, a
+    field found by its shape only, a cross-check that failed)."""
     rows = rows_of(pages)
-    hits = sorted([*_find_labels(kind, rows), *_pattern_hits(kind, rows)], key=_hit_order)
-    found: list[ExtractedField] = []
-    warnings: list[str] = []
+    hits = sorted([*find_labels(kind, rows), *_pattern_hits(kind, rows)], key=hit_order)
+    found: dict[str, ExtractedField] = {}
+    used: set[int] = set()  # id() of every character a value took
+    missing: list[FieldSpec] = []
     for spec in kind.fields:
-        field = _read_field(spec, rows, hits, today)
-        if field is not None:
-            found.append(field)
-        elif spec.required:
-            warnings.append(f"缺少字段：{spec.title}")
-    return _cross_check(kind, found), warnings
+        read = _read_field(spec, rows, hits, today)
+        if read is None:
+            missing.append(spec)
+            continue
+        found[spec.name], chars = read
+        used.update(id(c) for c in chars if c is not None)
+    claimed = {
+        (r, i) for r, row in enumerate(rows) for i, c in enumerate(row.chars) if id(c) in used
+    }
+    warnings: list[str] = []
+    for match in find_by_shape(missing, rows, hits, claimed):
+        spec, row = match.spec, rows[match.row]
+        value: _Value = list(row.chars[match.start : match.end])
+        found[spec.name] = _field(spec, value, row, today, found_by="shape")
+        warnings.append(f"未找到“{spec.label}”标签，已按内容格式识别：{spec.title}")
+    warnings += [
+        f"缺少字段：{spec.title}" for spec in missing if spec.required and spec.name not in found
+    ]
+    fields, failed = apply_cross_checks(
+        kind, [found[spec.name] for spec in kind.fields if spec.name in found]
+    )
+    return fields, warnings + failed
 
 
 def _read_field(
-    spec: FieldSpec, rows: Sequence[Row], hits: Sequence[_Hit], today: dt.date | None
-) -> ExtractedField | None:
+    spec: FieldSpec, rows: Sequence[Row], hits: Sequence[Hit], today: dt.date | None
+) -> tuple[ExtractedField, _Value] | None:
+    """The field and every character of its value run (its pattern may keep only part)."""
     if spec.locate == "pattern":
-        return _read_by_pattern(spec, rows, today)
+        found = _pattern_match(spec, rows)
+        if found is None:
+            return None
+        index, start, end = found
+        matched: _Value = list(rows[index].chars[start:end])
+        return _field(spec, matched, rows[index], today, found_by="pattern"), matched
     own = [hit for hit in hits if hit.label in spec.labels]
     if len(own) < spec.occurrence:
         return None
@@ -386,8 +323,7 @@ def _read_field(
     chars = _value_after(hit, spec, rows, hits)
     if not chars:
         return None
-    label = "".join(c.char for c in rows[hit.row].chars[hit.start : hit.end])
-    return _field(spec, label, chars, rows[hit.row], today)
+    return _field(spec, chars, rows[hit.row], today, read=hit.read(rows)), chars
 
 
 def _pattern_match(spec: FieldSpec, rows: Sequence[Row]) -> tuple[int, int, int] | None:
@@ -400,7 +336,7 @@ def _pattern_match(spec: FieldSpec, rows: Sequence[Row]) -> tuple[int, int, int]
     return None
 
 
-def _pattern_hits(kind: DocKind, rows: Sequence[Row]) -> list[_Hit]:
+def _pattern_hits(kind: DocKind, rows: Sequence[Row]) -> list[Hit]:
     """Where fields printed without a label lie, as hits of no label: another field's value
     stops there and does not continue onto them (登记机关 runs on to the row of 登记日期 below it
     when a scan makes the rows look closer than they are)."""
@@ -409,23 +345,18 @@ def _pattern_hits(kind: DocKind, rows: Sequence[Row]) -> list[_Hit]:
         if spec.locate == "pattern":
             found = _pattern_match(spec, rows)
             if found is not None and found[2] > found[1]:
-                hits.append(_Hit(found[0], found[1], found[2], "", True))
+                hits.append(Hit(found[0], found[1], found[2], "", True))
     return hits
 
 
-def _read_by_pattern(
-    spec: FieldSpec, rows: Sequence[Row], today: dt.date | None
-) -> ExtractedField | None:
-    found = _pattern_match(spec, rows)
-    if found is None:
-        return None
-    index, start, end = found
-    chars: _Value = list(rows[index].chars[start:end])
-    return _field(spec, spec.title, chars, rows[index], today)
-
-
 def _field(
-    spec: FieldSpec, label: str, chars: _Value, row: Row, today: dt.date | None
+    spec: FieldSpec,
+    chars: _Value,
+    row: Row,
+    today: dt.date | None,
+    *,
+    read: str | None = None,
+    found_by: FoundBy = "label",
 ) -> ExtractedField:
     """The field read from ``chars``, the first of them on ``row`` (which gives page and skew)."""
     text = "".join(" " if c is None else c.char for c in chars)
@@ -440,7 +371,7 @@ def _field(
     box = _union(c.box for c in real)
     return ExtractedField(
         name=spec.name,
-        label=label,
+        label=spec.label,
         value=text,
         normalised=normalised,
         confidence=min(c.line.confidence for c in real),
@@ -448,6 +379,8 @@ def _field(
         box=row.skew.unlevel(box) if row.skew is not None else box,
         valid=reason is None,
         reason=reason,
+        label_read=read,
+        found_by=found_by,
     )
 
 
@@ -484,26 +417,6 @@ def _union(boxes: Iterable[Box]) -> Box:
         max(b.x1 for b in items),
         max(b.y1 for b in items),
     )
-
-
-def _cross_check(kind: DocKind, fields: list[ExtractedField]) -> list[ExtractedField]:
-    by_name = {field.name: index for index, field in enumerate(fields)}
-    for spec in kind.cross_checks:
-        indexes = {role: by_name.get(name) for role, name in spec.fields}
-        if any(index is None or not fields[index].valid for index in indexes.values()):
-            continue  # a missing or already invalid field has its own reason
-        values = {
-            role: fields[index].normalised or ""
-            for role, index in indexes.items()
-            if index is not None
-        }
-        reason = CROSS_CHECKS[spec.check].check(values)
-        if reason is None:
-            continue
-        for index in indexes.values():
-            assert index is not None
-            fields[index] = replace(fields[index], valid=False, reason=reason)
-    return fields
 
 
 def extract_document(

@@ -21,15 +21,12 @@ from typing import Any, Literal
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
 from matcher.errors import CatalogError
+from matcher.extract.crosschecks import CROSS_CHECKS
 from matcher.extract.fields import contains_tolerantly, rows_of
 from matcher.extract.model import PageText
 from matcher.extract.names import FIELD_NAMES, closest_field_names
-from matcher.extract.validators import (
-    CROSS_CHECKS,
-    NormaliseFailed,
-    normalise,
-    validate,
-)
+from matcher.extract.shapes import compile_shape
+from matcher.extract.validators import NormaliseFailed, normalise, validate
 from matcher.yamlfiles import (
     Where,
     YamlPath,
@@ -40,6 +37,7 @@ from matcher.yamlfiles import (
 )
 
 __all__ = [
+    "MULTILINE_CAP",
     "CrossCheckSpec",
     "DocKind",
     "DocKinds",
@@ -49,20 +47,33 @@ __all__ = [
 ]
 
 
+# Rows a `multiline` value may run onto at most: it ends at the next label long before.
+MULTILINE_CAP = 40
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """How one field is found and judged."""
 
     name: str  # canonical (matcher.extract.names)
-    title: str  # how warnings name it: the first label unless the file says otherwise
-    labels: tuple[str, ...]  # without blanks: 住　所 and 住 所 are both 住所
+    title: str  # how warnings name it: the canonical label unless the file says otherwise
+    # The canonical label first, then its variants, without blanks (住　所 and 住 所 are 住所).
+    labels: tuple[str, ...]
     locate: Literal["label", "pattern"] = "label"
     pattern: re.Pattern[str] | None = None
     normalisers: tuple[str, ...] = ()
     validators: tuple[str, ...] = ()
     required: bool = False
-    max_lines: int = 1
+    max_lines: int = 1  # rows the value may take; MULTILINE_CAP for a `multiline` field
     occurrence: int = 1
+    # The value's shape (matcher.extract.shapes): where the label cannot be found, an unclaimed
+    # value of this shape fills the field.
+    shape: re.Pattern[str] | None = None
+
+    @property
+    def label(self) -> str:
+        """The canonical label every field found for this spec reports (the title without one)."""
+        return self.labels[0] if self.labels else self.title
 
     def normalise(self, value: str) -> str:
         """The value after this field's normalisers; NormaliseFailed when its form is unknown.
@@ -344,7 +355,17 @@ def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
             pattern = re.compile(raw["pattern"])
         except re.error as exc:
             raise where.error(("fields", index, "pattern"), f"not a valid regex: {exc}") from exc
-    labels = tuple(dict.fromkeys(_compact(label) for label in raw.get("labels", ())))
+    shape = None
+    if "shape" in raw:
+        try:
+            shape = compile_shape(raw["shape"])
+        except re.error as exc:
+            raise where.error(("fields", index, "shape"), f"not a valid regex: {exc}") from exc
+    if "label" in raw:
+        printed = [raw["label"], *raw.get("variants", ())]
+    else:
+        printed = list(raw.get("labels", ()))  # the older form: canonical first, then variants
+    labels = tuple(dict.fromkeys(_compact(label) for label in printed))
     return FieldSpec(
         name=name,
         title=raw.get("title") or labels[0],
@@ -354,8 +375,9 @@ def _field(where: Where, index: int, raw: Mapping[str, Any]) -> FieldSpec:
         normalisers=tuple(raw.get("normalise", ())),
         validators=tuple(raw.get("validate", ())),
         required=raw.get("required", False),
-        max_lines=raw.get("max_lines", 1),
+        max_lines=raw.get("max_lines", MULTILINE_CAP if raw.get("multiline") else 1),
         occurrence=raw.get("occurrence", 1),
+        shape=shape,
     )
 
 

@@ -13,9 +13,10 @@ from typing import Literal
 
 Point = tuple[float, float]
 
-__all__ = ["Box", "ExtractedField", "Extraction", "PageText", "TextLine"]
+__all__ = ["Box", "ExtractedField", "Extraction", "FoundBy", "PageText", "TextLine"]
 
 TextSource = Literal["text_layer", "ocr"]
+FoundBy = Literal["label", "pattern", "shape"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class ExtractedField:
     """
 
     name: str  # canonical field name, e.g. "id_number"
-    label: str  # the printed label it was found by, e.g. "公民身份号码"
+    label: str  # the kind's canonical label, e.g. "公民身份号码", whatever variant was printed
     value: str  # as read
     normalised: str | None  # after the kind's normalisers; None when it could not be normalised
     confidence: float
@@ -83,6 +84,13 @@ class ExtractedField:
     box: Box | None
     valid: bool
     reason: str | None = None  # zh-CN, when not valid
+    # What was read where the label is (公民身份证号码, 名 for a spaced 名　称 that lost a
+    # character): detail for a person looking at the page, never a key. None when no label was
+    # read: a field located by its pattern or found by its shape.
+    label_read: str | None = None
+    # How the field was found: after its label, by the pattern of an unlabelled field, or — its
+    # label nowhere to be read — by the shape of its value (an 18-character ID number).
+    found_by: FoundBy = "label"
 
 
 @dataclass

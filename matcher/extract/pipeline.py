@@ -39,6 +39,10 @@ __all__ = ["ExtractOptions", "Extractor"]
 
 log = logging.getLogger(__name__)
 
+# Seal ink is bright red (R ~ 200 on a scan, ~140 in a dim photo); a reddish pixel darker than
+# this is a black stroke tinted by the seal over it.
+SEAL_MIN_RED = 120
+
 
 @dataclass(frozen=True)
 class ExtractOptions:
@@ -135,13 +139,20 @@ def without_seal_ink(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
 
     Official seals (印章) are stamped in red over the very text they certify — the issuing
     authority, the date — and OCR reads the seal's characters into it. Printed text is black, so
-    dropping strongly red pixels removes the seal and keeps the text. They become the paper's
+    dropping strongly red pixels removes the seal and keeps the text. Dark ones stay: where the
+    seal crosses a character, a JPEG's coarse colour (phone photos) tints the black strokes red,
+    and removing them cut the 0 of a date in two (2019 read as 219). They become the paper's
     colour (the page's median), not white: on a greyish scan, white holes in the shape of the
     seal are edges of their own, and the text detector merges them with the text beside them.
     """
-    red = image[:, :, 0].astype(np.int16)
-    other = np.maximum(image[:, :, 1], image[:, :, 2]).astype(np.int16)
-    ink = (red - other) > SEAL_RED_MARGIN
+    # In uint8, in place: a phone photo is ~15 MB of pixels, and int16 copies of it cost more
+    # memory than the OCR of the page. red - other wraps where red < other; the first mask
+    # keeps those out.
+    red = image[:, :, 0]
+    other = np.maximum(image[:, :, 1], image[:, :, 2])
+    ink = red > other
+    ink &= (red - other) > SEAL_RED_MARGIN
+    ink &= red > SEAL_MIN_RED
     if not ink.any():
         return image
     paper = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)

@@ -4,7 +4,8 @@
   does not recognise the form it raises :class:`NormaliseFailed` with a zh-CN reason. It never
   repairs content: ``33O9…`` stays ``33O9…``.
 - A **validator** judges a normalised value and returns a zh-CN reason, or ``None`` when it passes.
-- A **cross-field check** judges several fields together (the ID card's 出生 against the number).
+- A **cross-field check** judges several fields together (the ID card's 出生 against the number);
+  they live in :mod:`matcher.extract.crosschecks` and are re-exported here.
 
 The YAML schema lists the same names (``schemas/doc-kind.schema.json``); a test keeps them equal.
 """
@@ -12,12 +13,14 @@ The YAML schema lists the same names (``schemas/doc-kind.schema.json``); a test 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from matcher.errors import InvalidIdentifier
+from matcher.extract.crosschecks import CROSS_CHECKS, CrossCheck
 from matcher.ids import check_citizen_id, check_uscc
 
 __all__ = [
@@ -67,7 +70,8 @@ def date_cn(value: str) -> str:
     Only the form changes: ``2021年2月30日`` becomes ``2021-02-30``, which the ``date`` validator
     then rejects.
     """
-    text = fullwidth_to_halfwidth(value).strip()
+    # OCR spaces out digits set in a wide face ("1 9 8 2年3 月"); blanks never mean anything here.
+    text = strip_spaces(fullwidth_to_halfwidth(value))
     if re.fullmatch(r"\d{8}", text):
         return f"{text[:4]}-{text[4:6]}-{text[6:]}"
     match = _DATE_PARTS.fullmatch(text)
@@ -214,10 +218,28 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = {
 }
 
 
+@functools.cache
+def _simplifier() -> Any:
+    import opencc  # type: ignore[import-untyped, unused-ignore]
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(value: str) -> str:
+    """Traditional characters as simplified ones (漢 → 汉, 區 → 区, 號 → 号).
+
+    The documents are mainland ones, printed in simplified characters; OCR models trained on
+    both scripts read a Song or Kai face's 汉 as 漢. Only the form changes, like NFKC.
+    """
+    if value.isascii():
+        return value
+    return str(_simplifier().convert(value))
+
+
 def normalise(names: Sequence[str], value: str) -> str:
-    """Blanks between Chinese characters go first, then the named normalisers in order;
-    NormaliseFailed from the first that cannot."""
-    value = cjk_spacing(value)
+    """Blanks between Chinese characters go first and traditional characters become simplified,
+    then the named normalisers run in order; NormaliseFailed from the first that cannot."""
+    value = simplified(cjk_spacing(value))
     for name in names:
         value = NORMALISERS[name](value)
     return value
@@ -310,32 +332,3 @@ def validate(names: Sequence[str], value: str, *, today: dt.date | None = None) 
         if reason is not None:
             return reason
     return None
-
-
-# ── cross-field checks ───────────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True)
-class CrossCheck:
-    """A check over several fields, each playing a role (``birth_date``, ``id_number`` …)."""
-
-    roles: tuple[str, ...]
-    check: Callable[[Mapping[str, str]], str | None]
-
-
-def _birth_date_matches_id(values: Mapping[str, str]) -> str | None:
-    number, born = values["id_number"], values["birth_date"]
-    return None if number[6:14] == born.replace("-", "") else "出生日期与公民身份号码不一致"
-
-
-def _sex_matches_id(values: Mapping[str, str]) -> str | None:
-    number, printed = values["id_number"], values["sex"]
-    # GB 11643: the 17th character, the order code's last digit, is odd for men, even for women.
-    from_number = "男" if int(number[16]) % 2 else "女"
-    return None if printed == from_number else "性别与公民身份号码不一致"
-
-
-CROSS_CHECKS: Mapping[str, CrossCheck] = {
-    "birth_date_matches_id": CrossCheck(("birth_date", "id_number"), _birth_date_matches_id),
-    "sex_matches_id": CrossCheck(("sex", "id_number"), _sex_matches_id),
-}

@@ -247,6 +247,12 @@ base_url = "http://127.0.0.1:{sb_port}"
             re.M,
         )
     )
+    by_basis: dict[str, float] = {}
+    for labels_text, value in re.findall(
+        r"^matcher_decisions_total\{([^}]*)\} ([\d.e+]+)$", metrics, re.M
+    ):
+        basis = dict(re.findall(r'(\w+)="([^"]*)"', labels_text)).get("basis", "?")
+        by_basis[basis] = by_basis.get(basis, 0.0) + float(value)
     recorded, with_usage, usage_rows = _records(args.database_url)
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     print(
@@ -269,6 +275,14 @@ base_url = "http://127.0.0.1:{sb_port}"
         f"(one of the {args.sandbox_workers} sandbox workers saw "
         f"{sum(sb_stats['requests'].values())} requests, "
         f"{sum(sb_stats['faults_injected'].values())} faulted); usage records {usage_rows}"
+    )
+    total = sum(by_basis.values()) or 1.0
+    down = by_basis.get("registry_unavailable", 0.0)
+    print(
+        f"[load] decisions {total:.0f}: registry_unavailable {down:.0f} ({down / total:.1%}; the "
+        f"{args.fault_rate:.0%} injected faults and any registry answer past its 2 s budget), "
+        f"waived on e-licence {by_basis.get('e_licence', 0):.0f}, "
+        f"data certificate {by_basis.get('data_certificate', 0):.0f}"
     )
     lost = answered - with_usage
     print(

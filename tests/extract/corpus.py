@@ -239,6 +239,21 @@ _AMR = (
     "舟山市普陀区市场监督管理局",
     "岱山县市场监督管理局",
 )
+# The authority a USCC's region code (3rd–8th characters) says registered the company.
+_AMR_OF_AREA = {
+    "330902": "舟山市定海区市场监督管理局",
+    "330903": "舟山市普陀区市场监督管理局",
+    "330921": "岱山县市场监督管理局",
+    "330922": "嵊泗县市场监督管理局",
+}
+
+
+def _amr_of(drawn: str, area: str) -> str:
+    """The drawn authority if it could have registered a company of ``area`` (the city's own
+    always could), else that area's: a licence never names another county's authority."""
+    return drawn if drawn in ("舟山市市场监督管理局", _AMR_OF_AREA[area]) else _AMR_OF_AREA[area]
+
+
 _BRANDS = ("蓝海", "海天", "东港", "金塘", "鑫海", "远洋", "泰和", "甬舟", "海星", "华鑫", "岛城")
 _INDUSTRIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("建设", ("房屋建筑工程施工", "市政公用工程施工", "港口与航道工程施工", "建筑装饰工程设计")),
@@ -524,7 +539,7 @@ def _record_business_licence(rng: random.Random, i: int) -> _Record:
             "established_on": established.isoformat(),
             "business_term": f"{established}/{'长期' if long_term else end}",
             "address": "浙江省舟山市" + _street_address(rng, district, streets),
-            "registration_authority": rng.choice(_AMR),
+            "registration_authority": _amr_of(rng.choice(_AMR), area),
             "registered_on": _rand_date(rng, established, dt.date(2025, 12, 31)).isoformat(),
         }
         holder = None

@@ -425,7 +425,8 @@ def test_a_label_split_over_two_tokens_is_one_label(kinds: DocKinds) -> None:
 def test_a_spaced_label_that_lost_a_character_is_still_found(kinds: DocKinds) -> None:
     page = id_card(("名", 80, 74, 110, 106), ("张伟", 150, 74, 220, 106))
     fields, _ = extract(kinds.get("id_card_front"), page)
-    assert (fields["name"].label, fields["name"].value) == ("名", "张伟")
+    name = fields["name"]
+    assert (name.label, name.label_read, name.value) == ("姓名", "名", "张伟")
 
 
 def test_a_long_label_with_a_misread_character_is_still_found(kinds: DocKinds) -> None:
@@ -550,13 +551,14 @@ def test_a_sex_not_matching_the_number_makes_both_invalid(kinds: DocKinds) -> No
     assert fields["sex"].reason == "性别与公民身份号码不一致"
 
 
-def test_no_cross_check_runs_against_an_invalid_number(kinds: DocKinds) -> None:
+def test_no_cross_check_runs_against_a_malformed_number(kinds: DocKinds) -> None:
     page = id_card(
         ("出生1981年3月16日", 59, 232, 317, 266),
-        ("公民身份号码 330902198103150315", 59, 535, 550, 565),
+        ("公民身份号码 33O902198103150314", 59, 535, 550, 565),
     )
-    fields, _ = extract(kinds.get("id_card_front"), page)
-    assert fields["birth_date"].valid is True and "校验码" in (fields["id_number"].reason or "")
+    fields, warnings = extract(kinds.get("id_card_front"), page)
+    assert fields["birth_date"].valid is True and fields["id_number"].valid is False
+    assert not any("核对" in w for w in warnings)
 
 
 def test_a_future_birth_date_is_invalid(kinds: DocKinds) -> None:
@@ -628,8 +630,10 @@ def test_an_unlabelled_number_is_found_by_its_pattern(kinds: DocKinds) -> None:
     page = ocr_page(("浙（2021）舟山市不动产权第0012345号", 500, 60, 900, 90))
     fields, _ = extract(kinds.get("real_estate_certificate"), page)
     number = fields["certificate_number"]
-    assert (number.label, number.normalised) == (
+    assert (number.label, number.label_read, number.found_by, number.normalised) == (
         "不动产权证书号",
+        None,
+        "pattern",
         "浙(2021)舟山市不动产权第0012345号",
     )
 

@@ -265,7 +265,7 @@ def test_an_expected_kind_that_does_not_match_is_still_tried_with_a_warning(
     kind = kinds.recognise(pages, "business_licence", warnings=warnings)
     assert kind is not None and kind.code == "business_licence"
     assert warnings == [
-        "材料内容与预期的“营业执照”不符（未找到：营业执照、统一社会信用代码），"
+        "材料内容与预期的“营业执照”不符（未找到：营业执照），"
         "看起来更像“居民身份证（人像面）”，仍按预期类型提取"
     ]
 

@@ -28,6 +28,16 @@ def test_seal_ink_on_greyish_paper_turns_to_the_paper_colour_not_white() -> None
     assert (cleaned[5:10, 5:30] == 60).all()
 
 
+def test_a_dark_stroke_tinted_red_by_a_seal_over_it_is_kept() -> None:
+    # A JPEG's coarse colour bleeds the seal's red into the black strokes it crosses.
+    page = np.full((20, 20, 3), 240, dtype=np.uint8)
+    page[2:8, 2:8] = (205, 50, 45)  # seal ink
+    page[10:16, 2:8] = (104, 22, 20)  # a date's stroke under the seal's ring
+    cleaned = without_seal_ink(page)
+    assert (cleaned[2:8, 2:8] == 240).all()
+    assert (cleaned[10:16, 2:8] == (104, 22, 20)).all()
+
+
 def test_page_without_red_ink_is_passed_through_unchanged() -> None:
     page = np.full((10, 10, 3), 200, dtype=np.uint8)
     assert without_seal_ink(page) is page

@@ -34,6 +34,7 @@ USCC = "91330900MA2A1K8N01"
         ("1981/03/15", "1981-03-15"),
         ("19810315", "1981-03-15"),
         ("１９８１年３月１５日", "1981-03-15"),
+        ("１ 9 8 ２ 年3 月1 ５ 日", "1982-03-15"),  # digits of a wide face, spaced out by OCR
     ],
 )
 def test_date_cn_writes_every_printed_form_as_iso(printed: str, expected: str) -> None:
@@ -225,3 +226,11 @@ def test_area_drops_every_reading_of_the_unit(unit: str) -> None:
     assert area(f"共有宗地面积4216.00{unit}/房屋建筑面积98.56{unit}") == (
         "共有宗地面积4216.00/房屋建筑面积98.56"
     )
+
+
+def test_traditional_characters_read_by_ocr_become_simplified_in_the_normal_form() -> None:
+    from matcher.extract.validators import normalise
+
+    assert normalise([], "浙江省嘉興市南湖區中山東路52號") == "浙江省嘉兴市南湖区中山东路52号"
+    assert normalise(["ethnicity"], "漢族") == "汉"
+    assert normalise(["strip_spaces", "upper"], "33090219810315031x") == "33090219810315031X"
