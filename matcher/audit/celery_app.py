@@ -14,6 +14,7 @@ from typing import Any
 from matcher.audit.jobs import JobStore, RedisJobStore
 from matcher.audit.runner import AuditWorker, finalize, pending_chunks, run_chunk
 from matcher.errors import ConfigError
+from matcher.sealed import Sealer
 from matcher.settings import Settings
 
 __all__ = ["CHUNK_TASK", "enqueue", "make_celery"]
@@ -54,7 +55,7 @@ def make_celery(settings: Settings) -> Any:
         if "worker" not in state:  # one per worker process, made on its first task
             state["worker"] = AuditWorker(settings)
             assert settings.redis_url
-            state["store"] = RedisJobStore(settings.redis_url)
+            state["store"] = RedisJobStore(settings.redis_url, sealer=Sealer(*settings.data_keys()))
         return state["worker"], state["store"]
 
     @app.task(name=CHUNK_TASK, bind=True, max_retries=MAX_RETRIES)  # type: ignore[untyped-decorator]

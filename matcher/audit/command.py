@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.sealed import Sealer
 from matcher.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -80,9 +81,11 @@ def _run(args: argparse.Namespace, kind: str, options: dict[str, object]) -> int
         from matcher.audit.jobs import RedisJobStore
 
         assert settings.redis_url
-        store = RedisJobStore(settings.redis_url)
+        store = RedisJobStore(settings.redis_url, sealer=Sealer(*settings.data_keys()))
     else:
-        store = FileJobStore(out / ".jobs")  # the same files again resume this job
+        store = FileJobStore(
+            out / ".jobs", sealer=Sealer(*settings.data_keys())
+        )  # the same files again resume this job
     spec = create_job(store, settings, kind, args.files, out, options=options, job_id="auto")
     unit = "份申请" if kind == "applications" else "行"
     done_before = store.progress(spec.id)

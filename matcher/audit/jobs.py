@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from matcher.errors import RecordsUnavailable
+from matcher.sealed import Sealer, SealError
+
 __all__ = ["FileJobStore", "JobSpec", "JobStore", "Progress", "RedisJobStore", "new_job_id"]
 
 
@@ -82,11 +85,28 @@ def _dump(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _seal_input(sealer: Sealer | None, job_id: str, rows: list[dict[str, Any]]) -> bytes:
+    """A chunk's input rows (holders' ID numbers) as kept: sealed with the data key."""
+    data = _dump(rows)
+    return sealer.seal(data, f"audit:{job_id}".encode()) if sealer is not None else data
+
+
+def _open_input(sealer: Sealer | None, job_id: str, blob: bytes) -> list[dict[str, Any]]:
+    if sealer is not None:
+        try:
+            blob = sealer.open(blob, f"audit:{job_id}".encode())
+        except SealError as exc:
+            raise RecordsUnavailable(f"an audit chunk cannot be opened: {exc}") from None
+    rows: list[dict[str, Any]] = json.loads(blob)
+    return rows
+
+
 class FileJobStore:
     """Jobs in a folder (one process at a time: the in-process runner and the CLI)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, sealer: Sealer | None = None) -> None:
         self.root = root
+        self.sealer = sealer
 
     def _dir(self, job_id: str) -> Path:
         return self.root / job_id
@@ -108,7 +128,9 @@ class FileJobStore:
         if (folder / "spec.json").exists():
             return False
         for i, rows in enumerate(inputs):
-            self._write_new(folder / "inputs" / f"{i:06d}.json", _dump(rows))
+            self._write_new(
+                folder / "inputs" / f"{i:06d}.json", _seal_input(self.sealer, spec.id, rows)
+            )
         self._write_new(folder / "spec.json", _dump(asdict(spec)))
         self.set_state(spec.id, status="queued")
         return True
@@ -120,10 +142,8 @@ class FileJobStore:
         return JobSpec(**json.loads(path.read_bytes()))
 
     def chunk_input(self, job_id: str, index: int) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = json.loads(
-            (self._dir(job_id) / "inputs" / f"{index:06d}.json").read_bytes()
-        )
-        return data
+        blob = (self._dir(job_id) / "inputs" / f"{index:06d}.json").read_bytes()
+        return _open_input(self.sealer, job_id, blob)
 
     def _result_path(self, job_id: str, index: int) -> Path:
         return self._dir(job_id) / "results" / f"{index:06d}.json"
@@ -209,9 +229,16 @@ return 0
 class RedisJobStore:
     """Jobs in Redis, shared by the API, the CLI and every Celery worker."""
 
-    def __init__(self, url: str, prefix: str = "matcher:audit", ttl_s: int = 30 * 86400) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "matcher:audit",
+        ttl_s: int = 30 * 86400,
+        sealer: Sealer | None = None,
+    ) -> None:
         import redis
 
+        self.sealer = sealer
         self.client: Any = redis.Redis.from_url(url)
         self.prefix = prefix
         self.ttl_s = ttl_s
@@ -225,7 +252,7 @@ class RedisJobStore:
             return False
         pipe = self.client.pipeline()
         for i, rows in enumerate(inputs):
-            pipe.hset(self._key(spec.id, "in"), str(i), _dump(rows))
+            pipe.hset(self._key(spec.id, "in"), str(i), _seal_input(self.sealer, spec.id, rows))
         pipe.hset(
             self._key(spec.id, "state"),
             mapping={"status": "queued", "rows_done": 0, "chunks_done": 0},
@@ -241,10 +268,9 @@ class RedisJobStore:
         return JobSpec(**json.loads(raw)) if raw else None
 
     def chunk_input(self, job_id: str, index: int) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = json.loads(
-            self.client.hget(self._key(job_id, "in"), str(index))
+        return _open_input(
+            self.sealer, job_id, self.client.hget(self._key(job_id, "in"), str(index))
         )
-        return data
 
     def has_result(self, job_id: str, index: int) -> bool:
         return bool(self.client.hexists(self._key(job_id, "out"), str(index)))

@@ -30,6 +30,7 @@ from matcher.audit.replay_report import replay_report
 from matcher.audit.xlsx import write_xlsx
 from matcher.directory import Directory, load_directory
 from matcher.errors import InputError
+from matcher.sealed import Sealer
 from matcher.settings import Settings
 
 __all__ = [
@@ -49,8 +50,8 @@ def open_store(settings: Settings) -> JobStore:
     if settings.audit_runner == "celery":
         if not settings.redis_url:
             raise InputError("audit_runner = celery 需要配置 redis_url")
-        return RedisJobStore(settings.redis_url)
-    return FileJobStore(settings.resolved_audit_dir())
+        return RedisJobStore(settings.redis_url, sealer=Sealer(*settings.data_keys()))
+    return FileJobStore(settings.resolved_audit_dir(), sealer=Sealer(*settings.data_keys()))
 
 
 def _digest(paths: Sequence[Path], options: dict[str, Any], kind: str) -> str:
