@@ -4,7 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     MATCHER_STATE_DIR=/var/lib/matcher
 # opencv-contrib-python (pinned by paddlex) is the GUI build: it needs libGL and GLib at import.
+# fonts-noto-cjk: the Chinese labels of the data-problem assessment chart.
 RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
+    fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /var/lib/matcher matcher
 WORKDIR /opt/matcher

@@ -40,6 +40,7 @@ from matcher.prefill import (
     SourceRef,
     prefill,
 )
+from matcher.problems.detect import ProblemFinder
 from matcher.records import DataProblem
 
 __all__ = [
@@ -129,7 +130,9 @@ def _hash(request: ApplicationRequest) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def conflict_problems(filled: PrefillResult, records: Sequence[FoundRecord]) -> list[DataProblem]:
+def conflict_problems(
+    filled: PrefillResult, records: Sequence[FoundRecord], finder: ProblemFinder
+) -> list[DataProblem]:
     """Data problems (数据问题反馈) for verified registry records that disagree on a field: one of
     them is wrong, and each owner department should hear of it (``field_conflict``)."""
     by_id = {(r.evidence.registry, r.evidence.id): r.evidence for r in records}
@@ -143,12 +146,8 @@ def conflict_problems(filled: PrefillResult, records: Sequence[FoundRecord]) -> 
         for ref in (field.source, *others) if others else ():
             e = by_id.get((ref.registry or "", ref.record_id or ""))
             if e is not None:
-                problems[(e.registry, e.id)] = DataProblem(
-                    registry=e.registry,
-                    evidence_id=e.id,
-                    evidence_type=e.type,
-                    issuer_code=e.issuer.code,
-                    problem="field_conflict",
+                problems[(e.registry, e.id)] = finder.record_problem(
+                    "field_conflict", e, field=field.key, label=field.label
                 )
     return list(problems.values())
 
@@ -217,7 +216,7 @@ class ApplicationService:
             )
         check = gathered.result.response
         if filled is not None:
-            problems = conflict_problems(filled, gathered.records)
+            problems = conflict_problems(filled, gathered.records, self.checker.finder)
             if problems:
                 await anyio.to_thread.run_sync(
                     self.checker.records.add_problems,

@@ -24,23 +24,28 @@ from adapters.model import EvidenceQuery
 from matcher.errors import ConfigError
 from matcher.observe import CACHE_LOOKUPS
 
-__all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key", "stored_secret"]
+__all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key", "keyed_hash", "stored_secret"]
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "matcher:reg:"
 
 
-def cache_key(secret: bytes, registry: str, query: EvidenceQuery) -> str:
-    """Keyed hash of what was asked; the same question gives the same key for one secret.
+def keyed_hash(secret: bytes, *parts: str) -> str:
+    """Hex keyed hash of ``parts``: stands in for a raw ID number wherever one would be kept
+    (cache keys, data-problem keys). Without the secret it cannot be recomputed from a guess.
 
     Keyed BLAKE2b (RFC 7693's MAC mode): a third of HMAC-SHA256's cost, and every waive-check
     computes one per registry question. A secret longer than BLAKE2b's 64-byte key is hashed
     down to one first."""
     if len(secret) > 64:
         secret = hashlib.blake2b(secret).digest()
+    return hashlib.blake2b("\x1f".join(parts).encode(), key=secret, digest_size=32).hexdigest()
+
+
+def cache_key(secret: bytes, registry: str, query: EvidenceQuery) -> str:
+    """Keyed hash of what was asked; the same question gives the same key for one secret."""
     parts = [registry, query.kind, query.holder.id_type, query.holder.id, *sorted(query.types)]
-    digest = hashlib.blake2b("\x1f".join(parts).encode(), key=secret, digest_size=32).hexdigest()
-    return KEY_PREFIX + digest
+    return KEY_PREFIX + keyed_hash(secret, *parts)
 
 
 def new_secret() -> bytes:

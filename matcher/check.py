@@ -37,8 +37,11 @@ from matcher.observe import (
 )
 from matcher.payloads import Summary, Upload, UploadCheck, WaiveCheckRequest, WaiveCheckResponse
 from matcher.prefill import FoundRecord
+from matcher.problems.detect import Findings, ProblemFinder
+from matcher.problems.directory import Directory, load_directory
+from matcher.problems.loop import ProblemLoop
 from matcher.recorder import Recorder
-from matcher.records import CheckRecord, DataProblem, Records, StoredCheck, UsageRecord
+from matcher.records import CheckRecord, Records, StoredCheck, UsageRecord
 from matcher.sealed import Sealer, open_text, seal_text
 from matcher.uploads import ReadUpload, compare_upload
 
@@ -107,7 +110,7 @@ class _Answer:
     response: WaiveCheckResponse
     outcomes: dict[str, list[SpecOutcome]]
     read: dict[str, ReadUpload]
-    upload_problems: list[DataProblem]
+    upload_pairs: list[tuple[UploadCheck, Evidence]]  # each upload and the record it met
 
 
 def _require_consent(matter: Matter, request: WaiveCheckRequest) -> None:
@@ -145,6 +148,8 @@ class WaiveCheckService:
         options: CheckOptions,
         extractor: Extractor | None = None,
         files: FileStore | None = None,
+        directory: Directory | None = None,
+        problem_loop: ProblemLoop | None = None,
         sealer: Sealer | None = None,
     ) -> None:
         """``sealer`` seals what the re-check queue keeps of a request (holder IDs) at rest."""
@@ -155,6 +160,8 @@ class WaiveCheckService:
         self.records = records
         self.extractor = extractor
         self.files = files
+        self.finder = ProblemFinder(directory or load_directory(), options.cache_secret)
+        self.problem_loop = problem_loop
         self.sealer = sealer
         self.recorder = Recorder(records)
         self._plans: dict[
@@ -438,11 +445,13 @@ class WaiveCheckService:
 
     def _compare_uploads(
         self, read: dict[str, ReadUpload], outcomes: dict[str, list[SpecOutcome]]
-    ) -> tuple[dict[str, UploadCheck], list[DataProblem]]:
+    ) -> tuple[dict[str, UploadCheck], list[tuple[UploadCheck, Evidence]]]:
+        """Each upload against its material's verified record; also (check, record) pairs for
+        the data-problem finder (paper and registry disagreeing: one of them is wrong)."""
         compared: dict[str, UploadCheck] = {}
-        problems: list[DataProblem] = []
+        pairs: list[tuple[UploadCheck, Evidence]] = []
         if not read:
-            return compared, problems
+            return compared, pairs
         assert self.extractor is not None
         for code, upload in read.items():
             verified = [
@@ -450,19 +459,28 @@ class WaiveCheckService:
             ]
             check, against = compare_upload(upload, verified, self.extractor.kinds)
             compared[code] = check
-            if against is not None and check.mismatches:
-                # Paper and registry disagree: one of them is wrong, and the registry's owner
-                # should hear of it (数据问题反馈).
-                problems.append(
-                    DataProblem(
-                        registry=against.registry,
-                        evidence_id=against.id,
-                        evidence_type=against.type,
-                        issuer_code=against.issuer.code,
-                        problem="upload_mismatch",
-                    )
-                )
-        return compared, problems
+            if against is not None:
+                pairs.append((check, against))
+        return compared, pairs
+
+    def _findings(
+        self,
+        matter: Matter,
+        lookups: list[Lookup],
+        holders: dict[str, Holder],
+        answer: _Answer,
+    ) -> Findings:
+        """The data problems this answer met (matcher.problems), to file with its record."""
+        loop = self.problem_loop
+        return self.finder.find(
+            matter,
+            lookups,
+            answer.outcomes,
+            answer.response.decisions,
+            holders,
+            answer.upload_pairs,
+            watching=loop is not None and loop.watching,
+        )
 
     async def _answer(
         self,
@@ -491,7 +509,7 @@ class WaiveCheckService:
             read = {}
             await self._query_all(lookups, context)
         outcomes = self._outcomes(matter, lookups, holders, as_of or now.date())
-        compared, upload_problems = self._compare_uploads(read, outcomes)
+        compared, upload_pairs = self._compare_uploads(read, outcomes)
         decisions = [
             decide(m, outcomes[m.code], compared.get(m.code))
             for m in matter.materials
@@ -513,7 +531,7 @@ class WaiveCheckService:
             ),
             warnings=warnings,
         )
-        return _Answer(response, outcomes, read, upload_problems)
+        return _Answer(response, outcomes, read, upload_pairs)
 
     # -- the flow ------------------------------------------------------------------------------
 
@@ -571,9 +589,8 @@ class WaiveCheckService:
             matter, request, requester, holders, warnings, lookups, as_of=as_of
         )
         response = answer.response
-        record = self._record(
-            response, requester, req_hash, lookups, answer.outcomes, answer.upload_problems
-        )
+        findings = self._findings(matter, lookups, holders, answer)
+        record = self._record(response, requester, req_hash, lookups, answer.outcomes, findings)
         if purpose is not None:
             # An audit's check: marked as such, and never queued for re-checking (an audit row a
             # registry did not answer stays unknown; the audit is run again instead).
@@ -588,6 +605,8 @@ class WaiveCheckService:
                 recheck_after_s=self.options.recheck_after_s,
             )
         stored = await self.recorder.save(record, replaces=replaces)
+        if self.problem_loop is not None and stored.check_id == response.check_id:
+            self.problem_loop.observe(findings)  # off the request path: verify, reopen, notify
         if stored.check_id != response.check_id:
             # Another request with the same application_id won the race.
             return _replay(stored, req_hash, request.application_id)
@@ -659,13 +678,9 @@ class WaiveCheckService:
         answer = await self._answer(matter, request, requester, holders, warnings, lookups)
         response, now = answer.response, answer.response.checked_at
         found = self._found(lookups, holders, now.date())
+        findings = self._findings(matter, lookups, holders, answer)
         record = self._record(
-            response,
-            requester,
-            request_hash(request),
-            lookups,
-            answer.outcomes,
-            answer.upload_problems,
+            response, requester, request_hash(request), lookups, answer.outcomes, findings
         )
         # The form's own lookups are no material's evidence: their verification comes from here.
         verified: dict[tuple[str, str | None], bool] = {
@@ -679,6 +694,8 @@ class WaiveCheckService:
         )
         record = replace(record, usage=usage, claims_key=False)
         await self.recorder.save(record)
+        if self.problem_loop is not None:
+            self.problem_loop.observe(findings)
         return Gathered(
             CheckResult(response, record.response_json.encode()),
             found,
@@ -714,7 +731,7 @@ class WaiveCheckService:
         req_hash: str,
         lookups: list[Lookup],
         outcomes: dict[str, list[SpecOutcome]],
-        upload_problems: Sequence[DataProblem] = (),
+        findings: Findings,
     ) -> CheckRecord:
         usage: list[UsageRecord] = []
         verified_ids = {
@@ -741,20 +758,6 @@ class WaiveCheckService:
             else:
                 outcome = "none" if lk.status == "answered" else lk.status
                 usage += [UsageRecord(*who, t, None, outcome, None, lk.from_cache) for t in q.types]
-        problems = {
-            (c.evidence.registry, c.evidence.id, p): DataProblem(
-                registry=c.evidence.registry,
-                evidence_id=c.evidence.id,
-                evidence_type=c.evidence.type,
-                issuer_code=c.evidence.issuer.code,
-                problem=p,
-            )
-            for specs in outcomes.values()
-            for o in specs
-            for c in o.found
-            if c.verification.integrity_failed
-            for p in c.verification.problems
-        }
         return CheckRecord(
             check_id=response.check_id,
             requester=requester,
@@ -764,5 +767,5 @@ class WaiveCheckService:
             response_json=response.model_dump_json(),
             created_at=response.checked_at,
             usage=tuple(usage),
-            problems=(*problems.values(), *upload_problems),
+            problems=tuple(findings.problems.values()),
         )

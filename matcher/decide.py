@@ -3,6 +3,11 @@
 **never waive on evidence that was not verified.** A bad or unknown signature, an expired, revoked
 or suspended licence, a holder mismatch, or a registry that did not answer all end in ``require`` or
 ``review``. Only a record with no verification problem at all can waive a material.
+
+The first of the two exemptions (本市核发材料一律免交) is decided here too: a material a city
+department issued, for which the registries answered but hold no record, is not handed back to the
+applicant — the window obtains it from the issuing department (``review`` / ``city_issued``). It is
+never a waiver: nothing verified stands behind it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from matcher.catalog import EvidenceSpec, Material
 from matcher.evidence import Verification
 from matcher.payloads import Basis, DecisionKind, EvidenceRef, MaterialDecision, UploadCheck
 
-__all__ = ["Considered", "SpecOutcome", "decide"]
+__all__ = ["CITY_ISSUER_FALLBACK", "Considered", "SpecOutcome", "decide"]
+
+# Who the reason names when the catalog gives a city-issued material no issuer.
+CITY_ISSUER_FALLBACK = "本市核发部门"
 
 PROBLEM_TEXT = {
     "unsigned": "缺少签名",
@@ -110,6 +118,8 @@ def decide(
         base.reason = (
             f"{label}与已核验的电子证照一致（比对{len(upload.fields_compared)}项）；{base.reason}"
         )
+    elif base.basis == "city_issued":
+        base.reason += "；已上传的材料无可比对的已核验电子证照，仅供参考"
     elif base.decision == "require":
         # A document is in hand but nothing verified stands behind it: a person must look.
         base.decision, base.basis = "review", "upload_unverified"
@@ -176,5 +186,16 @@ def _decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDeci
     if missing and len(missing) == len(outcomes):
         roles = "、".join(dict.fromkeys(ROLE_TEXT.get(r, r) for r in missing))
         return make("require", "party_missing", f"申请中未提供{roles}信息，无法查询，需提交材料")
+
+    if material.issued_by_city:
+        # The registries answered and hold nothing: the record the city should hold is missing.
+        # The applicant is not sent to fetch it (部门协查); a data problem goes to the issuer.
+        issuer = material.issuer or CITY_ISSUER_FALLBACK
+        return make(
+            "review",
+            "city_issued",
+            f"未查询到该材料的电子证照或数据凭证；该材料属本市核发（{issuer}），不需申请人提交，"
+            f"请窗口通过部门协查向{issuer}获取（已反馈数据问题：数据缺失）",
+        )
 
     return make("require", "no_evidence", "未查询到可用的电子证照或数据凭证，需申请人提交")

@@ -8,8 +8,10 @@
     ├── InputError                  a request that cannot be served as sent       → 422
     │   └── InvalidIdentifier       an ID number or credit code that fails its check
     ├── ConflictError               an application_id reused with another request → 409
+    │   └── TransitionNotAllowed    a data-problem status change its status does not allow → 409
     ├── NotFound                    a kept thing that is not there                → 404
     │   └── ApplicationNotFound     no kept application with that number or id
+    ├── Forbidden                   the caller may not do that (not the owning department) → 403
     ├── ConsentRequired             the matter needs the holder's consent token   → 403
     ├── TrustStoreError             bad trust-store file (start-up)
     ├── ExtractionError             an uploaded file that cannot be taken in (``status_code``)
@@ -41,6 +43,7 @@ __all__ = [
     "EncryptedFile",
     "ExtractionError",
     "FileTooLarge",
+    "Forbidden",
     "ImageTooLarge",
     "InputError",
     "InvalidIdentifier",
@@ -54,6 +57,7 @@ __all__ = [
     "RegistryUnavailable",
     "SchemaOutdated",
     "TooManyPages",
+    "TransitionNotAllowed",
     "TrustStoreError",
     "UnknownMatter",
     "UnreadableFile",
@@ -114,8 +118,14 @@ class ConflictError(MatcherError):
     code = "conflict"
 
 
+class TransitionNotAllowed(ConflictError):
+    """A data-problem report cannot move from its status to the one asked for."""
+
+    code = "transition_not_allowed"
+
+
 class NotFound(MatcherError):
-    """Something kept by the service (an application …) that is not there."""
+    """Something kept by the service (an application, a data-problem report …) that is not there."""
 
     code = "not_found"
 
@@ -124,6 +134,12 @@ class ApplicationNotFound(NotFound):
     """No kept application with that number (for this caller) or id."""
 
     code = "unknown_application"
+
+
+class Forbidden(MatcherError):
+    """The caller may not do this: a report's status is changed by its own department."""
+
+    code = "forbidden"
 
 
 class ConsentRequired(MatcherError):

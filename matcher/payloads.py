@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.problems.models import AssessmentOut, DataProblemOut, DataProblemPage
+
 __all__ = [
     "Basis",
     "DecisionKind",
@@ -38,6 +40,7 @@ Basis = Literal[
     "upload_verified",
     "upload_mismatch",
     "upload_unverified",
+    "city_issued",
 ]
 IdType = Literal["citizen_id", "uscc"]
 
@@ -223,6 +226,9 @@ SCHEMA_FILES: dict[str, type[BaseModel]] = {
     "waive-check-response.schema.json": WaiveCheckResponse,
     "extraction-response.schema.json": ExtractionResponse,
     "file-response.schema.json": FileOut,
+    "data-problem.schema.json": DataProblemOut,
+    "data-problem-page.schema.json": DataProblemPage,
+    "data-problem-assessment.schema.json": AssessmentOut,
     "usage-response.schema.json": UsageList,
 }
 

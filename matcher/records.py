@@ -7,10 +7,11 @@ written in one transaction, committed before the API answers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, astuple, dataclass, fields
+from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -101,17 +102,62 @@ usage_chain = chain_table(metadata)
 rechecks = recheck_table(metadata)
 api_keys = keys_table(metadata)
 
+# One report per (registry, record or holder, problem): ``problem_key`` is a keyed hash of the
+# three (never a raw ID number); a repeat adds to ``occurrences`` and moves ``last_seen``.
+# The workflow (matcher.problems) moves ``status``; data_problem_events keeps who and when.
 data_problems = Table(
     "data_problems",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("check_id", String(36), nullable=False),
+    Column("problem_key", String(64), nullable=False, unique=True),
     Column("registry", String(64), nullable=False),
-    Column("evidence_id", String(256), nullable=False),
-    Column("evidence_type", String(64), nullable=False),
-    Column("issuer_code", String(64)),
     Column("problem", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("department", String(64)),
+    Column("subject", String(16), nullable=False),  # record | holder | registry
+    Column("evidence_id", String(256)),
+    Column("evidence_type", String(64)),
+    Column("issuer_code", String(64)),
+    Column("holder_masked", String(64)),
+    Column("holder_hash", String(64)),
+    Column("evidence_json", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("first_check_id", String(36), nullable=False),
+    Column("last_check_id", String(36), nullable=False),
+    Column("status_changed_at", DateTime(timezone=True), nullable=False),
+    Column("fixed_at", DateTime(timezone=True)),
+    Column("resolution_note", Text),
+    Index("ix_problems_department_status", "department", "status"),
+    Index("ix_problems_first_seen", "first_seen"),
+    Index("ix_problems_holder", "holder_hash"),
+)
+
+# Each check that met a report's problem: what a check filed, and when each repeat was seen.
+data_problem_occurrences = Table(
+    "data_problem_occurrences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("problem_key", String(64), nullable=False),
+    Column("check_id", String(36), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_problem_occurrences_check", "check_id"),
+    Index("ix_problem_occurrences_key", "problem_key"),
+)
+
+# Every status change of a report: who (a caller, or "system"), when, from what to what, why.
+data_problem_events = Table(
+    "data_problem_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("problem_id", Integer, ForeignKey("data_problems.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("note", Text),
+    Index("ix_problem_events_problem", "problem_id"),
 )
 
 
@@ -133,11 +179,28 @@ class UsageRecord(NamedTuple):
 
 @dataclass(frozen=True)
 class DataProblem:
+    """One data problem met by a check (matcher.problems builds them; codes there).
+
+    ``key`` is the report's identity: a keyed hash of (registry, subject, problem). Left out,
+    it is derived from the registry, the record id and the problem."""
+
     registry: str
-    evidence_id: str
-    evidence_type: str
+    evidence_id: str | None
+    evidence_type: str | None
     issuer_code: str | None
     problem: str
+    key: str | None = None
+    department: str | None = None
+    subject: str = "record"
+    holder_masked: str | None = None
+    holder_hash: str | None = None
+    evidence_json: str = "{}"
+
+    def report_key(self) -> str:
+        if self.key is not None:
+            return self.key
+        text = "\x1f".join((self.registry, f"record:{self.evidence_id}", self.problem))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -232,7 +295,6 @@ CHECK_COLUMNS = (
     "purpose",
 )
 USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
-PROBLEM_COLUMNS = ("check_id", *(f.name for f in fields(DataProblem)), "created_at")
 
 
 class Records:
@@ -371,13 +433,25 @@ class Records:
                     record.recheck_request is not None or record.check_id in reruns
                 ):
                     self._queue(conn, record)
-            self._bulk_insert(
-                conn,
-                data_problems,
-                PROBLEM_COLUMNS,
-                [(r.check_id, *astuple(p), r.created_at) for r in kept for p in r.problems],
-            )
+            self._file_problems(conn, kept)
         return results
+
+    def _file_problems(self, conn: Connection, kept: Sequence[CheckRecord]) -> None:
+        """File the batch's data problems: one report per key, repeats counted (an upsert).
+
+        In a savepoint of its own: whatever goes wrong here is logged and costs the batch its
+        problem reports, never its checks and usage records."""
+        seen = [(r.check_id, r.created_at, p) for r in kept for p in r.problems]
+        if not seen:
+            return
+        # Imported here: the filing module builds on this one's tables.
+        from matcher.problems.filing import upsert_problems
+
+        try:
+            with conn.begin_nested():
+                upsert_problems(conn, seen)
+        except SQLAlchemyError as exc:
+            log.error("data problems of %d checks not filed: %s", len(kept), exc)
 
     def _queue(self, conn: Connection, record: CheckRecord) -> None:
         """Keep the re-check queue in step with the answer now on record: queued (again, one
@@ -620,19 +694,23 @@ class Records:
         """File data problems found after a check was recorded (e.g. by pre-filling its form)."""
         if not problems:
             return
+        from matcher.problems.filing import upsert_problems
+
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    insert(data_problems),
-                    [{"check_id": check_id, **asdict(p), "created_at": at} for p in problems],
-                )
+                upsert_problems(conn, [(check_id, at, p) for p in problems])
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from exc
 
     def problems_for_check(self, check_id: str) -> list[dict[str, Any]]:
+        """The data-problem reports a check met (filed or counted again)."""
+        seen = data_problem_occurrences
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(data_problems).where(data_problems.c.check_id == check_id)
+                select(data_problems)
+                .join(seen, seen.c.problem_key == data_problems.c.problem_key)
+                .where(seen.c.check_id == check_id)
+                .order_by(data_problems.c.id)
             ).mappings()
             return [dict(r) for r in rows]
 

@@ -28,7 +28,14 @@ from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
 from matcher.keys import ALL_SCOPES, check_scopes
 
-__all__ = ["ProbeConfig", "RegistryConfig", "Settings", "default_state_dir", "load_settings"]
+__all__ = [
+    "ProbeConfig",
+    "RegistryConfig",
+    "Settings",
+    "WebhookConfig",
+    "default_state_dir",
+    "load_settings",
+]
 
 DEMO_SANDBOX_URL = "http://127.0.0.1:9001"
 
@@ -72,6 +79,12 @@ class RegistryConfig(BaseModel):
     base_url: str = Field(pattern=r"^https?://")
     timeout_s: float = Field(default=2.0, gt=0, le=60)
     api_key_env: str | None = None
+    department: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="the department (directory code) that runs this registry: its data "
+        "problems with no issuer of their own (garbage answers, another holder's records) go there",
+    )
     probe: ProbeConfig | None = Field(
         default=None, description="optional: the holder `matcher adapters check` asks about"
     )
@@ -101,6 +114,15 @@ class CallerConfig(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,128}$", description="recorded as the requester")
     api_key_env: str = Field(min_length=1, description="the variable holding its bearer key")
+    department: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$",
+        description="the department (directory code) whose data officers use this key: it may "
+        "change the status of that department's data-problem reports",
+    )
+    office: bool = Field(
+        default=False, description="the drive's office (政务服务办): may act on every report"
+    )
     callback_url: str | None = Field(
         default=None,
         pattern=r"^https?://",
@@ -130,6 +152,25 @@ class CallerConfig(BaseModel):
                 "than 16 characters"
             )
         return key
+
+
+class WebhookConfig(BaseModel):
+    """One ``[[problem_webhooks]]`` entry: where a department hears of its data problems."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    department: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str = Field(min_length=1, description="the variable holding the HMAC secret")
+
+    def secret(self) -> bytes:
+        key = _key_from_env(f"problem_webhooks[{self.department}]", self.secret_env)
+        if len(key) < 16:
+            raise ConfigError(
+                f"problem_webhooks[{self.department}].secret_env: the secret in "
+                f"{self.secret_env} is shorter than 16 characters"
+            )
+        return key.encode()
 
 
 def _demo_registries() -> list[RegistryConfig]:
@@ -242,6 +283,14 @@ class Settings(BaseSettings):
     def resolved_audit_dir(self) -> Path:
         return self.audit_dir or self.state_dir / "audits"
 
+    department_directory: Path | None = Field(
+        default=None,
+        description="department directory YAML (file or folder); none = the sample city's",
+    )
+    problem_fix_deadline_days: int = Field(
+        default=15, gt=0, le=365, description="days a department has to fix a data problem"
+    )
+    problem_webhooks: list[WebhookConfig] = Field(default_factory=list)
     ui_templates: Path | None = Field(
         default=None,
         description="a folder of workbench templates that replace the shipped ones by file name",
@@ -295,7 +344,15 @@ class Settings(BaseSettings):
 
 
 def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    for key in ("catalog", "trust_store", "state_dir", "doc_kinds", "forms", "ui_templates"):
+    for key in (
+        "catalog",
+        "trust_store",
+        "state_dir",
+        "doc_kinds",
+        "department_directory",
+        "forms",
+        "ui_templates",
+    ):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
     url = data.get("database_url")

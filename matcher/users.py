@@ -61,6 +61,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "applications.view": frozenset({"clerk", "admin"}),
     "applications.confirm": frozenset({"clerk", "admin"}),
     "holder_id.reveal": frozenset({"clerk", "admin"}),
+    # data problems: an officer sees and acts on their department's reports, an admin on all
+    "problems.view": frozenset({"data_officer", "admin"}),
+    "problems.act": frozenset({"data_officer", "admin"}),
 }
 
 MIN_PASSWORD = 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from matcher.applications import ApplicationService
 from matcher.cache import Cache, MemoryCache, RedisCache, stored_secret
 from matcher.catalog import Catalog, load_catalog
 from matcher.check import CheckOptions, WaiveCheckService
+from matcher.directory import load_directory as load_licence_directory
 from matcher.errors import ConfigError
 from matcher.evidence import TrustStore, load_trust_store
 from matcher.extract.intake import Limits
@@ -24,6 +26,10 @@ from matcher.extract.pipeline import ExtractOptions, Extractor
 from matcher.files import FileStore
 from matcher.forms import Forms, load_forms
 from matcher.keys import KeyStore
+from matcher.problems.directory import Directory, load_directory
+from matcher.problems.loop import ProblemLoop
+from matcher.problems.store import ProblemStore
+from matcher.problems.webhooks import Hook, Notifier
 from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from matcher.recheck import RecheckOptions, RecheckRunner
 from matcher.records import Records, api_keys, rechecks
@@ -74,8 +80,12 @@ class Services:
     rechecker: RecheckRunner
     keys: KeyStore
     limiter: RateLimiter
+    directory: Directory
+    problems: ProblemStore
+    problem_loop: ProblemLoop
 
     async def aclose(self) -> None:
+        await self.problem_loop.aclose()
         await self.rechecker.stop()
         if self.rechecker.client is not None:
             await self.rechecker.client.aclose()
@@ -97,6 +107,19 @@ def build_services(settings: Settings) -> Services:
     doc_kinds = load_doc_kinds(settings.doc_kinds)
     forms = load_forms(settings.forms, doc_kinds=doc_kinds)
     forms.check_catalog(catalog)
+    directory = load_directory(settings.department_directory)
+    if directory.licence_types is None:
+        # Which licence types exist: the licence directory (证照目录) the audits read too.
+        licences = load_licence_directory(settings.audit_directory)
+        directory.licence_types = {t.code: t.name for t in licences.licence_types}
+    for reg in settings.registries:
+        if reg.department is not None:
+            if reg.department not in directory.departments:
+                raise ConfigError(
+                    f"registries[{reg.name}].department: {reg.department!r} is not in the "
+                    "department directory"
+                )
+            directory.run_by(reg.name, reg.department)
     trust_store = load_trust_store(settings.resolved_trust_store())
     cache: Cache
     if settings.redis_url:
@@ -134,6 +157,15 @@ def build_services(settings: Settings) -> Services:
     )
     sealer = Sealer(*settings.data_keys())
     files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours), sealer=sealer)
+    problems = ProblemStore(records, directory, ZoneInfo(settings.timezone))
+    hooks = {h.department: Hook(h.department, h.url, h.secret()) for h in settings.problem_webhooks}
+    unknown = sorted(set(hooks) - set(directory.departments))
+    if unknown:
+        raise ConfigError(
+            f"problem_webhooks: departments not in the directory: {', '.join(unknown)}"
+        )
+    problem_loop = ProblemLoop(problems, Notifier(hooks))
+    problem_loop.load()
     checker = WaiveCheckService(
         catalog=catalog,
         adapters=adapters,
@@ -152,6 +184,8 @@ def build_services(settings: Settings) -> Services:
         extractor=extractor,
         files=files,
         sealer=sealer,
+        directory=directory,
+        problem_loop=problem_loop,
     )
     applications = ApplicationService(
         checker=checker, forms=forms, store=ApplicationStore(records, sealer)
@@ -188,4 +222,7 @@ def build_services(settings: Settings) -> Services:
         rechecker,
         KeyStore(records.engine, api_keys),
         RedisRateLimiter(cache.client) if isinstance(cache, RedisCache) else MemoryRateLimiter(),
+        directory,
+        problems,
+        problem_loop,
     )

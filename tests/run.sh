@@ -46,7 +46,7 @@ ensure_postgres() {
 
 # The page tests drive Debian's Chromium (Playwright's own browser download needs a network we
 # may not have) and need CJK fonts, or Chinese renders as empty boxes in their screenshots.
-# (Also the audit reports' charts draw Chinese text with Noto Sans CJK.)
+# (Also the audit reports' and the data-problem assessment's charts draw Chinese with Noto Sans CJK.)
 ensure_browser() {
     local missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)

@@ -18,6 +18,7 @@ from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
+from matcher.api.problems import router as problems_router
 from matcher.api.routes import health, v1
 from matcher.api.telemetry import JsonTooLarge, Telemetry
 from matcher.audit.service import AuditService
@@ -89,6 +90,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(v1)
     app.include_router(applications_router)
     app.include_router(extract_router, max_body_size=settings.upload_max_bytes + ENVELOPE)
+    app.include_router(problems_router)
     app.include_router(audits_router, max_body_size=MAX_UPLOAD + ENVELOPE)
     app.include_router(health)
     install_ui(app, settings)

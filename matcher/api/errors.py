@@ -15,6 +15,7 @@ from matcher.errors import (
     ConflictError,
     ConsentRequired,
     ExtractionError,
+    Forbidden,
     InputError,
     MatcherError,
     NotFound,
@@ -61,6 +62,10 @@ async def _matcher_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InputError):
         extra = {"field": exc.field} if exc.field else {}
         return JSONResponse(_body(exc.code, str(exc), **extra), status_code=422)
+    if isinstance(exc, NotFound):
+        return JSONResponse(_body(exc.code, str(exc)), status_code=404)
+    if isinstance(exc, Forbidden):
+        return JSONResponse(_body(exc.code, str(exc)), status_code=403)
     if isinstance(exc, ConflictError):
         return JSONResponse(_body(exc.code, str(exc)), status_code=409)
     if isinstance(exc, ConsentRequired):

@@ -5,7 +5,8 @@ Endpoints (see docs/sandbox.md):
 - ``GET /v1/licences``, ``GET /v1/licences/{licence_id}`` — the e-licence registry (§1)
 - ``POST /v1/certificates`` — the data-certificate registry (§2)
 - ``GET|PUT /_sandbox/faults``, ``GET|DELETE /_sandbox/stats``, ``GET /_sandbox/trust-store``,
-  ``GET /_sandbox/holders`` — admin, never faulted and never behind the API key
+  ``GET /_sandbox/holders``, ``PUT /_sandbox/licences/{licence_id}`` (correct a record) — admin,
+  never faulted and never behind the API key
 """
 
 from __future__ import annotations
@@ -177,6 +178,17 @@ def _add_admin_routes(app: FastAPI, registry: SandboxRegistry, state: SandboxSta
     async def reset_stats() -> Response:
         state.reset_stats()
         return Response(status_code=204)
+
+    @app.put("/_sandbox/licences/{licence_id}", tags=["sandbox admin"])
+    async def correct_licence(
+        licence_id: str, changes: Annotated[dict[str, Any], Body()]
+    ) -> Response:
+        """Correct a licence at the source: merge ``changes``, sign soundly, serve it only for
+        its holder (a data problem fixed by its department)."""
+        body = registry.correct(licence_id, changes)
+        if body is None:
+            return _error(404, "not_found", "no licence with this id")
+        return Response(body, media_type=_JSON)
 
     trust_store = encode_json(sandbox_trust_store(state.config))
 

@@ -130,6 +130,29 @@ class SandboxRegistry:
             return [item.body for item in listed]
         return [item.body for item in listed if item.type_code in type_codes]
 
+    def correct(self, licence_id: str, changes: dict[str, Any]) -> bytes | None:
+        """Replace a licence by a corrected one, soundly signed by its issuer and served for its
+        own holder only (the data problem "fixed" at the source); ``changes`` are merged into
+        the record (``surface`` member by member). None when there is no such licence."""
+        entry = next((e for e in self.samples.licences if e.licence_id == licence_id), None)
+        old = self._licence_bodies.get(licence_id)
+        if entry is None or old is None:
+            return None
+        record = copy.deepcopy(entry.record)
+        surface = {**record.get("surface", {}), **changes.pop("surface", {})}
+        record.update(changes, surface=surface, licence_id=licence_id)
+        signed = self.keyring.issuer_key(str(record["issuer"]["code"])).sign(record)
+        body = encode_json(signed)
+        for listed in self._by_holder.values():
+            listed[:] = [item for item in listed if item.body != old]
+        holder = signed["holder"]
+        self._by_holder.setdefault(_holder_ref(holder["id_type"], holder["id"]), []).append(
+            _Listed(str(signed["type_code"]), body)
+        )
+        self._licence_bodies[licence_id] = body
+        self.licences = [signed if x["licence_id"] == licence_id else x for x in self.licences]
+        return body
+
     def certificate(
         self, cert_type: str, id_type: str, holder_id: str, *, now: dt.datetime | None = None
     ) -> dict[str, Any] | None:

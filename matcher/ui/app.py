@@ -15,7 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 
 from matcher.decide import PROBLEM_TEXT
 from matcher.settings import Settings
-from matcher.ui import actions, auth, pages, scans
+from matcher.ui import actions, auth, pages, problems, scans
 from matcher.ui.deps import Forbidden, SignInRequired
 from matcher.users import allowed
 
@@ -84,7 +84,7 @@ def install_ui(app: FastAPI, settings: Settings) -> None:
     app.state.ui_templates = templates_for(settings)
     app.state.ui_cookie_secure = settings.ui_cookie_secure
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
-    for module in (auth, pages, actions, scans):
+    for module in (auth, pages, actions, scans, problems):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(Forbidden, _forbidden)

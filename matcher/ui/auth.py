@@ -87,7 +87,10 @@ async def sign_in(
         return response
     token, _ = await anyio.to_thread.run_sync(services.users.start_session, user)
     await anyio.to_thread.run_sync(services.users.audit, user.username, "sign_in", None, None)
-    redirect = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if user.role == "data_officer" and target == "/ui/applications":
+        target = "/ui/data-problems"  # a data officer's work is the department's queue
+    redirect = RedirectResponse(target, status_code=303)
     lifetime = int(services.users.session_lifetime.total_seconds())
     _set_cookie(request, redirect, COOKIE, token, max_age=lifetime)
     redirect.delete_cookie(SIGN_IN_COOKIE, path="/ui/")

@@ -16,6 +16,13 @@ from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 
+@pytest.fixture(scope="session")
+def catalog_matter() -> Any:
+    from matcher.catalog import load_catalog
+
+    return load_catalog(None).get
+
+
 def _decisions(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["material_code"]: d for d in body["decisions"]}
 
@@ -95,15 +102,28 @@ def test_unusable_licence_is_never_waived(
 def test_tampered_licence_files_a_data_problem(api: Api, holders: dict[str, Any]) -> None:
     body = _check(api, holders["yang_fan"], "re-change-name")
     problems = api.problems(body["check_id"])
-    assert [p["problem"] for p in problems] == ["signature_invalid"]
+    # Beside the tampered 不动产权证书: 户籍变更证明, which the city issues, has no record.
+    assert sorted(p["problem"] for p in problems) == ["record_missing", "signature_invalid"]
 
 
-def test_holder_with_nothing_on_record_must_bring_everything(
-    api: Api, holders: dict[str, Any]
+def test_holder_with_nothing_on_record_brings_only_what_the_city_did_not_issue(
+    api: Api, holders: dict[str, Any], catalog_matter: Any
 ) -> None:
     body = _check(api, holders["sun_hao"], "ent-establish")
-    assert body["summary"]["waived"] == 0 and body["summary"]["review"] == 0
-    assert {d["basis"] for d in body["decisions"]} == {"no_evidence", "no_evidence_source"}
+    assert body["summary"]["waived"] == 0
+    matter = catalog_matter("ent-establish")
+    for d in body["decisions"]:
+        material = matter.material(d["material_code"])
+        if material.issued_by_city and material.evidence:
+            # 本市核发材料一律免交: obtained from the issuer, never waived, never required.
+            assert (d["decision"], d["basis"]) == ("review", "city_issued"), d
+            assert material.issuer in d["reason"] and "部门协查" in d["reason"]
+        else:
+            assert d["decision"] == "require"
+            assert d["basis"] in {"no_evidence", "no_evidence_source"}
+    assert (
+        body["summary"]["review"] == sum(d["basis"] == "city_issued" for d in body["decisions"]) > 0
+    )
 
 
 def test_data_certificate_found_and_no_data(api: Api, holders: dict[str, Any]) -> None:
@@ -111,9 +131,10 @@ def test_data_certificate_found_and_no_data(api: Api, holders: dict[str, Any]) -
     assert found["no-criminal-record"]["decision"] == "waive"
     assert found["no-criminal-record"]["evidence"][0]["kind"] == "data_certificate"
     none = _decisions(_check(api, holders["lin_hai"], "seafarer-passport"))
+    # 无犯罪记录证明 is issued by the city's police: with no record the window obtains it.
     assert (none["no-criminal-record"]["decision"], none["no-criminal-record"]["basis"]) == (
-        "require",
-        "no_evidence",
+        "review",
+        "city_issued",
     )
     assert none["id-card"]["decision"] == "waive"
 

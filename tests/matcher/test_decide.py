@@ -156,3 +156,67 @@ def test_upload_without_a_verified_licence_is_never_waived() -> None:
 def test_upload_does_not_hide_a_registry_outage() -> None:
     d = decide(_material(LICENCE), [SpecOutcome(LICENCE, "unavailable")], _upload())
     assert (d.decision, d.basis) == ("review", "registry_unavailable")
+
+
+def _city_material(*specs: EvidenceSpec, issuer: str | None = "舟山市自然资源和规划局") -> Material:
+    return Material(
+        code="premises",
+        name="经营场所使用证明",
+        required=True,
+        issued_by_city=True,
+        issuer=issuer,
+        evidence=specs,
+    )
+
+
+def test_city_issued_material_without_a_record_is_obtained_by_the_window() -> None:
+    d = decide(
+        _city_material(LICENCE, CERT),
+        [SpecOutcome(LICENCE, "answered"), SpecOutcome(CERT, "answered")],
+    )
+    assert (d.decision, d.basis) == ("review", "city_issued")
+    assert "舟山市自然资源和规划局" in d.reason and "部门协查" in d.reason
+    assert "不需申请人提交" in d.reason
+
+
+def test_city_issued_material_without_an_issuer_names_the_city() -> None:
+    d = decide(_city_material(LICENCE, issuer=None), [SpecOutcome(LICENCE, "answered")])
+    assert (d.decision, d.basis) == ("review", "city_issued")
+    assert "本市核发部门" in d.reason
+
+
+def test_city_issued_material_with_a_registry_down_stays_registry_unavailable() -> None:
+    outcomes = [SpecOutcome(LICENCE, "answered"), SpecOutcome(CERT, "unavailable")]
+    d = decide(_city_material(LICENCE, CERT), outcomes)
+    assert (d.decision, d.basis) == ("review", "registry_unavailable")
+
+
+@pytest.mark.parametrize(
+    ("problem", "expected"),
+    [
+        ("signature_invalid", ("review", "evidence_invalid")),
+        ("holder_mismatch", ("review", "evidence_invalid")),
+        ("expired", ("require", "evidence_invalid")),
+        ("revoked", ("require", "evidence_invalid")),
+        ((), ("waive", "e_licence")),
+    ],
+)
+def test_city_issued_material_with_a_record_is_decided_by_the_record(
+    problem: str | tuple[()], expected: tuple[str, str]
+) -> None:
+    problems = (problem,) if isinstance(problem, str) else problem
+    d = decide(
+        _city_material(LICENCE), [SpecOutcome(LICENCE, "answered", (_found(problems=problems),))]
+    )
+    assert (d.decision, d.basis) == expected
+
+
+def test_city_issued_material_of_a_party_not_named_is_required() -> None:
+    spouse = EvidenceSpec(kind="e_licence", type_code="T001", holder_role="spouse")
+    d = decide(_city_material(spouse), [SpecOutcome(spouse, "party_missing")])
+    assert (d.decision, d.basis) == ("require", "party_missing")
+
+
+def test_city_issued_material_is_never_waived_on_an_upload_alone() -> None:
+    d = decide(_city_material(LICENCE), [SpecOutcome(LICENCE, "answered")], _upload())
+    assert (d.decision, d.basis) == ("review", "city_issued")

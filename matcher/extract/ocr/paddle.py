@@ -61,8 +61,8 @@ def _import_paddleocr(work_dir: Path) -> Any:
     # skips probing the model hubs (it is only ever given local folders).
     os.environ.setdefault("PADDLE_PDX_CACHE_HOME", str(work_dir / "paddlex"))
     os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
-    # PaddleX imports matplotlib when it is installed (the audit reports use it): its font cache
-    # goes to our folder too, not ~/.cache/matplotlib.
+    # PaddleX imports matplotlib when it is installed (the audit reports and the data-problem
+    # assessment use it): its font cache goes to our folder too, not ~/.cache/matplotlib.
     os.environ.setdefault("MPLCONFIGDIR", str(work_dir / "matplotlib"))
     paddleocr = import_library(
         "paddleocr", f"the 'paddleocr' OCR engine needs PaddleOCR: {INSTALL}"
