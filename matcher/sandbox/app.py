@@ -20,13 +20,14 @@ from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from adapters.model import HolderIdType
 from matcher.ids import normalise_holder_id
-from matcher.sandbox.config import FaultSettings, SandboxConfig
+from matcher.sandbox.config import SandboxConfig
+from matcher.sandbox.control import add_control_routes
 from matcher.sandbox.gate import RegistryGate, SandboxState
 from matcher.sandbox.keys import Keyring
 from matcher.sandbox.registry import SandboxRegistry, encode_json
@@ -157,27 +158,7 @@ def _add_registry_routes(app: FastAPI, registry: SandboxRegistry, state: Sandbox
 
 
 def _add_admin_routes(app: FastAPI, registry: SandboxRegistry, state: SandboxState) -> None:
-    @app.get("/_sandbox/faults", tags=["sandbox admin"])
-    async def get_faults() -> FaultSettings:
-        return state.faults
-
-    @app.put("/_sandbox/faults", tags=["sandbox admin"])
-    async def put_faults(changes: Annotated[dict[str, Any], Body()]) -> FaultSettings:
-        """Change any of the settings; the ones not named keep their value."""
-        try:
-            state.faults = FaultSettings.model_validate({**state.faults.model_dump(), **changes})
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
-        return state.faults
-
-    @app.get("/_sandbox/stats", tags=["sandbox admin"])
-    async def get_stats() -> dict[str, Any]:
-        return state.stats()
-
-    @app.delete("/_sandbox/stats", status_code=204, tags=["sandbox admin"])
-    async def reset_stats() -> Response:
-        state.reset_stats()
-        return Response(status_code=204)
+    add_control_routes(app, state, encode_json(sandbox_trust_store(state.config)))
 
     @app.put("/_sandbox/licences/{licence_id}", tags=["sandbox admin"])
     async def correct_licence(
@@ -189,12 +170,6 @@ def _add_admin_routes(app: FastAPI, registry: SandboxRegistry, state: SandboxSta
         if body is None:
             return _error(404, "not_found", "no licence with this id")
         return Response(body, media_type=_JSON)
-
-    trust_store = encode_json(sandbox_trust_store(state.config))
-
-    @app.get("/_sandbox/trust-store", tags=["sandbox admin"])
-    async def get_trust_store() -> Response:
-        return Response(trust_store, media_type=_JSON)
 
     holders = [holder.model_dump() for holder in registry.samples.holders.values()]
 

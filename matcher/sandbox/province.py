@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from fastapi import Body, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from starlette.responses import JSONResponse, Response
 
 from matcher.errors import ConfigError
 from matcher.ids import normalise_holder_id
-from matcher.sandbox.config import FaultSettings, SandboxConfig
+from matcher.sandbox.config import SandboxConfig
+from matcher.sandbox.control import add_control_routes
 from matcher.sandbox.gate import RegistryGate, SandboxState
 from matcher.sandbox.keys import Keyring
 
@@ -236,28 +236,6 @@ def _add_query_route(app: FastAPI, registry: ProvinceRegistry, config: SandboxCo
         return Response(f"OFD stand-in for {cert_id}".encode(), media_type="application/ofd")
 
 
-def _add_admin_routes(app: FastAPI, state: SandboxState, trust_store: bytes) -> None:
-    @app.get("/_sandbox/faults", tags=["sandbox admin"])
-    async def get_faults() -> FaultSettings:
-        return state.faults
-
-    @app.put("/_sandbox/faults", tags=["sandbox admin"])
-    async def put_faults(changes: Annotated[dict[str, Any], Body()]) -> FaultSettings:
-        try:
-            state.faults = FaultSettings.model_validate({**state.faults.model_dump(), **changes})
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
-        return state.faults
-
-    @app.get("/_sandbox/stats", tags=["sandbox admin"])
-    async def get_stats() -> dict[str, Any]:
-        return state.stats()
-
-    @app.get("/_sandbox/trust-store", tags=["sandbox admin"])
-    async def get_trust_store() -> Response:
-        return Response(trust_store, media_type="application/json")
-
-
 def create_province_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     """The provincial sharing interface on the sample records, with the sandbox's faults."""
     from matcher.sandbox.app import sandbox_trust_store
@@ -273,7 +251,7 @@ def create_province_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     )
     _add_query_route(app, registry, config)
     trust = json.dumps(sandbox_trust_store(config), ensure_ascii=False).encode()
-    _add_admin_routes(app, state, trust)
+    add_control_routes(app, state, trust)
     app.add_middleware(
         RegistryGate,
         state=state,
