@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +145,27 @@ def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
     yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _records(request: pytest.FixtureRequest, tmp_path: Path, fresh: bool) -> Any:
+    from matcher.records import Records
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / ('fresh.db' if fresh else 'records.db')}"
+    else:
+        url = request.getfixturevalue("fresh_postgres_url" if fresh else "postgres_url")
+    store = Records(url)
+    request.addfinalizer(store.close)
+    return store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The records database, on both real databases (PostgreSQL's shared by the session)."""
+    return _records(request, tmp_path, fresh=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_records(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An empty records database of the test's own (for tests that read the whole table)."""
+    return _records(request, tmp_path, fresh=True)
