@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pymupdf  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
 from matcher.extract.crosschecks import CROSS_CHECKS, region_of_place_names
-from matcher.extract.fields import extract_fields
 from matcher.extract.kinds import DocKinds, load_doc_kinds
-from matcher.extract.model import Box, ExtractedField, PageText, TextLine
+from matcher.extract.model import ExtractedField
 from matcher.extract.pipeline import ExtractOptions, Extractor
+from tests.extract.layout import Item, extract
 
-TODAY = dt.date(2026, 6, 1)
-Item = tuple[str, float, float, float, float]
 WRONG_CHECK_DIGIT = "330902198103150315"  # 张伟's number with its last digit off by one
 
 
 @pytest.fixture(scope="module")
 def kinds() -> DocKinds:
     return load_doc_kinds()
-
-
-def extract(
-    kinds: DocKinds, code: str, *items: Item
-) -> tuple[dict[str, ExtractedField], list[str]]:
-    lines = [TextLine(t, 0.95, Box(x0, y0, x1, y1)) for t, x0, y0, x1, y1 in items]
-    fields, warnings = extract_fields(
-        kinds.get(code), [PageText(0, 1654, 2339, lines, "ocr")], today=TODAY
-    )
-    return {f.name: f for f in fields}, warnings
 
 
 # ── the acceptance case: a specimen card, read from its picture by the real engine ───────────

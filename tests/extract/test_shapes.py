@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 import yaml
 
 from matcher.errors import CatalogError
-from matcher.extract.fields import extract_fields
 from matcher.extract.kinds import DocKinds, load_doc_kinds
-from matcher.extract.model import Box, ExtractedField, PageText, TextLine
-
-TODAY = dt.date(2026, 6, 1)
-Item = tuple[str, float, float, float, float]
+from tests.extract.layout import Item, extract
 
 
 @pytest.fixture(scope="module")
 def kinds() -> DocKinds:
     return load_doc_kinds()
-
-
-def extract(
-    kinds: DocKinds, code: str, *items: Item
-) -> tuple[dict[str, ExtractedField], list[str]]:
-    lines = [TextLine(t, 0.95, Box(x0, y0, x1, y1)) for t, x0, y0, x1, y1 in items]
-    fields, warnings = extract_fields(
-        kinds.get(code), [PageText(0, 1654, 2339, lines, "ocr")], today=TODAY
-    )
-    return {f.name: f for f in fields}, warnings
 
 
 CARD_TOP: tuple[Item, ...] = (

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from matcher.extract.fields import extract_fields
 from matcher.extract.kinds import DocKinds, load_doc_kinds
-from matcher.extract.model import Box, ExtractedField, PageText, TextLine
-
-TODAY = dt.date(2026, 6, 1)
-Item = tuple[str, float, float, float, float]
+from matcher.extract.model import ExtractedField
+from tests.extract.layout import Item
+from tests.extract.layout import extract as read
 
 
 @pytest.fixture(scope="module")
@@ -20,11 +16,7 @@ def kinds() -> DocKinds:
 
 
 def extract(kinds: DocKinds, code: str, *items: Item) -> dict[str, ExtractedField]:
-    lines = [TextLine(t, 0.95, Box(x0, y0, x1, y1)) for t, x0, y0, x1, y1 in items]
-    fields, _ = extract_fields(
-        kinds.get(code), [PageText(0, 1654, 2339, lines, "ocr")], today=TODAY
-    )
-    return {f.name: f for f in fields}
+    return read(kinds, code, *items)[0]
 
 
 @pytest.mark.parametrize("lead", ["；", "、", "，", "。"])
