@@ -275,6 +275,19 @@ def test_model_folders_are_built_fast_and_kept(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [dirs.det_dir.parent.name]
 
 
+def test_model_folders_whose_files_are_gone_are_built_again(tmp_path: Path) -> None:
+    """The folders link into the environment that built them; when that environment is gone
+    (a CI checkout deleted, its venv with it), the next engine builds them again instead of
+    failing on links that lead nowhere."""
+    dirs = build_model_dirs(tmp_path)
+    model = dirs.det_dir / "inference.onnx"
+    model.unlink()
+    model.symlink_to(tmp_path / "deleted-venv" / "PP-OCRv6_det_small.onnx")
+    assert not model.exists()
+    assert build_model_dirs(tmp_path) == dirs
+    assert model.is_file() and (dirs.rec_dir / "inference.onnx").is_file()
+
+
 def test_recogniser_dictionary_round_trips_through_the_yml(tmp_path: Path) -> None:
     import onnxruntime as ort  # type: ignore[import-untyped,unused-ignore]
     import yaml

@@ -9,6 +9,7 @@ the model. Building takes ~0.2 s and is kept in ``cache_dir`` keyed by the rapid
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -134,10 +135,15 @@ def build_model_dirs(cache_dir: Path) -> ModelDirs:
     """The det/rec model folders under ``cache_dir``, built on first use (no network, ~0.2 s)."""
     det_src, rec_src = packaged_models()
     stamp = f"rapidocr-{version('rapidocr')}-{det_src.stat().st_size}-{rec_src.stat().st_size}"
-    root = cache_dir / f"ppocr-{stamp}"
+    # The folders link to this environment's files: another environment (another checkout's
+    # venv, maybe deleted since) gets folders of its own, never links that dangle.
+    where = hashlib.sha256(f"{det_src.resolve()}\n{rec_src.resolve()}".encode()).hexdigest()[:12]
+    root = cache_dir / f"ppocr-{stamp}-{where}"
     dirs = ModelDirs(root / DET_MODEL_NAME, DET_MODEL_NAME, root / REC_MODEL_NAME, REC_MODEL_NAME)
     if (root / "complete").is_file():
-        return dirs
+        if all((d / "inference.onnx").exists() for d in (dirs.det_dir, dirs.rec_dir)):
+            return dirs
+        shutil.rmtree(root, ignore_errors=True)  # its model files are gone: build it again
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=cache_dir))
