@@ -18,14 +18,21 @@ _LINGER_RST = struct.pack("ii", 1, 0)
 
 class CuttableProxy:
     """Forwards ``127.0.0.1:<port>`` to ``target``. ``cut()`` resets every open connection and
-    refuses new ones until ``restore()``."""
+    refuses new ones until ``restore()``.
+
+    It accepts on a plain listening socket rather than an ``asyncio.Server``: on Python 3.11 a
+    server closed while a connection is being accepted leaves that connection's half-made
+    transport unclosed, and a cut is exactly that moment.
+    """
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._generation = 0  # one more at each cut: a connection from before is reset
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
@@ -45,50 +52,90 @@ class CuttableProxy:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.cut()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        try:
+            self._run(self._shutdown())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            if not self._thread.is_alive():
+                self._loop.close()  # its self-pipe too: a loop left open leaks two sockets
 
     def _run(self, coro: object) -> object:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)  # type: ignore[arg-type]
 
     def restore(self) -> None:
         async def start() -> None:
-            if self._server is None:
+            if self._listener is None:
                 sock = socket.socket()
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(("127.0.0.1", self.port))
-                self._server = await asyncio.start_server(self._handle, sock=sock)
+                sock.listen(128)
+                sock.setblocking(False)
+                self._listener = sock
+                self._loop.add_reader(sock, self._accept, sock)
 
         self._run(start())
 
     def cut(self) -> None:
-        async def stop() -> None:
-            if self._server is not None:
-                self._server.close()
-                self._server = None
+        self._run(self._stop())
+
+    async def _stop(self) -> None:
+        self._generation += 1
+        if self._listener is not None:
+            self._loop.remove_reader(self._listener)
+            self._listener.close()  # from now on a connection is refused
+            self._listener = None
+        for writer in list(self._writers):
+            _reset(writer)
+        self._writers.clear()
+
+    async def _shutdown(self) -> None:
+        """Cut, then let every connection still being set up reach the point where it is reset,
+        so that no socket outlives the proxy. Nothing is cancelled: a handler cancelled before
+        it runs would never close its socket."""
+        await self._stop()
+        deadline = self._loop.time() + 5
+        while self._tasks and self._loop.time() < deadline:
+            await asyncio.sleep(0.01)
             for writer in list(self._writers):
                 _reset(writer)
             self._writers.clear()
+        await asyncio.sleep(0)  # reset transports give up their sockets on the next turn
 
-        self._run(stop())
+    def _accept(self, listener: socket.socket) -> None:
+        while True:  # take the whole backlog
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            conn.setblocking(False)
+            task = self._loop.create_task(self._handle(conn, self._generation))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server = self._server
+    async def _handle(self, conn: socket.socket, generation: int) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(sock=conn)
+        except OSError:
+            conn.close()
+            return
         self._writers.add(writer)  # at once: a cut while the upstream connects must reach it
+        if generation != self._generation:
+            _reset(writer)
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             _reset(writer)
             return
-        if self._server is not server or server is None:  # cut meanwhile
+        if generation != self._generation:  # cut meanwhile
             _reset(writer)
             _reset(up_writer)
             return
         self._writers.add(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
+            with contextlib.suppress(OSError):
                 while data := await src.read(65536):
                     dst.write(data)
                     await dst.drain()
