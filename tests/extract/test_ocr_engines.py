@@ -17,7 +17,7 @@ import pytest
 
 import matcher.extract.ocr as ocr
 from matcher.extract.model import TextLine
-from matcher.extract.ocr import OcrEngine, OcrOptions, engine_kinds, get_engine, make_engine
+from matcher.extract.ocr import OcrEngine, OcrOptions, engine_kinds, get_engine, make_engine, rapid
 from matcher.extract.ocr.base import Image
 from matcher.extract.ocr.models import build_model_dirs
 from matcher.extract.ocr.paddle import PaddleOcrEngine, PaddleOcrOptions
@@ -125,13 +125,38 @@ def test_a_missing_library_says_how_to_install_it(
         build()
 
 
-def test_openvino_keeps_no_kernels_per_input_shape() -> None:
-    # Without this each new page or line shape kept its kernels: ~180 MB more per worker.
+def test_openvino_runs_in_f32_with_a_bounded_kernel_cache() -> None:
+    # bf16 (the plugin's pick on AVX-512 BF16 CPUs) ran recognition ~1.7x slower here; an unbounded
+    # kernel cache held a worker at 1.32 GB.
     from rapidocr.inference_engine.openvino.device_config import CPUConfig
 
     RapidOcrEngine(RapidOcrOptions())
-    config = CPUConfig({"inference_num_threads": 2}).get_config()
-    assert config["CPU_RUNTIME_CACHE_CAPACITY"] == "0" and config["INFERENCE_NUM_THREADS"] == "2"
+    config = CPUConfig({"inference_num_threads": 2}).get_config()  # type: ignore[arg-type]
+    assert config["CPU_RUNTIME_CACHE_CAPACITY"] == "64"
+    assert config["INFERENCE_PRECISION_HINT"] == "f32"
+    assert config["INFERENCE_NUM_THREADS"] == "2"
+
+
+def test_line_batches_come_in_widths_of_whole_steps() -> None:
+    engine = RapidOcrEngine(RapidOcrOptions())
+    image = id_card_image()
+    first = engine.recognise(image)  # builds the recogniser
+    widths: list[int] = []
+    session = engine._ocr.text_rec.session
+    real = session.__call__
+
+    class Recorder:
+        def __call__(self, batch: Any) -> Any:
+            widths.append(batch.shape[3])
+            return real(batch)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(session, name)
+
+    engine._ocr.text_rec.session = Recorder()
+    again = engine.recognise(image)
+    assert widths and all(w % rapid.REC_WIDTH_STEP == 0 for w in widths)
+    assert [line.text for line in again] == [line.text for line in first]
 
 
 def test_without_openvino_the_default_runtime_says_how_to_install_it(

@@ -59,14 +59,18 @@ def rapid_params(options: RapidOcrOptions, rapidocr: Any = None) -> dict[str, An
     return params
 
 
-# OpenVINO's CPU plugin keeps compiled kernels for every input shape it has met (5000 by default);
-# detection and recognition see a new shape with almost every page and line batch. Keeping none
-# took ~180 MB off a worker's peak for ~10% more time (docs/ocr.md); RapidOCR's config has no key
-# for it, so its OpenVINO CPU settings are extended here.
-OPENVINO_CPU_SETTINGS = {"CPU_RUNTIME_CACHE_CAPACITY": "0"}
+# OpenVINO's CPU plugin settings, added to RapidOCR's (its config has no key for them):
+# - f32: on CPUs with AVX-512 BF16 but no AMX the plugin picks bf16 by default, and the recogniser
+#   ran ~1.7x slower in it (docs/ocr.md); f32 is also the precision the models were trained in.
+# - a bounded kernel cache: the plugin keeps compiled kernels for every input shape it meets (5000
+#   by default), which held a worker at 1.32 GB over the test corpus. Recognition widths are
+#   rounded up to REC_WIDTH_STEP, so line batches fall into a few dozen shapes a small cache
+#   holds; a shape met for the first time costs about twice a known one.
+OPENVINO_CPU_SETTINGS = {"CPU_RUNTIME_CACHE_CAPACITY": "64", "INFERENCE_PRECISION_HINT": "f32"}
+REC_WIDTH_STEP = 64  # pixels, at the recogniser's 48-pixel line height
 
 
-def _bound_openvino_kernel_cache() -> None:
+def _openvino_cpu_settings() -> None:
     from rapidocr.inference_engine.openvino import device_config
 
     config_class: Any = device_config.CPUConfig
@@ -93,7 +97,7 @@ class RapidOcrEngine(SerialEngine):
         )
         if options.runtime == "openvino":
             import_library("openvino", f"the OpenVINO runtime of 'rapidocr' needs it: {INSTALL}")
-            _bound_openvino_kernel_cache()
+            _openvino_cpu_settings()
         self._ocr = rapidocr.RapidOCR(params=rapid_params(options, rapidocr))
 
     def _recognise(self, image: Image) -> list[TextLine]:
@@ -107,6 +111,25 @@ class RapidOcrEngine(SerialEngine):
             self._ocr.cfg.Det.limit_side_len = side
         else:
             detector.limit_side_len = side
+        _round_rec_widths(self._ocr.text_rec)  # built with the detector, on first use
         out: Any = self._ocr(bgr)  # RapidOCROutput when detection and recognition are on
+        _round_rec_widths(self._ocr.text_rec)
         raw = {"boxes": out.boxes, "txts": out.txts, "scores": out.scores}
         return lines_from_rapid(raw, width=image.shape[1], height=image.shape[0])
+
+
+def _round_rec_widths(recogniser: Any) -> None:
+    """Pad each batch of lines to a width that is a multiple of REC_WIDTH_STEP (the batch is
+    padded to its widest line anyway; this adds at most one step), so that OpenVINO meets the
+    same few input shapes again instead of compiling kernels for a new one nearly every batch."""
+    if recogniser is None or getattr(recogniser, "_matcher_rounded", False):
+        return
+    resize = recogniser.resize_norm_img
+    height = int(recogniser.rec_image_shape[1])
+
+    def resize_norm_img(img: Any, max_wh_ratio: float) -> Any:
+        width = -(-int(height * max_wh_ratio) // REC_WIDTH_STEP) * REC_WIDTH_STEP
+        return resize(img, width / height)
+
+    recogniser.resize_norm_img = resize_norm_img
+    recogniser._matcher_rounded = True
