@@ -85,6 +85,9 @@ class CuttableProxy:
             self._loop.remove_reader(self._listener)
             self._listener.close()  # from now on a connection is refused
             self._listener = None
+        self._reset_open()
+
+    def _reset_open(self) -> None:
         for writer in list(self._writers):
             _reset(writer)
         self._writers.clear()
@@ -97,9 +100,7 @@ class CuttableProxy:
         deadline = self._loop.time() + 5
         while self._tasks and self._loop.time() < deadline:
             await asyncio.sleep(0.01)
-            for writer in list(self._writers):
-                _reset(writer)
-            self._writers.clear()
+            self._reset_open()
         await asyncio.sleep(0)  # reset transports give up their sockets on the next turn
 
     def _accept(self, listener: socket.socket) -> None:

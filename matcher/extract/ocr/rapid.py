@@ -111,9 +111,8 @@ class RapidOcrEngine(SerialEngine):
             self._ocr.cfg.Det.limit_side_len = side
         else:
             detector.limit_side_len = side
-        _round_rec_widths(self._ocr.text_rec)  # built with the detector, on first use
         out: Any = self._ocr(bgr)  # RapidOCROutput when detection and recognition are on
-        _round_rec_widths(self._ocr.text_rec)
+        _round_rec_widths(self._ocr.text_rec)  # built on first use: rounded from the next call on
         raw = {"boxes": out.boxes, "txts": out.txts, "scores": out.scores}
         return lines_from_rapid(raw, width=image.shape[1], height=image.shape[0])
 
