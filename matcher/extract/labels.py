@@ -7,7 +7,9 @@ what the kind does not extract) is looked for in three passes over rows read wit
    does with spaced labels such as ``名　称``) — a tolerant match must end where a token ends or
    before a colon, so it never eats into a value;
 2. for labels still missing, exact occurrences inside a token, just after another label's short
-   value (``性别男民族汉``); a label word deep inside a long value (``民族路``) is not a label;
+   value (``性别男民族汉``) or, after a long one, where the label ends the token and another token
+   follows it on the row (a right-hand column's label boxed with the left-hand value); a label
+   word deep inside a long value (``民族路``) is not a label;
 3. for labels still missing, a label printed in pieces one under another: wrapped in a narrow
    table cell (``法定代`` over ``表人``) or set vertically, one character per line
    (``经``/``营``/``范``/``围``). Each piece is a whole token, the pieces lie in one column and
@@ -251,13 +253,25 @@ def _glued_hits(kind: DocKind, rows: Sequence[Row], hits: Sequence[Hit]) -> list
                 taken = by_row.get(index, [])
                 before = [h.end for h in taken if h.end <= start]
                 overlaps = any(h.start < start + len(label) and start < h.end for h in taken)
-                if before and not overlaps and start - max(before) <= _PASS2_MAX_GAP:
-                    hit = Hit(index, start, start + len(label), label, True)
+                end = start + len(label)
+                if (
+                    before
+                    and not overlaps
+                    and (start - max(before) <= _PASS2_MAX_GAP or _ends_before_value(row, end))
+                ):
+                    hit = Hit(index, start, end, label, True)
                     by_row.setdefault(index, []).append(hit)
                     added.append(hit)
                     wanted[label] -= 1
                 start = text.find(label, start + 1)
     return added
+
+
+def _ends_before_value(row: Row, end: int) -> bool:
+    """The label ends its token and another token follows on the row: a two-column row whose
+    right-hand label the detector boxed together with the left-hand value
+    (``有限责任公司（自然人投资或控股）成立日期`` then ``2017年03月10日``)."""
+    return end in row.token_starts and end < len(row.chars)
 
 
 # ── pass 3: labels printed in pieces, one under another ──────────────────────────────────────

@@ -403,6 +403,32 @@ def test_a_label_glued_after_a_short_value_is_found(kinds: DocKinds) -> None:
     assert (fields["sex"].value, fields["ethnicity"].value) == ("女", "汉")
 
 
+def test_a_right_column_label_boxed_with_a_long_left_value_is_found(kinds: DocKinds) -> None:
+    # The detector boxed 类型's value and the right-hand column's 成立日期 as one line.
+    page = ocr_page(
+        ("类", 143, 731, 189, 772),
+        ("型", 261, 731, 310, 770),
+        ("有限责任公司（自然人投资或控股）成立日期", 330, 731, 1038, 772),
+        ("2017年03月10日", 1068, 731, 1317, 770),
+    )
+    fields, _ = extract(kinds.get("business_licence"), page)
+    assert fields["company_type"].value == "有限责任公司（自然人投资或控股）"
+    assert (fields["established_on"].label, fields["established_on"].normalised) == (
+        "成立日期",
+        "2017-03-10",
+    )
+
+
+def test_a_label_word_ending_a_value_with_nothing_after_it_is_not_a_label(
+    kinds: DocKinds,
+) -> None:
+    value = "有限责任公司（自然人投资或控股）成立日期"
+    page = ocr_page(("类型", 143, 731, 310, 772), (value, 330, 731, 1038, 772))
+    fields, _ = extract(kinds.get("business_licence"), page)
+    assert fields["company_type"].value == value
+    assert "established_on" not in fields
+
+
 def test_a_label_word_deep_inside_a_value_is_not_a_label(kinds: DocKinds) -> None:
     page = id_card(("住址浙江省舟山市定海区民族路12号", 60, 316, 560, 344))
     fields, _ = extract(kinds.get("id_card_front"), page)
