@@ -199,6 +199,18 @@ def cjk_spacing(value: str) -> str:
     return _CJK_GAP.sub("", value.strip())
 
 
+_BRACKETS = str.maketrans("()", "（）")
+
+
+def cjk_brackets(value: str) -> str:
+    """Round brackets in a Chinese name full-width, as names are registered
+    (``某某合伙企业（有限合伙）``): OCR reads a closing bracket as ``)`` as often as ``）``, which
+    leaves a name with one of each."""
+    if not re.search(_CJK, value):
+        return value
+    return value.translate(_BRACKETS)
+
+
 def area(value: str) -> str:
     """Areas without their unit: a 不动产 area is in square metres, and OCR reads ㎡ as m, m2 or
     nothing at all."""
@@ -208,6 +220,7 @@ def area(value: str) -> str:
 NORMALISERS: Mapping[str, Callable[[str], str]] = {
     "strip_spaces": strip_spaces,
     "area": area,
+    "cjk_brackets": cjk_brackets,
     "upper": upper,
     "fullwidth_to_halfwidth": fullwidth_to_halfwidth,
     "date_cn": date_cn,

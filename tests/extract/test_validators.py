@@ -103,6 +103,13 @@ def test_ethnicity_drops_a_trailing_zu() -> None:
     assert [NORMALISERS["ethnicity"](v) for v in ("汉族", "汉", "蒙古族")] == ["汉", "汉", "蒙古"]
 
 
+def test_cjk_brackets_makes_a_chinese_names_brackets_full_width() -> None:
+    assert normalise(["cjk_brackets"], "温州三江投资管理合伙企业（有限合伙)") == (
+        "温州三江投资管理合伙企业（有限合伙）"
+    )
+    assert normalise(["cjk_brackets"], "ACME (China) Ltd.") == "ACME (China) Ltd."
+
+
 def test_normalisers_run_in_order() -> None:
     assert (
         normalise(["strip_spaces", "fullwidth_to_halfwidth", "upper"], "３３０ ９０２ｘ")
