@@ -137,6 +137,39 @@ def test_openvino_runs_in_f32_with_a_bounded_kernel_cache() -> None:
     assert config["INFERENCE_NUM_THREADS"] == "2"
 
 
+HEAP_SCRIPT = """
+import sys
+import numpy as np
+from matcher.extract.ocr.base import bounded_heap
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 // 2**20
+
+if sys.argv[1] == "bounded":
+    assert bounded_heap()
+start = rss_mb()
+big = np.ones(24 * 2**20 // 8); del big  # by default, glibc heaps blocks up to 24 MB from now on
+pages, kept = [], []
+for _ in range(40):  # a page's pixels, then something small that outlives them
+    pages.append(np.ones(6 * 2**20 // 8))
+    kept.append(np.ones(100_000 // 8))
+del pages
+print(rss_mb() - start)
+"""
+
+
+def test_a_worker_gives_back_the_memory_of_the_pages_it_has_read() -> None:
+    def held_mb(mode: str) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", HEAP_SCRIPT, mode], capture_output=True, text=True, check=True
+        )
+        return int(run.stdout)
+
+    assert held_mb("default") > 150  # 40 freed 6 MB blocks kept in a fragmented heap
+    assert held_mb("bounded") < 30
+
+
 def test_line_batches_come_in_widths_of_whole_steps() -> None:
     engine = RapidOcrEngine(RapidOcrOptions())
     image = id_card_image()
