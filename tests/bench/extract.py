@@ -2,6 +2,9 @@
 
     PYTHONPATH=. python tests/bench/extract.py [--per-kind 10 | --quick] [--engines a,b]
 
+Engines: ``rapidocr`` (the default engine, on OpenVINO), ``rapidocr-onnxruntime`` (the same models
+on ONNX Runtime) and ``paddleocr``.
+
 The parent writes both corpora to a temporary folder. The first (tests/extract/corpus.py): per
 sample the clean render (PNG), a degraded scan (``degrade(level=2, seed=i)``, one JPEG-40 round
 trip) and the born-digital PDF. The second (tests/extract/corpus2.py, made independently: other
@@ -54,6 +57,12 @@ from tests.extract.corpus import KINDS, as_jpeg, decode, degrade, make_samples
 ROOT = Path(__file__).resolve().parents[2]
 
 ENGINES = ("rapidocr", "paddleocr")
+# What each name given to --engines runs: an engine kind, or a kind with other options.
+ENGINE_OPTIONS: dict[str, dict[str, Any]] = {
+    "rapidocr": {"kind": "rapidocr"},  # on OpenVINO
+    "rapidocr-onnxruntime": {"kind": "rapidocr", "runtime": "onnxruntime"},
+    "paddleocr": {"kind": "paddleocr"},
+}
 TIMED_KINDS = {
     "business_licence": "licence",
     "id_card_front": "ID front",
@@ -216,7 +225,7 @@ def run_child(engine_kind: str, corpus: Path, out: Path) -> None:
     started = time.perf_counter()
     kinds = load_doc_kinds()
     canonical = {(k.code, spec.name): spec.label for k in kinds for spec in k.fields}
-    extractor = Extractor(kinds, ExtractOptions(ocr={"kind": engine_kind}))
+    extractor = Extractor(kinds, ExtractOptions(ocr=ENGINE_OPTIONS[engine_kind]))
     engine = extractor.engine  # the process's engine (get_engine), shared with the raw calls
     load_s = time.perf_counter() - started
     counter = CallCounter(engine)
@@ -527,7 +536,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-kind", type=int, default=10, help="samples per document kind")
     parser.add_argument("--quick", action="store_true", help="3 samples per kind")
-    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated kinds")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help=f"comma-separated, of {', '.join(ENGINE_OPTIONS)}",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--level", type=int, default=2, choices=(1, 2, 3), help="degrade level")
     parser.add_argument("--save", type=Path, help="also keep each engine's raw results (JSON) here")
@@ -544,6 +557,9 @@ def main() -> None:
     per_kind = 3 if args.quick else args.per_kind
     load = os.getloadavg()[0]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in engines if e not in ENGINE_OPTIONS]
+    if unknown:
+        parser.error(f"unknown engine {unknown[0]!r}: choose from {', '.join(ENGINE_OPTIONS)}")
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
