@@ -26,7 +26,8 @@ warm before anything is timed), which:
 
 The parent prints per-engine figures for each corpus beside the targets of issue 14, with the
 time of the run and the load average (the machine may be shared: timings are then inflated;
-accuracy is not), and names the engine that meets more of them.
+accuracy is not), and names the engine that meets more of the engine's own targets (all but
+service/raw, which measures the service's code around the engine).
 """
 
 from __future__ import annotations
@@ -342,20 +343,19 @@ class Summary:
     ratio: float
     rss: int
 
-    def checks(self) -> list[bool]:
+    def engine_checks(self) -> list[bool]:
+        """The targets that belong to the engine: speed, accuracy, memory."""
         exact = [
             self.accuracy[f"{corpus} {variant}"]
             >= (EXACT_CLEAN if variant == "clean" else EXACT_DEGRADED)
             for corpus in CORPORA
             for variant in VARIANTS
         ]
-        return [
-            self.licence_s <= LICENCE_S,
-            self.id_s <= ID_CARD_S,
-            *exact,
-            self.ratio <= SERVICE_RATIO,
-            self.rss <= RSS_BYTES,
-        ]
+        return [self.licence_s <= LICENCE_S, self.id_s <= ID_CARD_S, *exact, self.rss <= RSS_BYTES]
+
+    def checks(self) -> list[bool]:
+        """Every target, in the order of the summary's rows: the engine's, then service/raw."""
+        return [*self.engine_checks(), self.ratio <= SERVICE_RATIO]
 
 
 def summarise(r: ChildReport) -> Summary:
@@ -494,10 +494,10 @@ def print_summary(summaries: Sequence[Summary], reports: Sequence[ChildReport]) 
             rows.append(
                 (label, target, [_pct(s.accuracy[f"{corpus} {variant}"]) for s in summaries])
             )
-    rows.append(
+    rows.append(("peak RSS per worker", "≤ 1 GB", [_mb(s.rss) for s in summaries]))
+    rows.append(  # last, as in Summary.checks()
         ("service / raw engine time", f"≤ {SERVICE_RATIO}", [f"{s.ratio:.3f}" for s in summaries])
     )
-    rows.append(("peak RSS per worker", "≤ 1 GB", [_mb(s.rss) for s in summaries]))
     for idx, (label, target, values) in enumerate(rows):
         cells = [
             f"{v} {'ok' if s.checks()[idx] else 'MISS'}"
@@ -521,14 +521,19 @@ def _cores() -> int:
 
 
 def recommend(summaries: Sequence[Summary]) -> str:
-    """The engine meeting the most targets; ties go to the faster licence page."""
-    best = min(summaries, key=lambda s: (-sum(s.checks()), s.licence_s))
-    n = len(best.checks())
-    others = ", ".join(f"{s.engine} {sum(s.checks())}/{n}" for s in summaries if s is not best)
+    """The engine meeting the most targets that belong to the engine; ties go to the faster
+    licence page. Service/raw is reported but left out: it measures the service's code around
+    the engine, the same for every engine (a slower engine makes that code look cheaper)."""
+
+    best = min(summaries, key=lambda s: (-sum(s.engine_checks()), s.licence_s))
+    n = len(best.engine_checks())
+    others = ", ".join(
+        f"{s.engine} {sum(s.engine_checks())}/{n}" for s in summaries if s is not best
+    )
     return (
-        f"default: {best.engine} — meets {sum(best.checks())}/{n} targets"
+        f"default: {best.engine} — meets {sum(best.engine_checks())}/{n} of the engine's targets"
         + (f" (vs {others})" if others else "")
-        + ("" if all(best.checks()) else "; it does not meet them all")
+        + ("" if all(best.engine_checks()) else "; it does not meet them all")
     )
 
 
