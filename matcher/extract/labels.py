@@ -127,7 +127,16 @@ def _completed(rows: Sequence[Row], hits: Sequence[Hit]) -> list[Hit]:
         if tokens is None:
             tokens = [_tokens(rows, index) for index in range(len(rows))]
         chars = rows[hit.row].chars[hit.start : hit.end]
-        head = _Token(hit.row, hit.start, hit.end, read, chars[0].box.x0, chars[-1].box.x1)
+        head = _Token(
+            hit.row,
+            hit.start,
+            hit.end,
+            read,
+            chars[0].box.x0,
+            chars[-1].box.x1,
+            min(c.box.y0 for c in chars),
+            max(c.box.y1 for c in chars),
+        )
         pieces = _follow(rows, tokens, head, hit.label, claimed)
         if pieces is None:
             out.append(hit)
@@ -285,6 +294,8 @@ class _Token:
     text: str
     x0: float
     x1: float
+    y0: float
+    y1: float
 
 
 def _tokens(rows: Sequence[Row], index: int) -> list[_Token]:
@@ -295,7 +306,8 @@ def _tokens(rows: Sequence[Row], index: int) -> list[_Token]:
         end = starts[i + 1] if i + 1 < len(starts) else len(row.chars)
         chars = row.chars[start:end]
         text = "".join(c.char for c in chars)
-        out.append(_Token(index, start, end, text, chars[0].box.x0, chars[-1].box.x1))
+        top, bottom = min(c.box.y0 for c in chars), max(c.box.y1 for c in chars)
+        out.append(_Token(index, start, end, text, chars[0].box.x0, chars[-1].box.x1, top, bottom))
     return out
 
 
@@ -338,6 +350,9 @@ def _follow(
     """The pieces under ``head`` that complete ``label``, or None."""
     rest = label[len(head.text) :]
     last = head.row
+    # Where the last piece lies: the head's own box, which may be taller than its row (a label
+    # read as one tall line beside two lines of its value), then each piece's row.
+    last_centre, last_height = (head.y0 + head.y1) / 2, head.y1 - head.y0
     pieces: list[tuple[int, int, int]] = []
     centre = (head.x0 + head.x1) / 2
     while rest:
@@ -345,8 +360,8 @@ def _follow(
         for index in range(last + 1, len(rows)):
             if rows[index].page != rows[head.row].page:
                 return None
-            height = max(rows[index].height, rows[last].height)
-            if _centre(rows[index]) - _centre(rows[last]) > _PIECE_STEP * height:
+            height = max(rows[index].height, last_height)
+            if _centre(rows[index]) - last_centre > _PIECE_STEP * height:
                 return None
             tolerance = _PIECE_ALIGN * height
             for token in tokens[index]:
@@ -368,6 +383,7 @@ def _follow(
         pieces.append(found)
         rest = rest[found[2] - found[1] :]
         last = found[0]
+        last_centre, last_height = _centre(rows[last]), rows[last].height
     return pieces
 
 

@@ -17,6 +17,8 @@ from matcher.extract.skew import Skew
 
 __all__ = ["Char", "Row", "rows_of"]
 
+TALL_BOX = 1.6  # a box this many times the height of a row (or more) does not widen the row
+
 
 @dataclass(frozen=True)
 class Char:
@@ -66,7 +68,7 @@ def _page_rows(page: PageText) -> list[Row]:
             overlap = min(bottom, line.box.y1) - max(top, line.box.y0)
             if overlap >= 0.5 * min(bottom - top, line.box.height):
                 groups[-1].append(line)
-                spans[-1] = (min(top, line.box.y0), max(bottom, line.box.y1))
+                spans[-1] = _widened(top, bottom, line.box)
                 continue
         groups.append([line])
         spans.append((line.box.y0, line.box.y1))
@@ -80,6 +82,22 @@ def _page_rows(page: PageText) -> list[Row]:
                 chars.extend(token)
         rows.append(Row(page.index, tuple(chars), frozenset(starts), top, bottom, skew))
     return rows
+
+
+def _widened(top: float, bottom: float, box: Box) -> tuple[float, float]:
+    """A row's vertical extent once ``box`` has joined it.
+
+    A box far taller than the row (a label set down the side of a wrapped value, ``经营`` beside
+    both lines of 经营范围's value) joins the row beside it but does not widen it: widened, the row
+    took the value's next line in too, and read it first, its left edge being a few pixels further
+    left. A row that so far is only such a box takes the extent of the first ordinary line.
+    """
+    height = bottom - top
+    if box.height > TALL_BOX * height:
+        return top, bottom
+    if height > TALL_BOX * box.height:
+        return box.y0, box.y1
+    return min(top, box.y0), max(bottom, box.y1)
 
 
 def _tokens(line: TextLine) -> list[list[Char]]:

@@ -200,6 +200,39 @@ def test_a_value_before_a_variant_label_is_not_read_as_a_misprinted_label(
     assert (fields["name"].value, fields["id_number"].label_read) == ("潘雨", "身份证号码")
 
 
+def test_a_tall_label_beside_two_lines_of_its_value_keeps_them_in_order(
+    kinds: DocKinds,
+) -> None:
+    """经营 read as one tall box beside both lines of the value, 范 and 围 under it; the value's
+    second line starts 2 px further left than its first (a table-style licence)."""
+    fields = extract(
+        kinds,
+        "business_licence",
+        ("法定代表人", 170, 1191, 330, 1242),
+        ("曹欣国", 355, 1191, 475, 1242),
+        ("住", 172, 1311, 236, 1362),
+        ("所", 258, 1311, 317, 1362),
+        ("浙江省温州市鹿城区车站大道861号12楼2902室", 355, 1316, 1074, 1357),
+        ("经营", 209, 1416, 270, 1557),
+        (
+            "餐饮服务；餐饮管理；食品销售；外卖递送服务；酒类经营；非居住房地产租",
+            357,
+            1425,
+            1452,
+            1464,
+        ),
+        ("赁；会议及展览服务。", 355, 1471, 665, 1521),
+        ("范", 216, 1542, 265, 1613),
+        ("围", 214, 1617, 268, 1674),
+    )
+    scope = fields["business_scope"]
+    assert (scope.label, scope.normalised) == (
+        "经营范围",
+        "餐饮服务；餐饮管理；食品销售；外卖递送服务；酒类经营；非居住房地产租赁；会议及展览服务。",
+    )
+    assert fields["address"].value == "浙江省温州市鹿城区车站大道861号12楼2902室"
+
+
 def test_a_vertical_label_read_as_one_tall_line_takes_the_lines_level_with_it(
     kinds: DocKinds,
 ) -> None:
