@@ -584,14 +584,16 @@ def _load_image(
 
 def _decode_frame(frame: Image.Image) -> NDArray[np.uint8]:
     frame.load()
-    upright = ImageOps.exif_transpose(frame)
-    return _to_rgb(upright)
+    ImageOps.exif_transpose(frame, in_place=True)  # a copy of every page otherwise
+    return _to_rgb(frame)
 
 
 def _to_rgb(image: Image.Image) -> NDArray[np.uint8]:
+    """The page's pixels as an H×W×3 array. An RGB page's array is read-only: it is Pillow's own
+    bytes, not a copy of them (an A4 page is 11.6 MB); nothing writes into a page's pixels."""
     mode = image.mode
     if mode == "RGB":
-        return np.array(image, dtype=np.uint8)
+        return np.asarray(image, dtype=np.uint8)
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         # 16-bit and float scans: scale into 0..255 instead of clipping everything to white.
         values = np.asarray(image, dtype=np.float64)
