@@ -120,23 +120,13 @@ def _completed(rows: Sequence[Row], hits: Sequence[Hit]) -> list[Hit]:
     out = []
     tokens: list[list[_Token]] | None = None
     for hit in hits:
-        read = "".join(c.char for c in rows[hit.row].chars[hit.start : hit.end])
+        read = hit.read(rows)  # a first-pass hit: one piece
         if hit.exact or not hit.label.startswith(read) or len(read) >= len(hit.label):
             out.append(hit)
             continue
         if tokens is None:
             tokens = [_tokens(rows, index) for index in range(len(rows))]
-        chars = rows[hit.row].chars[hit.start : hit.end]
-        head = _Token(
-            hit.row,
-            hit.start,
-            hit.end,
-            read,
-            chars[0].box.x0,
-            chars[-1].box.x1,
-            min(c.box.y0 for c in chars),
-            max(c.box.y1 for c in chars),
-        )
+        head = _token(rows, hit.row, hit.start, hit.end)
         pieces = _follow(rows, tokens, head, hit.label, claimed)
         if pieces is None:
             out.append(hit)
@@ -298,17 +288,26 @@ class _Token:
     y1: float
 
 
+def _token(rows: Sequence[Row], index: int, start: int, end: int) -> _Token:
+    """Row ``index``'s characters ``start:end`` as a token, with the box around them."""
+    chars = rows[index].chars[start:end]
+    return _Token(
+        index,
+        start,
+        end,
+        "".join(c.char for c in chars),
+        chars[0].box.x0,
+        chars[-1].box.x1,
+        min(c.box.y0 for c in chars),
+        max(c.box.y1 for c in chars),
+    )
+
+
 def _tokens(rows: Sequence[Row], index: int) -> list[_Token]:
     row = rows[index]
     starts = sorted(row.token_starts)
-    out = []
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(row.chars)
-        chars = row.chars[start:end]
-        text = "".join(c.char for c in chars)
-        top, bottom = min(c.box.y0 for c in chars), max(c.box.y1 for c in chars)
-        out.append(_Token(index, start, end, text, chars[0].box.x0, chars[-1].box.x1, top, bottom))
-    return out
+    ends = [*starts[1:], len(row.chars)]
+    return [_token(rows, index, start, end) for start, end in zip(starts, ends, strict=True)]
 
 
 def _stacked_hits(kind: DocKind, rows: Sequence[Row], hits: Sequence[Hit]) -> list[Hit]:

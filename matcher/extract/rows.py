@@ -90,7 +90,8 @@ def _widened(top: float, bottom: float, box: Box) -> tuple[float, float]:
     A box far taller than the row (a label set down the side of a wrapped value, ``经营`` beside
     both lines of 经营范围's value) joins the row beside it but does not widen it: widened, the row
     took the value's next line in too, and read it first, its left edge being a few pixels further
-    left. A row that so far is only such a box takes the extent of the first ordinary line.
+    left. The other way round, a row far taller than the box joining it (such a box came first)
+    takes the box's extent.
     """
     height = bottom - top
     if box.height > TALL_BOX * height:

@@ -253,7 +253,7 @@ def bounded_heap() -> bool:
     By default glibc raises that threshold to the size of each large block freed (up to 32 MiB),
     after which a page's big buffers — its pixels and their copies — come from the heap, which
     fragments and keeps what it once held. Reading 15 scans and photos, a worker's peak RSS was
-    ~1.0 GB with the default and ~0.82 GB with this, for ~5% more time per page (docs/ocr.md).
+    ~1.0 GB with the default and ~0.82 GB with this, for 3–5% more time per page (docs/ocr.md).
     No effect (False) where the C library is not glibc.
     """
     if not sys.platform.startswith("linux"):
