@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 
 from matcher.forms import Form, load_forms
 

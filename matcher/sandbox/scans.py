@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 
 from matcher.sandbox.samples import load_samples
 

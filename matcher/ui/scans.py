@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from PIL import Image, ImageDraw

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 import pytest
 
 from matcher.api import create_app

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 import pytest
 
 from matcher.sandbox import SandboxConfig, create_sandbox_app, write_trust_store

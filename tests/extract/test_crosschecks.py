@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pymupdf  # type: ignore[import-untyped, unused-ignore]
+import pymupdf
 import pytest
 
 from matcher.extract.crosschecks import CROSS_CHECKS, region_of_place_names

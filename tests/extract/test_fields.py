@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import pymupdf  # type: ignore[import-untyped, unused-ignore]
+import pymupdf
 import pytest
 
 from matcher.extract.fields import extract_document, extract_fields, rows_of

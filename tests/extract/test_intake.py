@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 import pytest
 from PIL import Image, ImageDraw
 

@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import unicodedata
 
-import pymupdf  # type: ignore[import-untyped, unused-ignore]
+import pymupdf
 import pytest
 
 from matcher.extract.fields import extract_fields, rows_of

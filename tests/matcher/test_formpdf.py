@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 import pytest
 
 from matcher.formpdf import fill, template_for

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 from PIL import Image
 
 from matcher.sandbox import load_holders

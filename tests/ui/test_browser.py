@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
+import pymupdf
 
 from tests.extract.corpus import make_samples
 from tests.ui.conftest import PASSWORD, Workbench, keep

@@ -81,7 +81,7 @@ def render(
     background: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> Image:
     """Draw ``lines`` on a page of ``page_size`` points and render it to ``pixels`` (W, H) RGB."""
-    import pymupdf  # type: ignore[import-untyped,unused-ignore]
+    import pymupdf
 
     cjk, latin = pymupdf.Font("cjk"), pymupdf.Font("helv")
     doc = pymupdf.open()
