@@ -221,14 +221,21 @@ def _data(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     import asyncio
 
+    from matcher.extras import installed_parts
     from matcher.settings import load_settings
     from matcher.wiring import build_services
 
-    services = build_services(load_settings(args.config))
+    settings = load_settings(args.config)
+    services = build_services(settings)
     print(
         f"ok: {len(services.catalog)} matters, {len(services.trust_store)} trusted keys, "
         f"{len(services.adapters)} registries"
     )
+    parts = installed_parts(settings.ocr_engine)
+    for kind, state in parts["ocr_engines"].items():
+        chosen = " (configured)" if kind == settings.ocr_engine else ""
+        print(f"OCR engine {kind}{chosen}: {state}")
+    print(f"charts: {parts['charts']}")
     asyncio.run(services.aclose())
     return 0
 
@@ -305,8 +312,12 @@ def _demo(args: argparse.Namespace) -> int:
     from matcher.api import create_app
     from matcher.demo import (
         DEMO_CLERK,
+        DEMO_OFFICER,
+        DEMO_OFFICER_DEPARTMENT,
+        demo_account,
         demo_clerk,
         demo_curl,
+        free_port_or_fail,
         submit_demo_applications,
         upgrade_database,
     )
@@ -314,6 +325,12 @@ def _demo(args: argparse.Namespace) -> int:
     from matcher.serving import ServerThread
     from matcher.settings import RegistryConfig, Settings, default_state_dir
 
+    for port, flag in (
+        (args.port, "--port"),
+        (args.sandbox_port, "--sandbox-port"),
+        (args.province_port, "--province-port"),
+    ):
+        free_port_or_fail(args.host if flag == "--port" else "127.0.0.1", port, flag)
     state = default_state_dir()
     state.mkdir(parents=True, exist_ok=True)
     config = _sandbox_config(args)
@@ -343,6 +360,9 @@ def _demo(args: argparse.Namespace) -> int:
         )
         upgrade_database(settings.resolved_database_url())
         password = demo_clerk(settings.resolved_database_url())
+        officer_password = demo_account(
+            settings.resolved_database_url(), DEMO_OFFICER, "data_officer", DEMO_OFFICER_DEPARTMENT
+        )
         app = create_app(settings)
         with ServerThread(app, host=args.host, port=args.port, startup_timeout_s=60):
             base = f"http://{args.host}:{args.port}"
@@ -355,6 +375,11 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"under its number (then GET {base}/v1/applications/DEMO-0001/form.pdf):\n")
             print(demo_curl(base, "applications") + "\n")
             print(f"Clerk's workbench: {base}/ui/   user: {DEMO_CLERK}   password: {password}")
+            print(
+                f"Data problems and the assessment (考核): {base}/ui/data-problems   "
+                f"user: {DEMO_OFFICER}   password: {officer_password}   "
+                f"(data officer of {DEMO_OFFICER_DEPARTMENT}, 舟山市公安局)"
+            )
             print("Sample applications:")
             for app_id, what, url in samples:
                 print(f"  {app_id}  {what}\n          {url}")
@@ -493,7 +518,15 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matcher", description="材料免交核验服务")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log everything (DEBUG), migrations included"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default=None,
+        help="what the log shows; default: INFO for serve and sandbox, WARNING for the rest",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="serve the API")
@@ -602,15 +635,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The servers log their requests and start-up as they always have; every other command prints its
+# own answer, and the libraries' INFO lines (Alembic's migrations, uvicorn's start) stay out of it.
+_LOGGING_COMMANDS = frozenset({"serve", "sandbox"})
+
+
+def _log_level(args: argparse.Namespace) -> int:
+    if args.verbose:
+        return logging.DEBUG
+    if args.log_level:
+        return int(getattr(logging, args.log_level))
+    return logging.INFO if args.command in _LOGGING_COMMANDS else logging.WARNING
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from matcher.observe import configure_logging
 
     # httpx, kept at WARNING there, logs whole request URLs at INFO, and e-licence queries carry
     # holder ID numbers; what other loggers say is masked (330902********0314).
-    configure_logging(
-        logging.DEBUG if args.verbose else logging.INFO, getattr(args, "log_format", "text")
-    )
+    configure_logging(_log_level(args), getattr(args, "log_format", "text"))
     try:
         return int(args.func(args))
     except MatcherError as exc:

@@ -8,9 +8,13 @@ from typing import Any
 
 __all__ = [
     "DEMO_CLERK",
+    "DEMO_OFFICER",
+    "DEMO_OFFICER_DEPARTMENT",
+    "demo_account",
     "demo_applications",
     "demo_clerk",
     "demo_curl",
+    "free_port_or_fail",
     "submit_demo_applications",
     "upgrade_database",
 ]
@@ -46,10 +50,16 @@ def upgrade_database(url: str) -> None:
 
 
 DEMO_CLERK = "demo-clerk"
+DEMO_OFFICER = "demo-officer"
+# The sample applications file their data problems against the public security bureau (an ID
+# card whose address disagrees with the registry) and natural resources (a licence whose
+# signature fails): the officer works for the first, as a department's data officer does.
+DEMO_OFFICER_DEPARTMENT = "zs-psb"
 
 
-def demo_clerk(database_url: str) -> str:
-    """The demo's clerk account, with a new password each run (printed, never stored in clear)."""
+def demo_account(database_url: str, username: str, role: str, department: str) -> str:
+    """A demo account, made on the first run and given a new password on each (printed, never
+    stored in clear)."""
     import secrets
 
     from matcher.records import Records
@@ -59,11 +69,35 @@ def demo_clerk(database_url: str) -> str:
     records = Records(database_url)
     try:
         users = UserStore(records)
-        if not users.set_password(DEMO_CLERK, password):
-            users.add_user(DEMO_CLERK, "clerk", password, department="DEMO")
+        if not users.set_password(username, password):
+            users.add_user(username, role, password, department=department)
     finally:
         records.close()
     return password
+
+
+def demo_clerk(database_url: str) -> str:
+    """The demo's clerk account, with a new password each run."""
+    return demo_account(database_url, DEMO_CLERK, "clerk", "DEMO")
+
+
+def free_port_or_fail(host: str, port: int, flag: str) -> None:
+    """Raise ConfigError, in one line naming the port and the flag that changes it, when another
+    program already listens there (a socket of our own last run, in TIME_WAIT, does not count)."""
+    import socket
+
+    from matcher.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ConfigError(
+                f"port {port} on {host} is already in use by another program; "
+                f"choose another with {flag} PORT"
+            ) from None
 
 
 def demo_applications() -> list[tuple[str, str, dict[str, Any]]]:
@@ -101,7 +135,10 @@ def demo_applications() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def submit_demo_applications(base_url: str) -> list[tuple[str, str, str]]:
-    """Send the sample applications as a business system would; (id, what, page URL) each."""
+    """Send the sample applications as a business system would; (id, what, page URL) each.
+
+    A sample kept by an earlier run on the same state folder is reused as it is: sending it
+    again would be another request under the same number (a new upload id), which is refused."""
     import httpx
 
     from matcher.sandbox.scans import id_card_pdf
@@ -109,6 +146,12 @@ def submit_demo_applications(base_url: str) -> list[tuple[str, str, str]]:
     out = []
     with httpx.Client(base_url=base_url, headers={"X-Requester": "demo"}, timeout=120) as client:
         for app_id, what, body in demo_applications():
+            kept = client.get(f"/v1/applications/{app_id}")
+            if kept.status_code == 200:
+                out.append((app_id, what, f"{base_url}/ui/applications/{kept.json()['id']}"))
+                continue
+            if kept.status_code != 404:
+                kept.raise_for_status()
             body = {**body, "application_id": app_id}
             if app_id == "SAMPLE-2":
                 # the applicant's own card, printed before a move: its address is an old one

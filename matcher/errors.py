@@ -22,7 +22,10 @@
     │   │   └── ImageTooLarge       a page or image with too many pixels          → 413
     │   ├── UnreadableFile          empty, broken or truncated                    → 422
     │   │   └── EncryptedFile       needs a password                              → 422
-    │   └── ProcessingTimeout       the file took longer than its time budget     → 422
+    │   ├── ProcessingTimeout       the file took longer than its time budget     → 422
+    │   └── OcrUnavailable          a scan or photo, and no OCR engine installed (also a
+    │                               FeatureUnavailable and an ImportError)          → 501
+    ├── FeatureUnavailable          an optional part whose extra is not installed  → 501
     ├── RecordsUnavailable          the records database failed: no answer without a record → 503
     ├── SchemaOutdated              the database's schema revision is not the code's (start-up)
     └── RegistryError               (adapters.errors) a registry gave no usable answer
@@ -42,6 +45,7 @@ __all__ = [
     "ConsentRequired",
     "EncryptedFile",
     "ExtractionError",
+    "FeatureUnavailable",
     "FileTooLarge",
     "Forbidden",
     "ImageTooLarge",
@@ -50,6 +54,7 @@ __all__ = [
     "MatcherError",
     "MediaTypeMismatch",
     "NotFound",
+    "OcrUnavailable",
     "ProcessingTimeout",
     "RecordsUnavailable",
     "RegistryError",
@@ -171,6 +176,30 @@ class ExtractionError(MatcherError):
 
     code = "extraction_error"
     status_code = 422
+
+
+class FeatureUnavailable(MatcherError):
+    """A part of the service whose optional dependencies (an extra) are not installed; the
+    message says what is missing and :attr:`install` the command that brings it."""
+
+    code = "feature_unavailable"
+    status_code = 501
+
+    def __init__(self, message: str, *, extra: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+
+    @property
+    def install(self) -> str:
+        return f"pip install 'matcher[{self.extra}]'"
+
+
+class OcrUnavailable(FeatureUnavailable, ExtractionError, ImportError):
+    """A file that needs OCR (a scan, a photo), or an engine asked for, whose library is not
+    installed. An ImportError too: that is what building an engine without its library raises."""
+
+    code = "ocr_unavailable"
+    status_code = 501
 
 
 class UnsupportedMedia(ExtractionError):

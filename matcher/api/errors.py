@@ -15,6 +15,7 @@ from matcher.errors import (
     ConflictError,
     ConsentRequired,
     ExtractionError,
+    FeatureUnavailable,
     Forbidden,
     InputError,
     MatcherError,
@@ -55,6 +56,11 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _matcher_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MatcherError)
+    if isinstance(exc, FeatureUnavailable):
+        return JSONResponse(
+            _body(exc.code, str(exc), extra=exc.extra, install=exc.install),
+            status_code=exc.status_code,
+        )
     if isinstance(exc, ExtractionError):
         return JSONResponse(_body(exc.code, str(exc)), status_code=exc.status_code)
     if isinstance(exc, UnknownMatter | NotFound):

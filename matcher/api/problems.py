@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from matcher.api.auth import caller_of
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.errors import InputError
+from matcher.extras import charts_available
 from matcher.problems.assess import AssessmentRow
 from matcher.problems.charts import assessment_png, assessment_xlsx
 from matcher.problems.codes import PROBLEM_TEXT
@@ -208,7 +209,12 @@ async def assessment_png_route(services: ServicesDep, period: PeriodDep) -> Resp
 @router.get("/assessment.xlsx", summary="考核表（XLSX，含图表）")
 async def assessment_xlsx_route(services: ServicesDep, period: PeriodDep) -> Response:
     rows = await _assessment(services, period)
-    png = await anyio.to_thread.run_sync(assessment_png, rows, period.label, _mpl(services))
+    # Without matplotlib (matcher[reports]) the workbook keeps its native chart, not the picture.
+    png = (
+        await anyio.to_thread.run_sync(assessment_png, rows, period.label, _mpl(services))
+        if charts_available()
+        else None
+    )
     data = await anyio.to_thread.run_sync(
         assessment_xlsx, rows, period.label, services.settings.problem_fix_deadline_days, png
     )

@@ -16,6 +16,7 @@ from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.catalog import Matter
 from matcher.check import WaiveCheckService
 from matcher.errors import InputError
+from matcher.extras import installed_parts
 from matcher.ids import check_holder_id
 from matcher.observe import mask_identifiers, metrics_text
 from matcher.payloads import UsageItem, UsageList, WaiveCheckRequest, WaiveCheckResponse
@@ -189,5 +190,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         "cache_kind": "redis" if services.settings.redis_url else "memory",
         "cache_errors": services.cache.errors,
         "registries": registries,
+        # the optional parts (pip extras) this install has; a missing one is not a fault
+        **installed_parts(services.settings.ocr_engine),
     }
     return JSONResponse(body, status_code=200 if db_ok else 503)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.audit.report import Chart, Report, Table
+from matcher.extras import charts_available
 
 __all__ = ["cjk_font", "write_html"]
 
@@ -52,6 +53,11 @@ def cjk_font() -> str | None:
 
 
 def _figure(table: Table, chart: Chart) -> str:
+    if not charts_available():
+        return (
+            f'<p class="note">（{html.escape(chart.title)}：图表需安装 matplotlib，'
+            "pip install 'matcher[reports]'；数据见下表与 XLSX 中的图表。）</p>"
+        )
     import matplotlib
 
     matplotlib.use("Agg")

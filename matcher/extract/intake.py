@@ -21,11 +21,10 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import pymupdf  # type: ignore[import-untyped,unused-ignore]
-from numpy.typing import NDArray
+import pymupdf
 from PIL import Image, ImageOps, ImageSequence
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +34,7 @@ from matcher.errors import (
     ImageTooLarge,
     MatcherError,
     MediaTypeMismatch,
+    OcrUnavailable,
     ProcessingTimeout,
     TooManyPages,
     UnreadableFile,
@@ -42,6 +42,10 @@ from matcher.errors import (
 )
 from matcher.extract.model import Box, PageText, TextLine
 from matcher.extract.ofd import load_ofd
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = [
     "Deadline",
@@ -537,7 +541,21 @@ def _render(page: pymupdf.Page, index: int, limits: Limits, budget: _PixelBudget
     return ImagePage(index, _rgb_array(pixmap), "pdf_render", int(dpi))
 
 
+def _pixels_readable() -> None:
+    """A page that needs OCR is held as a numpy array, and numpy comes with the OCR engines
+    (``matcher[ocr]``): without them such a page is refused with the extra to install."""
+    if find_spec("numpy") is None:
+        raise OcrUnavailable(
+            "此文件需要 OCR 识别（扫描件、照片或无文字层的页面），本服务未安装 OCR 组件；"
+            "请安装：pip install 'matcher[ocr]'",
+            extra="ocr",
+        )
+
+
 def _rgb_array(pixmap: pymupdf.Pixmap) -> NDArray[np.uint8]:
+    _pixels_readable()
+    import numpy as np
+
     if pixmap.alpha:
         pixmap = pymupdf.Pixmap(pixmap, 0)
     if pixmap.n != 3:
@@ -583,6 +601,7 @@ def _load_image(
 
 
 def _decode_frame(frame: Image.Image) -> NDArray[np.uint8]:
+    _pixels_readable()
     frame.load()
     ImageOps.exif_transpose(frame, in_place=True)  # a copy of every page otherwise
     return _to_rgb(frame)
@@ -591,6 +610,8 @@ def _decode_frame(frame: Image.Image) -> NDArray[np.uint8]:
 def _to_rgb(image: Image.Image) -> NDArray[np.uint8]:
     """The page's pixels as an H×W×3 array. An RGB page's array is read-only: it is Pillow's own
     bytes, not a copy of them (an A4 page is 11.6 MB); nothing writes into a page's pixels."""
+    import numpy as np
+
     mode = image.mode
     if mode == "RGB":
         return np.asarray(image, dtype=np.uint8)

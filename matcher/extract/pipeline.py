@@ -9,10 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any
 
 from matcher.errors import InputError
 from matcher.extract.fields import extract_fields
@@ -33,7 +30,10 @@ from matcher.extract.ocr.base import (
     get_engine,
     parse_options,
 )
-from matcher.extract.ocr.orient import read_page
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["ExtractOptions", "Extractor"]
 
@@ -85,6 +85,10 @@ class Extractor:
         return pages
 
     def _ocr(self, page: ImagePage) -> PageText:
+        # numpy and orientation come with the engines (matcher[ocr]); a page reaches here only
+        # when intake could hold its pixels, so they are installed.
+        from matcher.extract.ocr.orient import read_page
+
         lines, rotation = read_page(self.engine, without_seal_ink(page.image))
         turned = rotation in (90, 270)
         return PageText(
@@ -145,6 +149,8 @@ def without_seal_ink(image: NDArray[np.uint8]) -> NDArray[np.uint8]:
     colour (the page's median), not white: on a greyish scan, white holes in the shape of the
     seal are edges of their own, and the text detector merges them with the text beside them.
     """
+    import numpy as np
+
     # In uint8, in place: a phone photo is ~15 MB of pixels, and int16 copies of it cost more
     # memory than the OCR of the page. red - other wraps where red < other; the first mask
     # keeps those out.

@@ -20,6 +20,7 @@ from openpyxl.drawing.image import Image  # type: ignore[import-untyped, unused-
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
 from matcher.errors import ConfigError
+from matcher.extras import require_charts
 from matcher.problems.assess import AssessmentRow
 
 __all__ = ["assessment_png", "assessment_xlsx", "cjk_font"]
@@ -80,6 +81,7 @@ def assessment_png(
     rows: Sequence[AssessmentRow], period: str, cache_dir: Path | None = None
 ) -> bytes:
     """A grouped bar chart per department: found, fixed, overdue."""
+    require_charts("考核图表")
     family = cjk_font(cache_dir)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from matcher.api.deps import ServicesDep
 from matcher.errors import Forbidden as NotYours
 from matcher.errors import InputError, NotFound, TransitionNotAllowed
+from matcher.extras import charts_available
 from matcher.problems.charts import assessment_png
 from matcher.problems.codes import PROBLEM_TEXT, STATUS_TEXT
 from matcher.problems.store import DEPARTMENT_MOVES, ProblemQuery
@@ -304,5 +305,6 @@ async def assessment_page(
             "until": end,
             "rows": rows,
             "deadline": services.settings.problem_fix_deadline_days,
+            "charts": charts_available(),
         },
     )

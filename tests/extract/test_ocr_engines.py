@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import matcher.extract.ocr as ocr
+from matcher.errors import OcrUnavailable
 from matcher.extract.model import TextLine
 from matcher.extract.ocr import OcrEngine, OcrOptions, engine_kinds, get_engine, make_engine, rapid
 from matcher.extract.ocr.base import Image
@@ -103,7 +104,7 @@ def test_a_kind_cannot_be_registered_twice() -> None:
 def test_importing_the_engines_does_not_import_their_libraries() -> None:
     code = (
         "import sys, matcher.extract.ocr, matcher.extract.ocr.rapid, matcher.extract.ocr.paddle\n"
-        "heavy = {'rapidocr', 'paddleocr', 'paddlex', 'onnxruntime', 'openvino', 'cv2'}\n"
+        "heavy = {'rapidocr', 'paddleocr', 'paddlex', 'onnxruntime', 'openvino', 'cv2', 'numpy'}\n"
         "heavy &= set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )
@@ -111,18 +112,19 @@ def test_importing_the_engines_does_not_import_their_libraries() -> None:
 
 
 @pytest.mark.parametrize(
-    ("module", "build"),
+    ("module", "extra", "build"),
     [
-        ("rapidocr", lambda: RapidOcrEngine(RapidOcrOptions())),
-        ("paddleocr", lambda: PaddleOcrEngine(PaddleOcrOptions())),
+        ("rapidocr", "ocr", lambda: RapidOcrEngine(RapidOcrOptions())),
+        ("paddleocr", "paddle", lambda: PaddleOcrEngine(PaddleOcrOptions())),
     ],
 )
-def test_a_missing_library_says_how_to_install_it(
-    monkeypatch: pytest.MonkeyPatch, module: str, build: Any
+def test_a_missing_library_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, module: str, extra: str, build: Any
 ) -> None:
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` raise ImportError
-    with pytest.raises(ImportError, match=rf"pip install '{module}=="):
+    with pytest.raises(ImportError, match=rf"pip install 'matcher\[{extra}\]'") as raised:
         build()
+    assert isinstance(raised.value, OcrUnavailable) and raised.value.extra == extra
 
 
 def test_openvino_runs_in_f32_with_a_bounded_kernel_cache() -> None:
@@ -196,7 +198,7 @@ def test_without_openvino_the_default_runtime_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "openvino", None)
-    with pytest.raises(ImportError, match=r"OpenVINO runtime .* pip install .*openvino"):
+    with pytest.raises(ImportError, match=r"OpenVINO runtime .* pip install 'matcher\[ocr\]'"):
         RapidOcrEngine(RapidOcrOptions())
     assert RapidOcrEngine(RapidOcrOptions(runtime="onnxruntime")).recognise(id_card_image())
 

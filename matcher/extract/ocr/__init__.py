@@ -18,7 +18,17 @@ from matcher.extract.ocr.base import (
     parse_options,
     register_engine,
 )
-from matcher.extract.ocr.orient import read_page, turn
+
+
+def __getattr__(name: str) -> object:
+    # Orientation works on numpy arrays, which come with an engine (matcher[ocr]): it is imported
+    # on first use, so that the base install can import this package.
+    if name in ("read_page", "turn"):
+        from matcher.extract.ocr import orient
+
+        return getattr(orient, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -16,12 +16,12 @@ import warnings
 from collections.abc import Mapping
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Final, Protocol, runtime_checkable
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, runtime_checkable
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.errors import OcrUnavailable
 from matcher.extract.model import TextLine
 
 __all__ = [
@@ -34,9 +34,11 @@ __all__ = [
     "check_image",
     "engine_class",
     "engine_kinds",
+    "engine_status",
     "get_engine",
     "import_library",
     "make_engine",
+    "missing_libraries",
     "parse_options",
     "quiet_runtime",
     "register_engine",
@@ -46,8 +48,16 @@ ENTRY_POINT_GROUP = "matcher.ocr_engines"
 # The engine tests/bench/extract.py found meeting more of the extraction targets (README).
 DEFAULT_ENGINE: Final = "rapidocr"
 
-Image = npt.NDArray[np.uint8]
-"""An H×W×3 uint8 image in RGB order."""
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Image = npt.NDArray[np.uint8]
+    """An H×W×3 uint8 image in RGB order."""
+else:
+    # numpy comes with the engines (matcher[ocr]); the base install imports this module for
+    # the engine registry and the options, never for pixels.
+    Image = Any
 
 _BUILT_IN: dict[str, str] = {
     "paddleocr": "matcher.extract.ocr.paddle:PaddleOcrEngine",
@@ -140,20 +150,56 @@ def quiet_runtime() -> None:
     sys.modules.setdefault("openvino.tools.ovc", None)  # type: ignore[arg-type]  # blocks import
 
 
-def import_library(module: str, needed_for: str) -> Any:
+def import_library(module: str, needed_for: str, extra: str = "ocr") -> Any:
     """Import an engine's OCR library quietly (no telemetry file, no DeprecationWarnings); a
-    missing one raises ImportError that says ``needed_for`` — what needs it and the pip command."""
+    missing one raises OcrUnavailable (an ImportError) that says ``needed_for`` — what needs it
+    and the pip command — and names the package's ``extra`` that brings it."""
     quiet_runtime()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             return import_module(module)
     except ImportError as e:
-        raise ImportError(needed_for) from e
+        raise OcrUnavailable(needed_for, extra=extra) from e
+
+
+def missing_libraries(kind: str) -> list[str]:
+    """The modules that engine ``kind`` declares (``requires``) and that are not installed;
+    nothing is imported. An engine that declares none is taken as installed."""
+    cls = engine_class(kind)
+    return [m for m in getattr(cls, "requires", ()) if find_spec(m) is None]
+
+
+def engine_status() -> dict[str, str | None]:
+    """Each known engine kind: None when its libraries are installed, else the pip command
+    that brings them (for /readyz and ``matcher check-config``)."""
+    status: dict[str, str | None] = {}
+    for kind in engine_kinds():
+        cls = engine_class(kind)
+        extra = getattr(cls, "extra", None)
+        status[kind] = (
+            (f"pip install 'matcher[{extra}]'" if extra else "its library")
+            if missing_libraries(kind)
+            else None
+        )
+    return status
+
+
+def _require_installed(kind: str) -> None:
+    missing = missing_libraries(kind)
+    if missing:
+        extra = getattr(engine_class(kind), "extra", None) or "ocr"
+        raise OcrUnavailable(
+            f"未安装 OCR 引擎 {kind} 所需的 {', '.join(missing)}，无法识别扫描件或照片；"
+            f"请安装：pip install 'matcher[{extra}]'",
+            extra=extra,
+        )
 
 
 def check_image(image: object) -> None:
     """Raise ValueError unless ``image`` is an H×W×3 uint8 array."""
+    import numpy as np
+
     if not isinstance(image, np.ndarray):
         raise ValueError(f"an OCR image must be a numpy array, not {type(image).__name__}")
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
@@ -235,6 +281,7 @@ def make_engine(options: OcrOptions | Mapping[str, Any]) -> OcrEngine:
         raise TypeError(
             f"{cls.__name__} takes {cls.options_model.__name__}, not {type(opts).__name__}"
         )
+    _require_installed(opts.kind)
     factory: Any = cls  # a Protocol says nothing about the constructor: engines take their options
     bounded_heap()
     engine: OcrEngine = factory(opts)

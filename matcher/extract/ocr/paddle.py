@@ -8,8 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-
 from matcher.extract.model import TextLine
 from matcher.extract.ocr.base import Image, OcrOptions, SerialEngine, import_library
 from matcher.extract.ocr.models import build_model_dirs
@@ -17,7 +15,9 @@ from matcher.extract.ocr.parse import lines_from_paddle
 
 __all__ = ["INSTALL", "PaddleOcrEngine", "PaddleOcrOptions"]
 
-INSTALL = "pip install 'paddleocr==3.7.*' 'paddlex==3.7.*' onnxruntime 'rapidocr==3.10.*'"
+# paddlex pins the GUI OpenCV: from a checkout, deps/opencv-headless-shim in the same command
+# keeps the headless one (README, "Install for production").
+INSTALL = "pip install 'matcher[paddle]'"
 
 
 class PaddleOcrOptions(OcrOptions):
@@ -65,7 +65,7 @@ def _import_paddleocr(work_dir: Path) -> Any:
     # assessment use it): its font cache goes to our folder too, not ~/.cache/matplotlib.
     os.environ.setdefault("MPLCONFIGDIR", str(work_dir / "matplotlib"))
     paddleocr = import_library(
-        "paddleocr", f"the 'paddleocr' OCR engine needs PaddleOCR: {INSTALL}"
+        "paddleocr", f"the 'paddleocr' OCR engine needs PaddleOCR: {INSTALL}", "paddle"
     )
     logging.getLogger("paddlex").setLevel(logging.WARNING)  # "Creating model: …" at every start
     return paddleocr.PaddleOCR
@@ -74,6 +74,14 @@ def _import_paddleocr(work_dir: Path) -> Any:
 class PaddleOcrEngine(SerialEngine):
     kind: ClassVar[str] = "paddleocr"
     options_model: ClassVar[type[OcrOptions]] = PaddleOcrOptions
+    extra: ClassVar[str] = "paddle"
+    requires: ClassVar[tuple[str, ...]] = (
+        "numpy",
+        "paddleocr",
+        "paddlex",
+        "onnxruntime",
+        "rapidocr",
+    )
 
     def __init__(self, options: PaddleOcrOptions) -> None:
         super().__init__()
@@ -81,11 +89,15 @@ class PaddleOcrEngine(SerialEngine):
         work_dir = options.work_dir or default_work_dir()
         paddle_ocr = _import_paddleocr(work_dir)
         import_library(
-            "rapidocr", f"the 'paddleocr' engine takes its models from rapidocr: {INSTALL}"
+            "rapidocr",
+            f"the 'paddleocr' engine takes its models from rapidocr: {INSTALL}",
+            "paddle",
         )
         self._ocr = paddle_ocr(**paddle_kwargs(options, work_dir))
 
     def _recognise(self, image: Image) -> list[TextLine]:
+        import numpy as np
+
         bgr = np.ascontiguousarray(image[:, :, ::-1])  # PaddleOCR takes arrays as OpenCV BGR
         side = self.options.det_side(image.shape[1], image.shape[0])
         results = self._ocr.predict(bgr, text_det_limit_side_len=side)

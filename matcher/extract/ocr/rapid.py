@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import Field
 
 from matcher.extract.model import TextLine
@@ -19,7 +18,7 @@ from matcher.extract.ocr.parse import lines_from_rapid
 
 __all__ = ["INSTALL", "RapidOcrEngine", "RapidOcrOptions"]
 
-INSTALL = "pip install 'rapidocr==3.10.*' onnxruntime openvino"
+INSTALL = "pip install 'matcher[ocr]'"
 
 Runtime = Literal["openvino", "onnxruntime"]
 
@@ -88,6 +87,8 @@ def _openvino_cpu_settings() -> None:
 class RapidOcrEngine(SerialEngine):
     kind: ClassVar[str] = "rapidocr"
     options_model: ClassVar[type[OcrOptions]] = RapidOcrOptions
+    extra: ClassVar[str] = "ocr"
+    requires: ClassVar[tuple[str, ...]] = ("numpy", "rapidocr", "cv2")
 
     def __init__(self, options: RapidOcrOptions) -> None:
         super().__init__()
@@ -104,6 +105,8 @@ class RapidOcrEngine(SerialEngine):
     def _recognise(self, image: Image) -> list[TextLine]:
         # RapidOCR takes arrays as OpenCV BGR; OpenCV swaps an A4 page's channels in ~0.5 ms,
         # numpy's reversed copy took ~13 ms.
+        import numpy as np
+
         bgr = self._cv2.cvtColor(np.ascontiguousarray(image), self._cv2.COLOR_RGB2BGR)
         # RapidOCR takes the detection side only in its config, which builds the detector on first
         # use; the detector then reads its attribute on every call. Calls are serialised
