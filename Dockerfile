@@ -1,20 +1,39 @@
-# The same install as the README, as a non-root user, with a health check.
-FROM python:3.11-slim
+# The service's image, built from the lock files (deps/lock/, hashes checked), in two stages:
+# the first builds the venv, the second holds the venv and nothing that built it.
+#
+#   docker build -t matcher .                      the service with PostgreSQL (deps/lock/base.txt)
+#   docker build --build-arg EXTRAS=ocr -t matcher .   + reading scans and photos, charts
+#   docker build --build-arg EXTRAS=all -t matcher .   every extra: both OCR engines, Celery
+ARG PYTHON=python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    MATCHER_STATE_DIR=/var/lib/matcher
-# opencv-contrib-python (pinned by paddlex) is the GUI build: it needs libGL and GLib at import.
-# fonts-noto-cjk: the Chinese labels of the data-problem assessment chart.
-RUN apt-get update && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
-    fonts-noto-cjk \
-    && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --create-home --home-dir /var/lib/matcher matcher
-WORKDIR /opt/matcher
+FROM ${PYTHON} AS build
+ARG EXTRAS=base
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /src
+COPY deps ./deps
+# Exactly the locked packages. paddlex (in "all") pins the GUI OpenCV: its stand-in keeps the
+# headless one, so the image needs no libGL.
+RUN /opt/venv/bin/pip install --require-hashes --no-deps -r "deps/lock/${EXTRAS}.txt" \
+    && if [ "${EXTRAS}" = all ]; then \
+        /opt/venv/bin/pip install --no-deps ./deps/opencv-headless-shim; fi
 COPY pyproject.toml README.md ./
 COPY matcher ./matcher
 COPY adapters ./adapters
 COPY schemas ./schemas
-RUN python -m pip install '.[postgres]'
+# --no-deps: everything it needs came from the lock; a wheel, not an editable install
+RUN /opt/venv/bin/pip install --no-deps . && /opt/venv/bin/pip check
+
+FROM ${PYTHON}
+ARG EXTRAS=base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH \
+    MATCHER_STATE_DIR=/var/lib/matcher
+# fonts-noto-cjk: the Chinese labels of the charts, which only the images with matplotlib draw.
+RUN if [ "${EXTRAS}" != base ]; then \
+        apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
+        && rm -rf /var/lib/apt/lists/*; fi \
+    && useradd --system --create-home --home-dir /var/lib/matcher matcher
+COPY --from=build /opt/venv /opt/venv
 
 USER matcher
 EXPOSE 8000

@@ -77,6 +77,23 @@ log "installing into .venv"
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+# A venv made by an earlier release may hold the full PyMuPDF or the GUI OpenCV, which write the
+# same folders as pymupdf-lite and the headless OpenCV: they go first.
+.venv/bin/python - <<'PY'
+import importlib.metadata as md, subprocess, sys
+def owns(dist, folder):
+    try:
+        return any(str(f).startswith(folder) for f in md.distribution(dist).files or [])
+    except md.PackageNotFoundError:
+        return False
+stale = [d for d, folder in (("PyMuPDF", "pymupdf/"), ("opencv-contrib-python", "cv2/")) if owns(d, folder)]
+if stale:
+    subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", *stale], check=True)
+PY
+# Exactly the locked packages (hashes checked), then the stand-in for paddlex's GUI OpenCV pin,
+# then the project itself with the test tools: the suite runs on what the lock says.
+.venv/bin/python -m pip install -q --require-hashes --no-deps -r deps/lock/all.txt
+.venv/bin/python -m pip install -q --no-deps ./deps/opencv-headless-shim
 .venv/bin/python -m pip install -q -e '.[test]'
 
 log "ruff"
