@@ -7,7 +7,7 @@ there into a new venv (``python3 -m venv``, the pip that comes with it), as a ne
 build would:
 
 - ``readme``: the README's first command, ``pip install .`` (the base install; the target is at
-  most 300 MB), then ``matcher check-config`` on the embedded defaults;
+  most 300 MB), then ``matcher demo`` and its printed waive-check (8 of 10 waived);
 - ``base-lock``: what the image does with ``EXTRAS=base``: the lock with hashes, ``--no-deps``,
   the project as a wheel, ``pip check``;
 - ``ocr``: ``pip install '.[ocr]'``, then ``matcher extract`` reads a photographed ID card
@@ -62,6 +62,43 @@ def _photo(folder: Path) -> tuple[Path, str]:
     return path, sample.truth["id_number"]
 
 
+def _demo(venv: Path, scratch: Path, env: dict[str, str]) -> str:
+    """Start the demo, send its printed waive-check, stop it with Ctrl+C."""
+    import json
+    import shlex
+    import signal
+    import socket
+
+    import httpx
+
+    ports = []
+    for _ in range(3):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(str(s.getsockname()[1]))
+    cmd = [str(venv / "bin" / "matcher"), "demo", "--port", ports[0]]
+    cmd += ["--sandbox-port", ports[1], "--province-port", ports[2]]
+    proc = subprocess.Popen(cmd, cwd=scratch, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        curl = ""
+        for line in proc.stdout:
+            curl = line if line.startswith("curl ") and "waive-check" in line else curl
+            if line.startswith("Ctrl+C"):
+                break
+        body = json.loads(shlex.split(curl)[-1])
+        answer = httpx.post(
+            f"http://127.0.0.1:{ports[0]}/v1/waive-check",
+            json=body,
+            headers={"X-Requester": "demo"},
+            timeout=60,
+        ).json()
+        return f"demo's curl waives {answer['summary']['waived']} of {len(answer['decisions'])}"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
 def _install(profile: str, clone: Path, venv: Path) -> None:
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
     if profile == "readme":
@@ -81,8 +118,7 @@ def _check(profile: str, clone: Path, venv: Path, scratch: Path) -> str:
     env = {**os.environ, "MATCHER_STATE_DIR": str(scratch / f"state-{profile}")}
     env.pop("PYTHONPATH", None)
     if profile == "readme":
-        out = _run([str(venv / "bin" / "matcher"), "check-config"], scratch, env)
-        return out.strip().replace("\n", "; ")
+        return _demo(venv, scratch, env)
     if profile == "ocr":
         photo, id_number = _photo(scratch)
         out = _run([str(venv / "bin" / "matcher"), "extract", str(photo)], scratch, env)
