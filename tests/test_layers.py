@@ -1,4 +1,4 @@
-"""Import layers (DESIGN.md §3): API → core → adapter interface → adapter implementations."""
+"""Import layers: API → core → adapter interface → adapter implementations."""
 
 import ast
 from pathlib import Path

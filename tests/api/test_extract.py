@@ -124,3 +124,4 @@ def test_file_and_file_id_together_is_422(api: Api, samples: dict[str, Any]) -> 
         data={"file_id": "f_" + "0" * 32},
     )
     assert r.status_code == 422
+    assert r.json()["error"] == "invalid_input" and r.json()["field"] == "file"

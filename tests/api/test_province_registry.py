@@ -72,6 +72,17 @@ def _api(
     return stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
 
 
+def _province_errors(api: httpx.Client) -> dict[str, float]:
+    """The service's count of zj-province lookups that gave no usable answer, by error code."""
+    found: dict[str, float] = {}
+    for line in api.get("/metrics").text.splitlines():
+        if line.startswith("matcher_registry_errors_total{") and 'registry="zj-province"' in line:
+            labels, _, value = line.rpartition(" ")
+            code = labels.split('code="', 1)[1].split('"', 1)[0]
+            found[code] = float(value)
+    return found
+
+
 def _check(api: httpx.Client, holder: SampleHolder) -> dict[str, dict[str, Any]]:
     body = {"matter_code": "ent-establish", "applicant": applicant(holder)}
     response = api.post("/v1/waive-check", json=body)
@@ -146,8 +157,17 @@ def test_a_wrong_app_secret_is_refused_and_never_waives(
 ) -> None:
     with ExitStack() as stack:
         api = _api(stack, tmp_path, city, province, app_secret="not-the-secret")
+        before = _province_errors(api)
         decisions = _check(api, holders["zhang_wei"])
+        refused = {
+            code: n - before.get(code, 0)
+            for code, n in _province_errors(api).items()
+            if n > before.get(code, 0)
+        }
 
+    # The province refused the signature (its code 1001): the service counts one lookup refused
+    # as unauthorised, and nothing else.
+    assert refused == {"unauthorised": 1.0}
     eligibility = decisions["legal-rep-eligibility"]
     # The certificate of the city's registry still stands in; the province's answer is not used.
     assert eligibility["basis"] == "data_certificate"

@@ -44,12 +44,22 @@ def test_redis_slots_hold_across_limiters(redis_url: str) -> None:
 
 
 def test_many_lookups_waiting_at_once_share_few_connections(redis_url: str) -> None:
-    async def run() -> int:
+    import redis
+
+    def clients() -> int:
+        with redis.Redis.from_url(redis_url) as probe:
+            return int(probe.info("clients")["connected_clients"]) - 1  # less the probe itself
+
+    async def run() -> tuple[int, int]:
         limiter = RedisRateLimiter(redis_url, {}, default=20000.0, prefix=uuid.uuid4().hex)
         try:
             waits = await asyncio.gather(*(limiter.wait("reg") for _ in range(400)))
+            opened = clients() - before  # the pool's connections are still open here
         finally:
             await limiter.aclose()
-        return len(waits)
+        return len(waits), opened
 
-    assert asyncio.run(run()) == 400
+    before = clients()
+    answered, opened = asyncio.run(run())
+    assert answered == 400
+    assert 1 <= opened <= 16  # the pool's bound, not one connection per waiting lookup
