@@ -1,9 +1,9 @@
 """Holder identifiers: 公民身份号码 (GB 11643) and 统一社会信用代码 (GB 32100).
 
 python-stdnum supplies the check-character arithmetic. Its full validators are not used on purpose:
-``cn.ric.validate`` rejects real people whose area code is younger than they are (a resident born in 1981 holds a
-定海区 330902… number, an area created in 1987),
-and ``cn.uscc.validate`` rejects codes whose registration-authority character is a letter (``Y``).
+``cn.ric.validate`` rejects real people whose area code is younger than they are (a resident
+born in 1981 holds a 定海区 330902… number, an area created in 1987), and ``cn.uscc.validate``
+rejects codes whose registration-authority character is a letter (``Y``).
 """
 
 from __future__ import annotations
