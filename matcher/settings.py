@@ -24,9 +24,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.model import HolderIdType
+from matcher.access.keys import ALL_SCOPES, check_scopes
 from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
-from matcher.keys import ALL_SCOPES, check_scopes
 
 __all__ = [
     "ProbeConfig",
@@ -130,7 +130,7 @@ class CallerConfig(BaseModel):
     )
     scopes: list[str] = Field(
         default_factory=lambda: list(ALL_SCOPES),
-        description="what the key may call (matcher.keys.ALL_SCOPES); default every scope",
+        description="what the key may call (matcher.access.keys.ALL_SCOPES); default every scope",
     )
     rate_per_min: int | None = Field(
         default=None, ge=1, description="requests a minute; none: no limit"
@@ -329,7 +329,7 @@ class Settings(BaseSettings):
 
     def data_keys(self) -> tuple[dict[str, bytes], str]:
         """The keys that seal personal data at rest, and the current one's id."""
-        from matcher.sealed import parse_keys, stored_key
+        from matcher.store.sealed import parse_keys, stored_key
 
         if self.data_keys_env:
             text = _key_from_env("data_keys_env", self.data_keys_env)

@@ -12,30 +12,30 @@ from pydantic import ValidationError
 
 from adapters._transport import registry_client
 from adapters.base import Adapter, UnknownAdapter, load_adapter_class
-from matcher.application_store import ApplicationStore
-from matcher.applications import ApplicationService
-from matcher.cache import Cache, MemoryCache, RedisCache, stored_secret
-from matcher.catalog import Catalog, load_catalog
-from matcher.check import CheckOptions, WaiveCheckService
-from matcher.directory import load_directory as load_licence_directory
+from matcher.access.keys import KeyStore
+from matcher.access.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from matcher.access.users import UserStore
+from matcher.applications.forms import Forms, load_forms
+from matcher.applications.service import ApplicationService
+from matcher.catalog.departments import Directory, load_directory
+from matcher.catalog.licences import load_directory as load_licence_directory
+from matcher.catalog.matters import Catalog, load_catalog
 from matcher.errors import ConfigError
-from matcher.evidence import TrustStore, load_trust_store
 from matcher.extract.intake import Limits
 from matcher.extract.kinds import load_doc_kinds
 from matcher.extract.pipeline import ExtractOptions, Extractor
-from matcher.files import FileStore
-from matcher.forms import Forms, load_forms
-from matcher.keys import KeyStore
-from matcher.problems.directory import Directory, load_directory
 from matcher.problems.loop import ProblemLoop
 from matcher.problems.store import ProblemStore
 from matcher.problems.webhooks import Hook, Notifier
-from matcher.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from matcher.recheck import RecheckOptions, RecheckRunner
-from matcher.records import Records, api_keys, rechecks
-from matcher.sealed import Sealer
 from matcher.settings import Settings
-from matcher.users import UserStore
+from matcher.store.applications import ApplicationStore
+from matcher.store.files import FileStore
+from matcher.store.records import Records, api_keys, rechecks
+from matcher.store.sealed import Sealer
+from matcher.waiver.cache import Cache, MemoryCache, RedisCache, stored_secret
+from matcher.waiver.check import CheckOptions, WaiveCheckService
+from matcher.waiver.evidence import TrustStore, load_trust_store
+from matcher.waiver.recheck import RecheckOptions, RecheckRunner
 
 __all__ = ["Services", "build_adapters", "build_services", "ocr_options"]
 

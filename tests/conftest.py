@@ -148,7 +148,7 @@ def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
 
 
 def _records(request: pytest.FixtureRequest, tmp_path: Path, fresh: bool) -> Any:
-    from matcher.records import Records
+    from matcher.store.records import Records
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / ('fresh.db' if fresh else 'records.db')}"

@@ -68,13 +68,13 @@ class RecordRules(ContractBase):
     """Records: raw kept, mapped onto the evidence model, statuses, extras and file URLs."""
 
     def _signer(self) -> tuple[Signer, Any]:
-        from matcher.evidence import generate_key, sign_record
+        from matcher.waiver.evidence import generate_key, sign_record
 
         key = generate_key("Ed25519")
         return (lambda record: sign_record(record, key, _KEY_ID)), key
 
     def _verify(self, evidence: Evidence, key: Any) -> Any:
-        from matcher.evidence import verify_evidence
+        from matcher.waiver.evidence import verify_evidence
 
         return verify_evidence(
             evidence,

@@ -97,6 +97,6 @@ class ContractClock:
 
 def contract_trust_store(key: Any, key_id: str) -> Any:
     """A trust store holding one Ed25519 key (the core's, imported only when a test runs)."""
-    from matcher.evidence import TrustedKey, TrustStore
+    from matcher.waiver.evidence import TrustedKey, TrustStore
 
     return TrustStore({key_id: TrustedKey(key_id, "Ed25519", key.public_key())})

@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from matcher.access.keys import Grant, digest
 from matcher.api.applications import router as applications_router
 from matcher.api.audits import MAX_UPLOAD
 from matcher.api.audits import router as audits_router
@@ -22,7 +23,6 @@ from matcher.api.problems import router as problems_router
 from matcher.api.routes import health, v1
 from matcher.api.telemetry import JsonTooLarge, Telemetry
 from matcher.audit.service import AuditService
-from matcher.keys import Grant, digest
 from matcher.settings import Settings
 from matcher.ui import install_ui
 from matcher.wiring import Services, build_services

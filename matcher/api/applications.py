@@ -10,9 +10,9 @@ from fastapi.responses import Response
 
 from matcher.api.deps import RequesterDep, ServicesDep
 from matcher.api.routes import ERRORS
-from matcher.applications import ApplicationRequest, ApplicationResponse
+from matcher.applications.formpdf import fill, template_for
+from matcher.applications.service import ApplicationRequest, ApplicationResponse
 from matcher.errors import ApplicationNotFound
-from matcher.formpdf import fill, template_for
 
 __all__ = ["router"]
 

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from matcher.access.keys import Grant, KeyStore, digest, scope_for_path
+from matcher.access.ratelimit import RateLimiter
 from matcher.errors import RecordsUnavailable
-from matcher.keys import Grant, KeyStore, digest, scope_for_path
-from matcher.ratelimit import RateLimiter
 
 __all__ = ["CallerAuth", "caller_of"]
 

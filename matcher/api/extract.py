@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from matcher.api.deps import RequesterDep, ServicesDep
 from matcher.errors import FileTooLarge, InputError
 from matcher.extract.model import Extraction
-from matcher.payloads import ExtractionResponse, FieldOut, FileOut, PageOut
+from matcher.waiver.payloads import ExtractionResponse, FieldOut, FileOut, PageOut
 
 __all__ = ["extraction_out", "router"]
 

@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
-from matcher.catalog import Matter
-from matcher.check import WaiveCheckService
+from matcher.catalog.ids import check_holder_id
+from matcher.catalog.matters import Matter
 from matcher.errors import InputError
 from matcher.extras import installed_parts
-from matcher.ids import check_holder_id
 from matcher.observe import mask_identifiers, metrics_text
-from matcher.payloads import UsageItem, UsageList, WaiveCheckRequest, WaiveCheckResponse
+from matcher.waiver.check import WaiveCheckService
+from matcher.waiver.payloads import UsageItem, UsageList, WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = ["health", "v1"]
 

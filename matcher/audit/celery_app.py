@@ -14,8 +14,8 @@ from typing import Any
 from matcher.audit.jobs import JobStore, RedisJobStore
 from matcher.audit.runner import AuditWorker, finalize, pending_chunks, run_chunk
 from matcher.errors import ConfigError
-from matcher.sealed import Sealer
 from matcher.settings import Settings
+from matcher.store.sealed import Sealer
 
 __all__ = ["CHUNK_TASK", "enqueue", "make_celery"]
 

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matcher.sealed import Sealer
 from matcher.settings import Settings, load_settings
+from matcher.store.sealed import Sealer
 
 if TYPE_CHECKING:
     from matcher.audit.jobs import JobStore

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from matcher.directory import Directory
+from matcher.catalog.licences import Directory
 
 __all__ = ["catalog_from_rows", "read_reviewed", "write_catalog"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from matcher.errors import RecordsUnavailable
-from matcher.sealed import Sealer, SealError
+from matcher.store.sealed import Sealer, SealError
 
 __all__ = ["FileJobStore", "JobSpec", "JobStore", "Progress", "RedisJobStore", "new_job_id"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from matcher.directory import Directory, DirectoryType
+from matcher.catalog.licences import Directory, DirectoryType
 
 __all__ = ["DEFAULT_THRESHOLD", "REVIEW_BELOW", "Match", "MaterialMatcher", "normalise_name"]
 

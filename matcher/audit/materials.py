@@ -15,7 +15,7 @@ from matcher.audit.matching import MaterialMatcher
 from matcher.audit.report import material_report
 from matcher.audit.sheets import MaterialRow, RowProblem, read_material_rows
 from matcher.audit.xlsx import write_xlsx
-from matcher.directory import Directory
+from matcher.catalog.licences import Directory
 
 __all__ = ["audit_material_rows", "load_material_lists", "write_material_reports"]
 

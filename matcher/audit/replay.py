@@ -20,10 +20,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from matcher.audit.matching import normalise_name
-from matcher.catalog import Catalog, Matter
-from matcher.check import WaiveCheckService
+from matcher.catalog.matters import Catalog, Matter
 from matcher.errors import CatalogError, ConsentRequired, InputError
-from matcher.payloads import WaiveCheckRequest
+from matcher.waiver.check import WaiveCheckService
+from matcher.waiver.payloads import WaiveCheckRequest
 
 __all__ = ["STATUS_TEXT", "read_applications", "replay_applications"]
 

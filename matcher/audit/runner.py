@@ -28,10 +28,10 @@ from matcher.audit.materials import (
 from matcher.audit.replay import read_applications, replay_applications
 from matcher.audit.replay_report import replay_report
 from matcher.audit.xlsx import write_xlsx
-from matcher.directory import Directory, load_directory
+from matcher.catalog.licences import Directory, load_directory
 from matcher.errors import InputError
-from matcher.sealed import Sealer
 from matcher.settings import Settings
+from matcher.store.sealed import Sealer
 
 __all__ = [
     "AuditWorker",
@@ -147,7 +147,7 @@ class AuditWorker:
         return self._loop.run(self._replay(spec, items))
 
     async def _replay(self, spec: JobSpec, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        from matcher.check import WaiveCheckService
+        from matcher.waiver.check import WaiveCheckService
         from matcher.wiring import build_services
 
         s = self.settings

@@ -16,8 +16,6 @@ import re
 import threading
 import time
 import warnings
-import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +31,6 @@ from matcher.errors import (
     FileTooLarge,
     ImageTooLarge,
     MatcherError,
-    MediaTypeMismatch,
     OcrUnavailable,
     ProcessingTimeout,
     TooManyPages,
@@ -42,6 +39,20 @@ from matcher.errors import (
 )
 from matcher.extract.model import Box, PageText, TextLine
 from matcher.extract.ofd import load_ofd
+from matcher.extract.pdfguard import check_content_streams
+from matcher.extract.sniff import (
+    JPEG,
+    OFD,
+    PDF,
+    PNG,
+    SUPPORTED,
+    SUPPORTED_HINT,
+    TIFF,
+    check_declared,
+    media_name,
+    size_text,
+    sniff_media_type,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,53 +71,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-
-PDF, PNG, JPEG, TIFF, OFD = (
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/tiff",
-    "application/ofd",
-)
-SUPPORTED = (PDF, PNG, JPEG, TIFF, OFD)
-_SUPPORTED_HINT = "请上传 PDF、OFD 或 JPEG/PNG/TIFF 图片"
-
-# What each media type is called in a message; unsupported ones are named so the user knows
-# what they actually sent.
-_NAMES = {
-    PDF: "PDF",
-    PNG: "PNG 图片",
-    JPEG: "JPEG 图片",
-    TIFF: "TIFF 图片",
-    OFD: "OFD",
-    "application/zip": "ZIP 压缩包",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint 文档",
-    "application/x-ole-storage": "旧版 Office 文档",
-    "application/x-rar-compressed": "RAR 压缩包",
-    "application/x-7z-compressed": "7z 压缩包",
-    "application/gzip": "GZIP 压缩包",
-    "image/gif": "GIF 图片",
-    "image/bmp": "BMP 图片",
-    "image/webp": "WebP 图片",
-    "image/heic": "HEIC 图片",
-    "image/svg+xml": "SVG 图片",
-    "text/html": "HTML 网页",
-    "application/xml": "XML 文档",
-    "text/plain": "纯文本",
-}
-
-# Declared types that say nothing, and the aliases clients send for the types we read.
-_UNINFORMATIVE = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
-_ALIASES = {
-    PDF: {PDF, "application/x-pdf", "application/acrobat"},
-    PNG: {PNG, "image/x-png"},
-    JPEG: {JPEG, "image/jpg", "image/pjpeg"},
-    TIFF: {TIFF, "image/tif", "image/x-tiff"},
-    # An OFD is a ZIP, and browsers often say so.
-    OFD: {OFD, "application/x-ofd", "application/zip", "application/x-zip-compressed"},
-}
 
 # PyMuPDF is not thread-safe; PDF work is milliseconds, so one lock is the simple fix.
 _MUPDF_LOCK = threading.Lock()
@@ -198,12 +162,13 @@ def load_document(
         raise UnreadableFile("文件为空（0 字节），请重新上传")
     if len(data) > limits.max_bytes:
         raise FileTooLarge(
-            f"文件大小 {_size(len(data))} 超过上限 {_size(limits.max_bytes)}，请压缩后重新上传"
+            f"文件大小 {size_text(len(data))} 超过上限 {size_text(limits.max_bytes)}，"
+            "请压缩后重新上传"
         )
     media_type = sniff_media_type(data)
-    _check_declared(declared_type, media_type)
+    check_declared(declared_type, media_type)
     if media_type not in SUPPORTED:
-        raise UnsupportedMedia(f"不支持的文件类型：{_name(media_type)}，{_SUPPORTED_HINT}")
+        raise UnsupportedMedia(f"不支持的文件类型：{media_name(media_type)}，{SUPPORTED_HINT}")
     if deadline is None:
         deadline = limits.deadline()
     pages: list[PageInput]
@@ -214,101 +179,6 @@ def load_document(
     else:
         pages = _load_image(data, media_type, limits, deadline)
     return Document(media_type=media_type, pages=pages, filename=filename)
-
-
-# --- sniffing ---------------------------------------------------------------------------------
-
-
-def sniff_media_type(data: bytes) -> str | None:
-    """The media type the bytes really are, from their magic numbers; None when unrecognised."""
-    head = data[:16]
-    if data[:1024].find(b"%PDF-") != -1:  # readers accept junk before the header
-        return PDF
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return TIFF
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _sniff_zip(data)
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/x-ole-storage"
-    if head.startswith(b"Rar!\x1a\x07"):
-        return "application/x-rar-compressed"
-    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
-        return "application/x-7z-compressed"
-    if head.startswith(b"\x1f\x8b"):
-        return "application/gzip"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if head.startswith(b"BM"):
-        return "image/bmp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
-        return "image/heic"
-    return _sniff_text(data[:2048])
-
-
-_OOXML = {
-    "word/": "wordprocessingml.document",
-    "xl/": "spreadsheetml.sheet",
-    "ppt/": "presentationml.presentation",
-}
-
-
-def _sniff_zip(data: bytes) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = {name.replace("\\", "/").lstrip("/").lower() for name in archive.namelist()}
-    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
-        return "application/zip"
-    if "ofd.xml" in names:
-        return OFD
-    if "[content_types].xml" in names:  # Office Open XML: say which, so the user recognises it
-        for folder, kind in _OOXML.items():
-            if any(name.startswith(folder) for name in names):
-                return f"application/vnd.openxmlformats-officedocument.{kind}"
-    return "application/zip"
-
-
-def _sniff_text(head: bytes) -> str | None:
-    if b"\x00" in head:
-        return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        # A cut multi-byte character at the end is fine; anything else is binary.
-        try:
-            text = head[:-4].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    lowered = text.lstrip("\ufeff \t\r\n").lower()
-    if "<svg" in lowered[:1024]:
-        return "image/svg+xml"
-    if lowered.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in lowered:
-        return "text/html"
-    if lowered.startswith("<?xml"):
-        return "application/xml"
-    return "text/plain"
-
-
-def _check_declared(declared: str | None, actual: str | None) -> None:
-    if declared is None:
-        return
-    mime = declared.split(";", 1)[0].strip().lower()
-    if mime in _UNINFORMATIVE or (actual is not None and mime in _ALIASES.get(actual, {actual})):
-        return
-    raise MediaTypeMismatch(f"声明的文件类型为 {mime}，实际内容为 {_name(actual)}")
-
-
-def _name(media_type: str | None) -> str:
-    return _NAMES.get(media_type or "", "无法识别的类型")
-
-
-def _size(n: int) -> str:
-    return f"{n / MiB:.1f} MB" if n >= MiB else f"{n / 1024:.0f} KB"
 
 
 # --- PDF ----------------------------------------------------------------------------------------
@@ -370,7 +240,7 @@ def _load_pdf(data: bytes, limits: Limits, deadline: Deadline) -> list[PageInput
 
 def _pdf_page(doc: pymupdf.Document, index: int, limits: Limits, budget: _PixelBudget) -> PageInput:
     page = doc.load_page(index)
-    _check_content_streams(doc, page, index, limits)
+    check_content_streams(doc, page, index, limits)
     lines = _text_lines(page, index)
     chars = sum(len(line.text.replace(" ", "")) for line in lines)
     real = _is_real_text(lines)
@@ -386,48 +256,6 @@ def _pdf_page(doc: pymupdf.Document, index: int, limits: Limits, budget: _PixelB
         dpi = pixmap.width / (page.rect.width / 72)
         return ImagePage(index, _rgb_array(pixmap), "pdf_embedded", dpi)
     return _render(page, index, limits, budget)
-
-
-def _check_content_streams(
-    doc: pymupdf.Document, page: pymupdf.Page, index: int, limits: Limits
-) -> None:
-    """Refuse a page whose drawing instructions inflate past ``max_content_bytes``, measured
-    before MuPDF reads them: a 200 KB file can otherwise hold 200 MB of instructions (10 s of
-    MuPDF's time, and more memory the larger the file). The page's own content streams and the
-    forms it draws count together; inflating stops at the limit."""
-    xrefs = [*page.get_contents(), *(x[0] for x in page.get_xobjects())]
-    left = limits.max_content_bytes
-    for xref in dict.fromkeys(xrefs):
-        kind, value = doc.xref_get_key(xref, "Filter")
-        filters = re.findall(r"/(\w+)", value) if kind in ("name", "array") else []
-        raw = doc.xref_stream_raw(xref) or b""
-        if kind == "null":
-            left -= len(raw)
-        elif filters == ["FlateDecode"]:
-            left -= _inflated_size(raw, left + 1)
-        else:
-            raise UnsupportedMedia(
-                f"PDF 第 {index + 1} 页的内容使用了不支持的压缩方式（{value}），"
-                "请另存为 PDF 后重新上传"
-            )
-        if left < 0:
-            raise FileTooLarge(
-                f"PDF 第 {index + 1} 页的绘制内容解压后超过上限 {_size(limits.max_content_bytes)}"
-            )
-
-
-def _inflated_size(raw: bytes, cap: int) -> int:
-    """How many bytes ``raw`` inflates to, counting no further than ``cap``; a stream that is not
-    valid zlib counts what it gave before the error (MuPDF then reads what it can, or refuses)."""
-    inflater = zlib.decompressobj()
-    size = 0
-    try:
-        while raw and size < cap:
-            size += len(inflater.decompress(raw, 1 << 20))
-            raw = inflater.unconsumed_tail
-    except zlib.error:
-        pass
-    return size
 
 
 def _text_page(page: pymupdf.Page, index: int, lines: list[TextLine]) -> PageText:
@@ -596,7 +424,7 @@ def _load_image(
         raise FileTooLarge("图片解码所需内存过大") from exc
     except Exception as exc:  # truncated/corrupt data surfaces as OSError, SyntaxError, …
         log.info("image unreadable: %r", exc)
-        raise UnreadableFile(f"{_name(media_type)}已损坏或不完整，无法读取") from exc
+        raise UnreadableFile(f"{media_name(media_type)}已损坏或不完整，无法读取") from exc
     return pages
 
 

@@ -20,14 +20,7 @@ from typing import Any, Literal
 
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
-from matcher.errors import CatalogError
-from matcher.extract.crosschecks import CROSS_CHECKS
-from matcher.extract.fields import contains_tolerantly, rows_of
-from matcher.extract.model import PageText
-from matcher.extract.names import FIELD_NAMES, closest_field_names
-from matcher.extract.shapes import compile_shape
-from matcher.extract.validators import NormaliseFailed, normalise, validate
-from matcher.yamlfiles import (
+from matcher.catalog.yamlfiles import (
     Where,
     YamlPath,
     describe_schema_error,
@@ -35,6 +28,13 @@ from matcher.yamlfiles import (
     read_sources,
     schema_path,
 )
+from matcher.errors import CatalogError
+from matcher.extract.crosschecks import CROSS_CHECKS
+from matcher.extract.fields import contains_tolerantly, rows_of
+from matcher.extract.model import PageText
+from matcher.extract.names import FIELD_NAMES, closest_field_names
+from matcher.extract.shapes import compile_shape
+from matcher.extract.validators import NormaliseFailed, normalise, validate
 
 __all__ = [
     "MULTILINE_CAP",

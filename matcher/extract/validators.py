@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from matcher.catalog.ids import check_citizen_id, check_uscc
 from matcher.errors import InvalidIdentifier
 from matcher.extract.crosschecks import CROSS_CHECKS, CrossCheck
-from matcher.ids import check_citizen_id, check_uscc
 
 __all__ = [
     "CROSS_CHECKS",

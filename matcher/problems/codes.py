@@ -1,7 +1,7 @@
 """Data-problem codes (数据问题), their Chinese descriptions, and how holders appear in reports.
 
 A report never holds a raw ID number: holders appear masked (``330902********0314``) beside a
-keyed hash (:func:`matcher.cache.keyed_hash`) that finds every report of one holder again.
+keyed hash (:func:`matcher.waiver.cache.keyed_hash`) that finds every report of one holder again.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from matcher.catalog.ids import check_citizen_id
 from matcher.errors import InputError
-from matcher.ids import check_citizen_id
 
 __all__ = [
     "PROBLEM_TEXT",
@@ -45,7 +45,8 @@ STATUS_TEXT: dict[str, str] = {
     "rejected": "已驳回",
 }
 
-# Verification findings (matcher.evidence) that are the registry's data problem, by report code.
+# Verification findings (matcher.waiver.evidence) that are the registry's data problem, by
+# report code.
 _FROM_VERIFICATION = {
     "signature_invalid": "signature_invalid",
     "unsigned": "signature_invalid",

@@ -15,15 +15,15 @@ from typing import Any, Protocol
 
 from adapters.base import Adapter
 from adapters.model import Evidence, EvidenceQuery, Holder
-from matcher.cache import keyed_hash
-from matcher.catalog import Matter
-from matcher.decide import SpecOutcome
-from matcher.evidence import check_licence_id
-from matcher.ids import normalise_holder_id
-from matcher.payloads import MaterialDecision, UploadCheck
+from matcher.catalog.departments import Directory
+from matcher.catalog.ids import normalise_holder_id
+from matcher.catalog.matters import Matter
 from matcher.problems.codes import mask_id, mask_name, scrub, verification_code
-from matcher.problems.directory import Directory
-from matcher.records import DataProblem
+from matcher.store.records import DataProblem
+from matcher.waiver.cache import keyed_hash
+from matcher.waiver.decide import SpecOutcome
+from matcher.waiver.evidence import check_licence_id
+from matcher.waiver.payloads import MaterialDecision, UploadCheck
 
 __all__ = ["Findings", "LookupView", "ProblemFinder"]
 
@@ -31,7 +31,7 @@ SIGNATURE_CODES = ("signature_invalid", "unknown_key", "issuer_mismatch")
 
 
 class LookupView(Protocol):
-    """What the finder reads of one registry question (matcher.check.Lookup)."""
+    """What the finder reads of one registry question (matcher.waiver.check.Lookup)."""
 
     adapter: Adapter
     query: EvidenceQuery

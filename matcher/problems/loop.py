@@ -1,7 +1,7 @@
 """The data-problem loop after each check, off the request path.
 
-A check files its problems in its own transaction (matcher.records). What follows — noting a new
-report, reopening a fixed one met again, verifying a fixed one a later lookup found clean, and
+A check files its problems in its own transaction (matcher.store.records). What follows — noting a
+new report, reopening a fixed one met again, verifying a fixed one a later lookup found clean, and
 telling the department's webhook — runs here, in a background task fed by a bounded queue: a
 waive-check never waits for it. If the queue is full, an observation is dropped and logged; the
 next check that meets the same record does the same work.

@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from matcher.catalog.departments import Directory
 from matcher.errors import Forbidden, InputError, NotFound, TransitionNotAllowed
 from matcher.problems.assess import AssessmentRow, assess
 from matcher.problems.codes import PROBLEM_TEXT, STATUS_TEXT
-from matcher.problems.directory import Directory
-from matcher.records import Records, data_problem_events, data_problems
+from matcher.store.records import Records, data_problem_events, data_problems
 
 __all__ = ["DEPARTMENT_MOVES", "Change", "Page", "ProblemQuery", "ProblemStore"]
 

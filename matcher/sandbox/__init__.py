@@ -5,10 +5,12 @@ integration tests and the benchmarks.
 ::
 
     from matcher.sandbox import SandboxConfig, create_sandbox_app, load_holders
-    from matcher.serving import ServerThread
+    from matcher.sandbox.serving import ServerThread
 
     with ServerThread(create_sandbox_app(SandboxConfig())) as server:
         ...  # server.url; holders = load_holders(); holders["zhang_wei"].id
+
+May import: catalog (identifiers), waiver (evidence: signing), errors; no service wiring.
 """
 
 from matcher.sandbox.app import (

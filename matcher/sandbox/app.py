@@ -25,14 +25,14 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from adapters.model import HolderIdType
-from matcher.ids import normalise_holder_id
+from matcher.catalog.ids import normalise_holder_id
 from matcher.sandbox.config import SandboxConfig
 from matcher.sandbox.control import add_control_routes
 from matcher.sandbox.gate import RegistryGate, SandboxState
-from matcher.sandbox.keys import Keyring
+from matcher.sandbox.province import sandbox_trust_store
 from matcher.sandbox.registry import SandboxRegistry, encode_json
-from matcher.sandbox.samples import CERT_TYPES, load_samples
-from matcher.serving import serve
+from matcher.sandbox.samples import CERT_TYPES
+from matcher.sandbox.serving import serve
 
 __all__ = ["create_sandbox_app", "run_sandbox", "sandbox_trust_store", "write_trust_store"]
 
@@ -196,18 +196,6 @@ def create_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     app.state.sandbox = state
     app.state.registry = registry
     return app
-
-
-def sandbox_trust_store(config: SandboxConfig) -> dict[str, Any]:
-    """The trust store (registry protocol §5) of every sandbox issuer: the reference sandbox's
-    and the provincial sandbox's, for ``config``'s seed."""
-    from matcher.sandbox.province import province_keyring
-
-    samples = load_samples(config.data_dir)
-    keys = Keyring(config.seed, samples.issuer_codes()).trust_store()["keys"]
-    known = {entry["key_id"] for entry in keys}
-    keys += [e for e in province_keyring(config).trust_store()["keys"] if e["key_id"] not in known]
-    return {"keys": keys}
 
 
 def write_trust_store(config: SandboxConfig, path: str | Path) -> Path:

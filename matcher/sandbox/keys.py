@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from matcher.evidence import PrivateKey, public_key_pem, sign_record
+from matcher.waiver.evidence import PrivateKey, public_key_pem, sign_record
 
 __all__ = ["Keyring", "SigningKey"]
 

@@ -26,12 +26,13 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from starlette.responses import JSONResponse, Response
 
+from matcher.catalog.ids import normalise_holder_id
 from matcher.errors import ConfigError
-from matcher.ids import normalise_holder_id
 from matcher.sandbox.config import SandboxConfig
 from matcher.sandbox.control import add_control_routes
 from matcher.sandbox.gate import RegistryGate, SandboxState
 from matcher.sandbox.keys import Keyring
+from matcher.sandbox.samples import load_samples
 
 __all__ = [
     "MALFORMED_BODY",
@@ -236,10 +237,18 @@ def _add_query_route(app: FastAPI, registry: ProvinceRegistry, config: SandboxCo
         return Response(f"OFD stand-in for {cert_id}".encode(), media_type="application/ofd")
 
 
+def sandbox_trust_store(config: SandboxConfig) -> dict[str, Any]:
+    """The trust store (registry protocol §5) of every sandbox issuer: the reference sandbox's
+    and the provincial sandbox's, for ``config``'s seed."""
+    samples = load_samples(config.data_dir)
+    keys = Keyring(config.seed, samples.issuer_codes()).trust_store()["keys"]
+    known = {entry["key_id"] for entry in keys}
+    keys += [e for e in province_keyring(config).trust_store()["keys"] if e["key_id"] not in known]
+    return {"keys": keys}
+
+
 def create_province_sandbox_app(config: SandboxConfig | None = None) -> FastAPI:
     """The provincial sharing interface on the sample records, with the sandbox's faults."""
-    from matcher.sandbox.app import sandbox_trust_store
-
     config = config or SandboxConfig()
     registry = ProvinceRegistry.from_config(config)
     state = SandboxState(config=config, faults=config.fault_settings())

@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from matcher.ids import normalise_holder_id
+from matcher.catalog.ids import normalise_holder_id
 from matcher.sandbox.config import SandboxConfig
 from matcher.sandbox.keys import Keyring, SigningKey
 from matcher.sandbox.samples import (

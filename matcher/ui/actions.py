@@ -9,15 +9,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
-from matcher.applications import ApplicationResponse
+from matcher.applications.formpdf import fill, template_for
+from matcher.applications.service import ApplicationResponse
 from matcher.errors import ConflictError, InputError
-from matcher.formpdf import fill, template_for
 from matcher.ui.deps import CsrfSessionDep, Forbidden, require
 from matcher.ui.pages import ViewerDep, load_application, render_application
 from matcher.ui.render import page
 from matcher.ui.viewmodel import choice_value, form_view
-from matcher.users import Session
 from matcher.wiring import Services
 
 __all__ = ["router"]

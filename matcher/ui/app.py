@@ -13,11 +13,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from matcher.decide import PROBLEM_TEXT
+from matcher.access.users import allowed
 from matcher.settings import Settings
 from matcher.ui import actions, auth, pages, problems, scans
 from matcher.ui.deps import Forbidden, SignInRequired
-from matcher.users import allowed
+from matcher.waiver.decide import PROBLEM_TEXT
 
 __all__ = ["install_ui", "templates_for"]
 

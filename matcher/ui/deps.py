@@ -8,8 +8,8 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import Depends, Request
 
+from matcher.access.users import Session, UserStore, allowed
 from matcher.api.deps import ServicesDep
-from matcher.users import Session, UserStore, allowed
 
 __all__ = [
     "COOKIE",

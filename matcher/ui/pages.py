@@ -8,16 +8,16 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
-from matcher.application_store import ApplicationRow
-from matcher.applications import ApplicationResponse
+from matcher.applications.service import ApplicationResponse
+from matcher.applications.workbench import mask_id, mask_ids_in
 from matcher.errors import ApplicationNotFound
+from matcher.store.applications import ApplicationRow
 from matcher.ui.deps import CsrfSessionDep, Forbidden, permitted, require
 from matcher.ui.render import page
 from matcher.ui.viewmodel import DECISION_NAMES, checklist, counts, form_view
-from matcher.users import Session
 from matcher.wiring import Services
-from matcher.workbench import mask_id, mask_ids_in
 
 __all__ = ["ViewerDep", "load_application", "render_application", "router"]
 

@@ -16,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
 from matcher.errors import Forbidden as NotYours
 from matcher.errors import InputError, NotFound, TransitionNotAllowed
@@ -24,7 +25,6 @@ from matcher.problems.charts import assessment_png
 from matcher.problems.codes import PROBLEM_TEXT, STATUS_TEXT
 from matcher.problems.store import DEPARTMENT_MOVES, ProblemQuery
 from matcher.ui.deps import CsrfSessionDep, Forbidden, permitted, require
-from matcher.users import Session
 from matcher.wiring import Services
 
 __all__ = ["router"]

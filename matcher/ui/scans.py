@@ -18,16 +18,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from PIL import Image, ImageDraw
 
+from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
+from matcher.applications.workbench import mask_ids_in
 from matcher.errors import MatcherError
 from matcher.extract.intake import ImagePage, load_document
 from matcher.extract.model import Extraction
 from matcher.ui.deps import Forbidden
 from matcher.ui.pages import ViewerDep, load_application
 from matcher.ui.render import page
-from matcher.users import Session
 from matcher.wiring import Services
-from matcher.workbench import mask_ids_in
 
 __all__ = ["router"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from matcher.applications import ApplicationResponse, FieldEdit
-from matcher.prefill import Candidate, PrefilledField, SourceRef
-from matcher.workbench import mask_ids_in
+from matcher.applications.prefill import Candidate, PrefilledField, SourceRef
+from matcher.applications.service import ApplicationResponse, FieldEdit
+from matcher.applications.workbench import mask_ids_in
 
 __all__ = ["Badge", "Choice", "FieldView", "SectionView", "form_view", "source_badge"]
 

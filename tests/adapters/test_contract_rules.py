@@ -14,7 +14,7 @@ import pytest
 
 # Imported here, before any in-process run: pytester drops the modules a run imported when it
 # ends, and a re-imported cryptography would raise an InvalidSignature the core cannot catch.
-import matcher.evidence  # noqa: F401
+import matcher.waiver.evidence  # noqa: F401
 
 WRONG_ADAPTERS = '''
 from collections.abc import Mapping, Sequence

@@ -13,7 +13,13 @@ from adapters.elicence import ElicenceAdapter
 from adapters.errors import RegistryRejected, RegistryUnavailable
 from adapters.model import EvidenceQuery, Holder, RequestContext
 from adapters.testing import sample_licence
-from matcher.evidence import TrustedKey, TrustStore, generate_key, sign_record, verify_evidence
+from matcher.waiver.evidence import (
+    TrustedKey,
+    TrustStore,
+    generate_key,
+    sign_record,
+    verify_evidence,
+)
 from tests.adapters.conftest import BASE_URL
 
 pytestmark = pytest.mark.anyio

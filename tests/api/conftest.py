@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from matcher.api import create_app
-from matcher.records import Records
 from matcher.sandbox import SandboxConfig, create_sandbox_app, load_holders, write_trust_store
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
+from matcher.store.records import Records
 
 
 @dataclass

@@ -14,9 +14,9 @@ import pymupdf
 import pytest
 
 from matcher.api import create_app
-from matcher.applications import ApplicationService
+from matcher.applications.service import ApplicationService
 from matcher.errors import ApplicationNotFound, ConflictError, InputError
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
 from matcher.wiring import build_services
 from tests.api.conftest import Sandbox, applicant

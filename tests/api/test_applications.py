@@ -14,7 +14,7 @@ import pymupdf
 import pytest
 
 from matcher.sandbox import SandboxConfig, create_sandbox_app, write_trust_store
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 from tests.extract.corpus import make_samples
 
@@ -295,7 +295,7 @@ def test_a_bad_answer_is_refused_with_its_field(
 def test_what_an_application_keeps_of_the_holder_is_sealed_at_rest(
     api: Api, holders: dict[str, Any]
 ) -> None:
-    from matcher.application_store import applications
+    from matcher.store.applications import applications
 
     body = _body(holders, "ent-establish", "zhang_wei", "SEALED-1")
     first = _submit(api, body)

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from matcher.api import create_app
-from matcher.directory import load_directory as load_licence_directory
+from matcher.catalog.departments import load_directory
+from matcher.catalog.licences import load_directory as load_licence_directory
 from matcher.errors import ConfigError
-from matcher.problems.directory import load_directory
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
 from matcher.wiring import build_services
 from tests.api.conftest import Api, ApiFactory, Sandbox, applicant

@@ -238,7 +238,7 @@ def test_assessment_per_department_and_month_with_chart_and_workbook(
     from PIL import Image
     from sqlalchemy import update
 
-    from matcher.records import data_problems
+    from matcher.store.records import data_problems
 
     api = make_api(sandbox, problem_fix_deadline_days=10)
     for key in ("yang_fan", "sun_hao", "wang_fang"):

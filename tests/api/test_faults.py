@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from matcher.records import Records, checks, usage_records
+from matcher.store.records import Records, checks, usage_records
 from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 from tests.netfaults import CuttableProxy, ResettingServer
 

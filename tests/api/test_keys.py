@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from matcher.cli import main
-from matcher.records import Records, api_keys
+from matcher.store.records import Records, api_keys
 from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 
 REFRESH = 0.2

@@ -22,7 +22,7 @@ from matcher.sandbox import (
     create_sandbox_app,
     write_trust_store,
 )
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
 from tests.api.conftest import applicant
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Request
 
-from matcher.recheck import RecheckOptions, RecheckRunner
-from matcher.records import Records, rechecks
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import CallerConfig
+from matcher.store.records import Records, rechecks
+from matcher.waiver.recheck import RecheckOptions, RecheckRunner
 from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 
 FAST: dict[str, Any] = {

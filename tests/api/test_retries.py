@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from matcher.records import Records
+from matcher.store.records import Records
 from tests.api.conftest import Served, applicant
 
 ROUNDS = 8

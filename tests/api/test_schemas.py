@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from matcher.api import create_app
-from matcher.payloads import payload_schemas
+from matcher.api.schemas import payload_schemas
 from matcher.settings import Settings
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -18,7 +18,7 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 @pytest.mark.parametrize("name", sorted(payload_schemas()))
 def test_schema_file_is_current(name: str) -> None:
     on_disk = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
-    assert on_disk == payload_schemas()[name], "run: python -m matcher.payloads schemas"
+    assert on_disk == payload_schemas()[name], "run: python -m matcher.api.schemas schemas"
 
 
 def _normalise(schema: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pymupdf
 from sqlalchemy import select
 
-from matcher.files import files
+from matcher.store.files import files
 from tests.api.conftest import ApiFactory, Sandbox
 
 

@@ -18,7 +18,7 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
 @pytest.fixture(scope="session")
 def catalog_matter() -> Any:
-    from matcher.catalog import load_catalog
+    from matcher.catalog.matters import load_catalog
 
     return load_catalog(None).get
 

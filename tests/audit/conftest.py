@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from matcher.sandbox import SandboxConfig, create_sandbox_app, write_trust_store
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from matcher.catalog import load_catalog
+from matcher.catalog.matters import load_catalog
 from matcher.sandbox import load_holders
 
 MATTERS = ("ent-establish", "indiv-establish")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from matcher.directory import load_directory
+from matcher.catalog.licences import load_directory
 from tests.audit.gen_common import Case, matter_rows
 
 ROLES = ["", "", "申请人", "法定代表人", "经办人", "委托代理人", "配偶", "买方", "卖方"]

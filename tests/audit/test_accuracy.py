@@ -8,7 +8,7 @@ import pytest
 
 from matcher.audit.matching import DEFAULT_THRESHOLD, MaterialMatcher
 from matcher.audit.materials import audit_material_rows, load_material_lists
-from matcher.directory import load_directory
+from matcher.catalog.licences import load_directory
 from tests.audit import gen_clerk, gen_portal
 from tests.audit.gen_common import precision_recall, write_cases
 

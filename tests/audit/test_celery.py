@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from matcher.audit.celery_app import enqueue, make_celery
 from matcher.audit.jobs import RedisJobStore
 from matcher.audit.runner import create_job
-from matcher.records import Records, checks
 from matcher.settings import load_settings
+from matcher.store.records import Records, checks
 from tests.audit import gen_applications
 from tests.audit.celery_harness import start_sandbox, start_worker, write_config
 

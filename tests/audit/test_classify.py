@@ -7,7 +7,7 @@ import pytest
 from matcher.audit.classify import classify_row
 from matcher.audit.matching import MaterialMatcher
 from matcher.audit.sheets import MaterialRow, RowProblem
-from matcher.directory import load_directory
+from matcher.catalog.licences import load_directory
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matcher.audit.matching import MaterialMatcher, normalise_name
-from matcher.directory import load_directory
+from matcher.catalog.licences import load_directory
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 
 from matcher.audit.jobs import FileJobStore
 from matcher.audit.runner import AuditWorker, InProcessRunner, create_job, run_chunk
-from matcher.records import Records, checks
 from matcher.sandbox import load_holders
+from matcher.store.records import Records, checks
 from tests.audit import gen_applications
 from tests.audit.conftest import sandbox_settings
 

@@ -9,7 +9,7 @@ from playwright.sync_api import sync_playwright
 
 from matcher.audit.matching import MaterialMatcher
 from matcher.audit.materials import audit_material_rows, load_material_lists, write_material_reports
-from matcher.directory import load_directory
+from matcher.catalog.licences import load_directory
 from tests.audit import gen_portal
 from tests.audit.gen_common import write_cases
 

@@ -15,8 +15,8 @@ from matcher.audit.materials import (
     load_material_lists,
     write_material_reports,
 )
-from matcher.catalog import load_catalog
-from matcher.directory import load_directory
+from matcher.catalog.licences import load_directory
+from matcher.catalog.matters import load_catalog
 from matcher.sandbox import SandboxConfig, write_trust_store
 from matcher.settings import Settings
 from matcher.wiring import build_services

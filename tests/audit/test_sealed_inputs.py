@@ -9,7 +9,7 @@ from pathlib import Path
 import redis
 
 from matcher.audit.jobs import FileJobStore, JobSpec, RedisJobStore
-from matcher.sealed import Sealer
+from matcher.store.sealed import Sealer
 
 ROWS = [[{"application_id": "A-1", "applicant_id": "330902198103150314", "name": "张伟"}]]
 

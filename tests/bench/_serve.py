@@ -9,8 +9,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from matcher.api import create_app
-from matcher.payloads import WaiveCheckRequest, WaiveCheckResponse
 from matcher.settings import load_settings
+from matcher.waiver.payloads import WaiveCheckRequest, WaiveCheckResponse
 
 
 def bare_app(canned: WaiveCheckResponse) -> FastAPI:

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from matcher.audit.matching import MaterialMatcher  # noqa: E402
 from matcher.audit.materials import audit_material_rows  # noqa: E402
 from matcher.audit.sheets import MaterialRow  # noqa: E402
-from matcher.directory import load_directory  # noqa: E402
+from matcher.catalog.licences import load_directory  # noqa: E402
 from tests.audit import gen_applications, gen_clerk, gen_portal  # noqa: E402
 from tests.audit.celery_harness import start_sandbox, start_worker, write_config  # noqa: E402
 from tests.audit.gen_common import precision_recall  # noqa: E402
@@ -125,8 +125,8 @@ def bench_replay(applications: int, worker_counts: list[int]) -> None:
     from matcher.audit.celery_app import enqueue, make_celery
     from matcher.audit.jobs import RedisJobStore
     from matcher.audit.runner import create_job
-    from matcher.records import Records
     from matcher.settings import load_settings
+    from matcher.store.records import Records
 
     folder = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     db = f"bench_audit_{uuid.uuid4().hex[:10]}"

@@ -310,7 +310,7 @@ def _fresh_postgres(url: str) -> None:
 def _records(url: str) -> tuple[int, int, int]:
     from sqlalchemy import distinct, func, select
 
-    from matcher.records import Records, checks, usage_records
+    from matcher.store.records import Records, checks, usage_records
 
     store = Records(url)
     try:

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from matcher.payloads import WaiveCheckRequest
 from matcher.sandbox import SandboxConfig, create_sandbox_app, load_holders, write_trust_store
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
+from matcher.waiver.payloads import WaiveCheckRequest
 from matcher.wiring import build_services
 
 

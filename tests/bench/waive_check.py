@@ -417,7 +417,7 @@ def main() -> None:
             httpx.post(f"{url}/v1/waive-check", json=body, timeout=10).raise_for_status()
             from sqlalchemy import func, select
 
-            from matcher.records import Records, checks, usage_records
+            from matcher.store.records import Records, checks, usage_records
 
             store = Records(db)
             with store.engine.connect() as conn:

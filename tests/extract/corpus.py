@@ -146,7 +146,7 @@ LABELS: dict[str, dict[str, str]] = {
 # The truth fields of each kind, in print order.
 FIELDS: dict[str, tuple[str, ...]] = {kind: tuple(labels) for kind, labels in LABELS.items()}
 
-# Truth fields that hold an identifier, and its type for matcher.ids.check_holder_id.
+# Truth fields that hold an identifier, and its type for matcher.catalog.ids.check_holder_id.
 ID_FIELDS: dict[str, str] = {
     "id_number": "citizen_id",
     "husband_id_number": "citizen_id",

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from PIL import Image, ImageOps
 
+from matcher.catalog.ids import check_holder_id
 from matcher.errors import InvalidIdentifier
-from matcher.ids import check_holder_id
 from tests.extract import corpus
 from tests.extract.corpus import FIELDS, ID_FIELDS, KINDS, LABELS, id_fields, make_samples
 

@@ -9,11 +9,11 @@ import unicodedata
 import pytest
 from PIL import Image
 
+from matcher.catalog.ids import check_citizen_id, check_uscc
 from matcher.errors import InvalidIdentifier
 from matcher.extract.kinds import DocKinds, load_doc_kinds
 from matcher.extract.model import Extraction
 from matcher.extract.pipeline import ExtractOptions, Extractor
-from matcher.ids import check_citizen_id, check_uscc
 from tests.extract import corpus2
 from tests.extract.corpus2_draw import faces
 from tests.extract.corpus2_layouts import LAYOUTS
@@ -45,7 +45,7 @@ def test_a_sample_depends_only_on_kind_index_and_seed() -> None:
     "kind", ["id_card_front", "business_licence", "social_insurance_certificate"]
 )
 def test_its_check_digits_agree_with_the_services_validators(kind: str) -> None:
-    """Two independent implementations of GB 11643 / GB 32100: corpus2's and matcher.ids."""
+    """Two independent implementations of GB 11643 / GB 32100: corpus2's and matcher.catalog.ids."""
     for sample in corpus2.make_samples(kind, 12):
         for name, check in ID_FIELDS.items():
             if name not in sample.truth:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from matcher.catalog import schema_path
+from matcher.catalog.matters import schema_path
 from matcher.extract.validators import (
     CROSS_CHECKS,
     NORMALISERS,

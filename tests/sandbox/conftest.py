@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from matcher.evidence import TrustStore, load_trust_store
 from matcher.sandbox import SampleHolder, SandboxConfig, create_sandbox_app, load_holders
 from matcher.sandbox import write_trust_store as write_store
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
+from matcher.waiver.evidence import TrustStore, load_trust_store
 
 
 @pytest.fixture(scope="package")

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from adapters.model import Evidence, Holder, Issuer
-from matcher.evidence import TrustStore, load_trust_store, verify_evidence
 from matcher.sandbox import SampleHolder, SandboxConfig, create_province_sandbox_app
 from matcher.sandbox import write_trust_store as write_store
 from matcher.sandbox.gate import GARBAGE_BODY
 from matcher.sandbox.province import MALFORMED_BODY, PROVINCE_PATH
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
+from matcher.waiver.evidence import TrustStore, load_trust_store, verify_evidence
 
 APP_ID = "matcher-sandbox"
 SECRET = "sandbox-app-secret"

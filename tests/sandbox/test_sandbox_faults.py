@@ -14,7 +14,7 @@ import pytest
 
 from matcher.sandbox import SampleHolder, SandboxConfig, create_sandbox_app
 from matcher.sandbox.gate import GARBAGE_BODY
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 
 Start = Callable[..., httpx.Client]
 

@@ -13,12 +13,12 @@ import yaml
 from stdnum.cn import ric, uscc
 
 from adapters.model import Evidence, Holder, Issuer
+from matcher.catalog.ids import check_holder_id
 from matcher.errors import ConfigError
-from matcher.evidence import TrustStore, check_licence_id, verify_evidence
-from matcher.ids import check_holder_id
 from matcher.sandbox import CERT_TYPES, SampleHolder, SandboxConfig, load_holders
 from matcher.sandbox.registry import SandboxRegistry
 from matcher.sandbox.samples import load_samples
+from matcher.waiver.evidence import TrustStore, check_licence_id, verify_evidence
 from tests.sample_types import LICENCE_TYPES
 from tests.sandbox.conftest import FetchLicences
 

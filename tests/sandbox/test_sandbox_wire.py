@@ -12,9 +12,9 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from matcher.evidence import TrustStore, signature_problem
 from matcher.sandbox import SampleHolder
 from matcher.sandbox.samples import load_samples
+from matcher.waiver.evidence import TrustStore, signature_problem
 from tests.sandbox.conftest import FetchLicences
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"

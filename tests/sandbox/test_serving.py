@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 
 
 async def _hello(request: Request) -> PlainTextResponse:

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
+from matcher.access.users import UserStore
 from matcher.api import create_app
-from matcher.records import Records
 from matcher.sandbox import SandboxConfig, create_sandbox_app, load_holders, write_trust_store
-from matcher.serving import ServerThread
+from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
-from matcher.users import UserStore
+from matcher.store.records import Records
 
 PASSWORD = "correct horse battery"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -2,6 +2,8 @@
 
 Concrete engines live in ``rapid`` and ``paddle`` and are found by kind through the factory; their
 libraries are imported only when an engine is built.
+
+May import: extract (model), errors; an engine's library only when it is built.
 """
 
 from matcher.extract.ocr.base import (

@@ -1,0 +1,154 @@
+"""The checks' tables: checks, idempotency keys, usage records (用证记录) and their chain, the
+re-check queue and the callers' keys; and the rows a check writes into them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from matcher.store.callers import keys_table
+from matcher.store.engine import metadata
+from matcher.store.problems import DataProblem
+from matcher.store.rechecks import recheck_table
+from matcher.store.usage_chain import chain_table
+
+__all__ = [
+    "CHECK_COLUMNS",
+    "USAGE_COLUMNS",
+    "CheckRecord",
+    "StoredCheck",
+    "UsageRecord",
+    "api_keys",
+    "checks",
+    "idempotency_keys",
+    "rechecks",
+    "usage_chain",
+    "usage_records",
+]
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("check_id", String(36), primary_key=True),
+    Column("requester", String(128), nullable=False),
+    Column("application_id", String(128)),
+    Column("matter_code", String(64), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_json", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # "service" for a waive-check; "audit" for a check an audit made, with its purpose: the usage
+    # records (用证记录) of a check say which use they were.
+    Column("use", String(16), nullable=False, server_default="service"),
+    Column("purpose", String(256)),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("requester", String(128), primary_key=True),
+    Column("application_id", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("check_id", String(36), nullable=False),
+)
+
+usage_records = Table(
+    "usage_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Who asked, for which matter and application, and when: on the check (join by check_id).
+    Column("check_id", String(36), ForeignKey("checks.check_id"), nullable=False),
+    Column("holder_role", String(32), nullable=False),
+    Column("holder_id_type", String(16), nullable=False),
+    Column("holder_id", String(32), nullable=False),
+    Column("registry", String(64), nullable=False),
+    Column("evidence_kind", String(32), nullable=False),
+    Column("evidence_type", String(64), nullable=False),
+    Column("evidence_id", String(256)),
+    Column("outcome", String(32), nullable=False),
+    Column("verified", Boolean),
+    Column("from_cache", Boolean, nullable=False),
+    # The hash chain (matcher.store.usage_chain): place in it, and this record's link.
+    Column("seq", BigInteger),
+    Column("row_hash", String(64)),
+    Index("ix_usage_holder", "holder_id_type", "holder_id"),
+    Index("ix_usage_check", "check_id"),
+    Index("ux_usage_seq", "seq", unique=True),
+)
+
+usage_chain = chain_table(metadata)
+rechecks = recheck_table(metadata)
+api_keys = keys_table(metadata)
+
+
+class UsageRecord(NamedTuple):
+    """One evidence lookup's record (用证记录). A tuple in the table's column order after
+    ``check_id``: a check writes one per record found, so they are built and stored cheaply."""
+
+    holder_role: str
+    holder_id_type: str
+    holder_id: str
+    registry: str
+    evidence_kind: str
+    evidence_type: str
+    evidence_id: str | None
+    outcome: str  # found | none | unavailable | rejected
+    verified: bool | None
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    check_id: str
+    requester: str
+    application_id: str | None
+    matter_code: str
+    request_hash: str
+    response_json: str
+    created_at: dt.datetime
+    usage: tuple[UsageRecord, ...]
+    problems: tuple[DataProblem, ...]
+    # False for an application's check (matcher.applications.service): the application keeps its own
+    # idempotency key, and the application_id stays free for a waive-check of the same number.
+    claims_key: bool = True
+    use: str = "service"  # or "audit"
+    purpose: str | None = None
+    # Set when the answer met an unavailable registry (and has an application_id): the request,
+    # as JSON, for the re-check queue (matcher.waiver.recheck), and the first wait before it runs.
+    recheck_request: str | None = None
+    recheck_after_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    check_id: str
+    request_hash: str
+    response_json: str
+
+
+# Column orders of the rows that save_checks writes (see _bulk_insert).
+CHECK_COLUMNS = (
+    "check_id",
+    "requester",
+    "application_id",
+    "matter_code",
+    "request_hash",
+    "response_json",
+    "created_at",
+    "use",
+    "purpose",
+)
+USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")

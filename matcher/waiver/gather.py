@@ -1,0 +1,141 @@
+"""Stage 2, gather: answer each planned lookup from the cache where it can (one round trip),
+ask the registries the rest at once, each within its adapter's budget. A registry's fault
+becomes the lookup's status, never an exception; every record's signature is checked once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from adapters.errors import RegistryError, RegistryRejected
+from adapters.model import Evidence, RequestContext
+from matcher.observe import BREAKER_OPEN, CACHE_LOOKUPS, REGISTRY_ERRORS, REGISTRY_LATENCY
+from matcher.waiver.cache import Cache, cache_key
+from matcher.waiver.evidence import TrustStore, signature_problem
+from matcher.waiver.plan import Lookup
+
+__all__ = ["Gatherer"]
+
+log = logging.getLogger(__name__)
+
+# Cached answers decoded (and their signatures checked) in this process, by cache key.
+_DECODED_MEMO = 4096
+
+
+class Gatherer:
+    """Fills in lookups: their records, signature findings, status and error code."""
+
+    def __init__(
+        self,
+        *,
+        cache: Cache,
+        trust_store: TrustStore,
+        cache_secret: bytes,
+        cache_ttl_s: float,
+        negative_cache_ttl_s: float,
+    ) -> None:
+        self.cache = cache
+        self.trust_store = trust_store
+        self.cache_secret = cache_secret
+        self.cache_ttl_s = cache_ttl_s
+        self.negative_cache_ttl_s = negative_cache_ttl_s
+        self._decoded_memo: OrderedDict[str, tuple[bytes, list[Evidence], list[str | None]]] = (
+            OrderedDict()
+        )
+
+    async def gather(self, lookups: list[Lookup], context: RequestContext) -> None:
+        """Answer what the cache holds (one round trip), ask the registries the rest at once."""
+        keys = [cache_key(self.cache_secret, lk.adapter.name, lk.query) for lk in lookups]
+        misses: list[tuple[Lookup, str]] = []
+        for lookup, key, cached in zip(lookups, keys, await self.cache.get_many(keys), strict=True):
+            if cached is not None:
+                try:
+                    lookup.items, lookup.signature_problems = self._decoded(key, cached)
+                    lookup.status, lookup.from_cache = "answered", True
+                    continue
+                except ValueError:
+                    log.warning("ignoring an unreadable cache entry for %s", lookup.adapter.name)
+            misses.append((lookup, key))
+        hits = len(lookups) - len(misses)
+        if hits:
+            CACHE_LOOKUPS.labels("hit").inc(hits)
+        if misses:
+            CACHE_LOOKUPS.labels("miss").inc(len(misses))
+            await asyncio.gather(*(self._ask(lk, key, context) for lk, key in misses))
+
+    def signatures(self, items: Sequence[Evidence]) -> list[str | None]:
+        """What checking each record's signature against the trust store found (None: sound)."""
+        return [signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items]
+
+    def _decoded(self, key: str, payload: bytes) -> tuple[list[Evidence], list[str | None]]:
+        """Evidence and signature findings for a cached answer; the same bytes decode once."""
+        known = self._decoded_memo.get(key)
+        if known is not None and known[0] == payload:
+            self._decoded_memo.move_to_end(key)
+            return known[1], known[2]
+        items = [Evidence.model_validate(x) for x in json.loads(payload)]
+        return self._remember(key, payload, items)
+
+    def _remember(
+        self, key: str, payload: bytes, items: list[Evidence]
+    ) -> tuple[list[Evidence], list[str | None]]:
+        sigs = self.signatures(items)
+        self._decoded_memo[key] = (payload, items, sigs)
+        if len(self._decoded_memo) > _DECODED_MEMO:
+            self._decoded_memo.popitem(last=False)
+        return items, sigs
+
+    async def _ask(self, lookup: Lookup, key: str, context: RequestContext) -> None:
+        """One registry question, within the adapter's budget; faults become a status."""
+        name = lookup.adapter.name
+        started = time.perf_counter()
+        try:
+            items = await self._lookup(lookup, context)
+        finally:
+            REGISTRY_LATENCY.labels(name, lookup.status).observe(time.perf_counter() - started)
+            if lookup.error_code is not None:
+                REGISTRY_ERRORS.labels(name, lookup.error_code).inc()
+            BREAKER_OPEN.labels(name).set(1 if lookup.error_code == "circuit_open" else 0)
+        if items is None:
+            return
+        ttl = self.cache_ttl_s if items else self.negative_cache_ttl_s
+        if ttl <= 0:  # caching is off: nothing to serialise or remember
+            lookup.items = list(items)
+            lookup.signature_problems = self.signatures(items)
+            return
+        payload = json.dumps(
+            [e.model_dump(mode="json") for e in items], ensure_ascii=False
+        ).encode()
+        lookup.items, lookup.signature_problems = self._remember(key, payload, list(items))
+        await self.cache.set(key, payload, ttl)
+
+    async def _lookup(self, lookup: Lookup, context: RequestContext) -> Sequence[Evidence] | None:
+        """The adapter's answer, or None with the lookup's status and error code set."""
+        budget = getattr(getattr(lookup.adapter, "options", None), "timeout_s", 5.0)
+        try:
+            # The adapter keeps its own budget; this is the backstop for one that does not.
+            # (asyncio.timeout, not wait_for: no extra task per registry question.)
+            async with asyncio.timeout(budget + 0.25):
+                items = await lookup.adapter.lookup(lookup.query, context)
+        except TimeoutError:
+            lookup.status, lookup.error_code = "unavailable", "timeout"
+            log.warning("registry %s overran its budget", lookup.adapter.name)
+            return None
+        except RegistryRejected as exc:
+            lookup.status, lookup.error_code = "rejected", exc.code
+            log.error("registry %s rejected the request: %s", lookup.adapter.name, exc.message)
+            return None
+        except RegistryError as exc:
+            lookup.status, lookup.error_code = "unavailable", exc.code
+            log.warning("registry %s unavailable: %s", lookup.adapter.name, exc.message)
+            return None
+        except Exception:  # an adapter's own bug: as good as no answer, never a 500
+            lookup.status, lookup.error_code = "unavailable", "adapter_error"
+            log.exception("adapter %s failed", lookup.adapter.name)
+            return None
+        lookup.status = "answered"
+        return items

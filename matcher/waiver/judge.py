@@ -1,0 +1,134 @@
+"""Stage 3, judge: verify each record against the evidence spec that asked for it (signature,
+validity, status, holder, type), compare the uploads with the verified records, and decide each
+required material. The safety rule lives in :mod:`matcher.waiver.decide`: only verified
+evidence waives."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from adapters.model import Evidence, Holder
+from matcher.applications.prefill import FoundRecord
+from matcher.catalog.matters import EvidenceSpec, Matter
+from matcher.extract.kinds import DocKinds
+from matcher.observe import DECISIONS
+from matcher.waiver.decide import Considered, SpecOutcome, decide
+from matcher.waiver.evidence import check_evidence
+from matcher.waiver.payloads import MaterialDecision, Summary, UploadCheck
+from matcher.waiver.plan import Lookup
+from matcher.waiver.uploads import ReadUpload, compare_upload
+
+__all__ = ["compare_uploads", "decisions", "found_records", "outcomes", "summary"]
+
+
+def outcomes(
+    matter: Matter, lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
+) -> dict[str, list[SpecOutcome]]:
+    """Material code → what each of its evidence specs met: the records returned for it, each
+    verified once, and whether every registry asked answered."""
+    verified: dict[tuple[int, str], Considered] = {}
+
+    def consider(lookup: Lookup, index: int, spec: EvidenceSpec) -> Considered:
+        e = lookup.items[index]
+        memo = (id(e), spec.type)
+        if memo not in verified:
+            holder = holders[spec.holder_role]
+            verified[memo] = Considered(
+                e,
+                check_evidence(
+                    e,
+                    lookup.signature_problems[index],
+                    holder_id_type=holder.id_type,
+                    holder_id=holder.id,
+                    expected_type=spec.type,
+                    today=today,
+                ),
+            )
+        return verified[memo]
+
+    # (role, kind, type) → the lookups that asked for it, and the records they returned.
+    asked: dict[tuple[str, str, str], list[Lookup]] = {}
+    returned: dict[tuple[str, str, str], list[tuple[Lookup, int]]] = {}
+    for lk in lookups:
+        for t in lk.query.types:
+            asked.setdefault((lk.role, lk.query.kind, t), []).append(lk)
+        for i, e in enumerate(lk.items):
+            if e.type in lk.query.types:
+                returned.setdefault((lk.role, lk.query.kind, e.type), []).append((lk, i))
+
+    result: dict[str, list[SpecOutcome]] = {}
+    for material in matter.materials:
+        if not material.required:
+            continue
+        found_for: list[SpecOutcome] = []
+        for spec in material.evidence:
+            if spec.holder_role not in holders:
+                found_for.append(SpecOutcome(spec, "party_missing"))
+                continue
+            key = (spec.holder_role, spec.kind, spec.type)
+            mine = asked.get(key, [])
+            found = tuple(consider(lk, i, spec) for lk, i in returned.get(key, ()))
+            down = any(lk.status != "answered" for lk in mine) or not mine
+            found_for.append(SpecOutcome(spec, "unavailable" if down else "answered", found))
+        result[material.code] = found_for
+    return result
+
+
+def compare_uploads(
+    read: dict[str, ReadUpload], found: dict[str, list[SpecOutcome]], kinds: DocKinds | None
+) -> tuple[dict[str, UploadCheck], list[tuple[UploadCheck, Evidence]]]:
+    """Each upload against its material's verified record; also (check, record) pairs for
+    the data-problem finder (paper and registry disagreeing: one of them is wrong)."""
+    compared: dict[str, UploadCheck] = {}
+    pairs: list[tuple[UploadCheck, Evidence]] = []
+    if not read:
+        return compared, pairs
+    assert kinds is not None
+    for code, upload in read.items():
+        verified = [c.evidence for o in found[code] for c in o.found if c.verification.verified]
+        check, against = compare_upload(upload, verified, kinds)
+        compared[code] = check
+        if against is not None:
+            pairs.append((check, against))
+    return compared, pairs
+
+
+def decisions(
+    matter: Matter, found: dict[str, list[SpecOutcome]], compared: dict[str, UploadCheck]
+) -> list[MaterialDecision]:
+    """One decision per required material, in the matter's order (and counted in /metrics)."""
+    made = [decide(m, found[m.code], compared.get(m.code)) for m in matter.materials if m.required]
+    for d in made:
+        DECISIONS.labels(d.decision, d.basis).inc()
+    return made
+
+
+def summary(made: list[MaterialDecision]) -> Summary:
+    return Summary(
+        waived=sum(d.decision == "waive" for d in made),
+        required=sum(d.decision == "require" for d in made),
+        review=sum(d.decision == "review" for d in made),
+    )
+
+
+def found_records(
+    lookups: list[Lookup], holders: dict[str, Holder], today: dt.date
+) -> list[FoundRecord]:
+    """Every record the lookups returned for a type they asked about, with its verification
+    (what an application's form is pre-filled from)."""
+    found: list[FoundRecord] = []
+    for lk in lookups:
+        holder = holders[lk.role]
+        for e, signature in zip(lk.items, lk.signature_problems, strict=True):
+            if e.type not in lk.query.types:
+                continue  # a record the registry should not have sent: never used
+            verification = check_evidence(
+                e,
+                signature,
+                holder_id_type=holder.id_type,
+                holder_id=holder.id,
+                expected_type=e.type,
+                today=today,
+            )
+            found.append(FoundRecord(lk.role, e, verification.problems))
+    return found
