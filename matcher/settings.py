@@ -298,9 +298,10 @@ class Settings(BaseSettings):
     ui_session_hours: float = Field(
         default=8.0, gt=0, le=24 * 7, description="a workbench sign-in lasts this long"
     )
-    ui_cookie_secure: bool = Field(
-        default=False,
-        description="send the workbench's session cookie over HTTPS only (set it behind TLS)",
+    ui_cookie_secure: bool | None = Field(
+        default=None,
+        description="send the workbench's session cookie over HTTPS only; default: yes, unless "
+        "the workbench is addressed on loopback (127.0.0.1, localhost, ::1)",
     )
 
     @field_validator("registries", "callers")

@@ -72,5 +72,6 @@ async def get_application_pdf(
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"'},
+        # It shows the applicant's full ID number: no cache keeps it.
+        headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"},
     )

@@ -4,7 +4,9 @@ Keys come from two places: ``[[callers]]`` (a key in an environment variable, ev
 the entry names some) and the keys made with ``matcher keys create`` (kept hashed in the records
 database, re-read every few seconds, so a revoked key stops within that time). While there are
 none of either, ``/v1/`` is open and ``X-Requester`` is trusted (the service must then sit behind
-a gateway that authenticates); the start-up log says so.
+a gateway that authenticates); the start-up log says so. Until the key store has been read once,
+nobody knows whether there are keys: ``/v1/`` then answers ``503 keys_unavailable`` (a
+``[[callers]]`` key still works) rather than open.
 
 Every refusal says why: ``401`` no key, an unknown, revoked or expired one; ``403`` a key whose
 scopes do not cover the path, or an ``X-Requester`` naming another system; ``429`` past the key's
@@ -44,6 +46,7 @@ def _json(code: str, message: str, **extra: object) -> bytes:
 
 _UNAUTHORISED = _json("unauthorised", "缺少或无效的调用方凭据（Authorization: Bearer …）")
 _MISMATCH = _json("requester_mismatch", "X-Requester 与调用方凭据所属系统不一致")
+_KEYS_UNAVAILABLE = _json("keys_unavailable", "调用方密钥暂时无法读取，暂不能受理请求，请稍后重试")
 
 
 def caller_of(scope: Scope) -> str | None:
@@ -64,6 +67,7 @@ class CallerAuth:
         self._read_at = -math.inf
         self._lock = asyncio.Lock()
         self._warned = False
+        self._store_read = False  # the key store answered at least once
 
     async def _grants(self, scope: Scope) -> Known:
         """Every key, the database's re-read when older than ``refresh_s`` (one request does
@@ -75,6 +79,7 @@ class CallerAuth:
                 store: KeyStore | None = getattr(_services(scope), "keys", None)
                 try:
                     stored = await anyio.to_thread.run_sync(store.known) if store else {}
+                    self._store_read = True
                 except RecordsUnavailable as exc:
                     # Keep what was known; the database's trouble shows in /readyz and 503s.
                     log.warning("caller keys not re-read: %s", exc)
@@ -94,7 +99,7 @@ class CallerAuth:
             await self.app(scope, receive, send)
             return
         known = await self._grants(scope)
-        if not known:  # open: no keys anywhere
+        if not known and self._store_read:  # open: no keys anywhere
             await self.app(scope, receive, send)
             return
         token = requester = None
@@ -106,6 +111,10 @@ class CallerAuth:
             elif name == b"x-requester":
                 requester = value.decode("latin-1")
         entry = known.get(digest(token)) if token else None
+        if entry is None and not self._store_read:
+            # Fail closed: the key might be a stored one, or there might be none at all.
+            await _answer(send, 503, _KEYS_UNAVAILABLE, [(b"retry-after", b"5")])
+            return
         if entry is None:
             await _answer(send, 401, _UNAUTHORISED, [(b"www-authenticate", b"Bearer")])
             return

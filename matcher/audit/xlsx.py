@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from matcher.audit.report import Report, Table
+from matcher.problems.export import xlsx_as_text
 
 __all__ = ["write_xlsx"]
 
@@ -39,6 +40,7 @@ def _write_table(sheet: Worksheet, table: Table, start_row: int = 1) -> int:
     for r, row in enumerate(table.rows, start=head + 1):
         for col, (key, _) in enumerate(table.columns, start=1):
             cell = sheet.cell(r, col, _value(row.get(key)))
+            xlsx_as_text([cell])  # a material name from an uploaded list is never a formula
             if key == "rate":
                 cell.number_format = "0.0%"
     sheet.freeze_panes = f"A{head + 1}"

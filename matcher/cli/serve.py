@@ -8,7 +8,7 @@ import os
 import shlex
 from pathlib import Path
 
-from matcher.errors import SchemaOutdated
+from matcher.errors import ConfigError, SchemaOutdated
 
 CONFIG_ENV = "MATCHER_CONFIG_FILE"
 
@@ -34,6 +34,13 @@ def _serve(args: argparse.Namespace) -> int:
     from matcher.wiring import build_services
 
     settings = load_settings(args.config)
+    if settings.trust_store is None:
+        # The state folder's trust store is the sandbox's, whose keys come from a public seed:
+        # anyone could sign a licence it trusts. Only the demo and the sandbox use it.
+        raise ConfigError(
+            "matcher serve needs trust_store set (the issuers' public keys, in the config file "
+            "or MATCHER_TRUST_STORE): without it the sandbox's demo keys would be trusted"
+        )
     try:
         build_services(settings).records.close()  # fail fast on a bad catalog, trust store or DB
     except SchemaOutdated as exc:

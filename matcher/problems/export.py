@@ -1,6 +1,8 @@
 """Data-problem reports as CSV and XLSX: what a department or the drive's office forwards.
 
-Holders appear masked with their keyed hash; no raw ID number is written.
+Holders appear masked with their keyed hash; no raw ID number is written. A text that a
+spreadsheet would take for a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return) is written as text: prefixed with ``'`` in CSV, a string cell in XLSX.
 """
 
 from __future__ import annotations
@@ -15,7 +17,25 @@ from typing import Any
 from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
-__all__ = ["COLUMNS", "to_csv", "to_xlsx"]
+__all__ = ["COLUMNS", "FORMULA_STARTS", "csv_safe", "to_csv", "to_xlsx", "xlsx_as_text"]
+
+# What a spreadsheet reads as the start of a formula (or a DDE call) in a cell it opens.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell: a text that could start a formula gets a leading ``'`` (shown as text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def xlsx_as_text(cells: Any) -> None:
+    """Keep openpyxl from storing a text that starts with ``=`` as a formula: a string cell."""
+    for cell in cells:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"
+
 
 # (header, report member)
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -57,7 +77,7 @@ def to_csv(reports: Sequence[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([header for header, _ in COLUMNS])
-    writer.writerows(_rows(reports))
+    writer.writerows([csv_safe(v) for v in row] for row in _rows(reports))
     return ("\ufeff" + out.getvalue()).encode()
 
 
@@ -71,6 +91,7 @@ def to_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
         cell.font = Font(bold=True)
     for row in _rows(reports):
         ws.append(row)
+        xlsx_as_text(ws[ws.max_row])
     ws.freeze_panes = "A2"
     for column, width in zip(
         "ABCDEFGHIJKLMNOPQR",

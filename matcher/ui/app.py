@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.access.users import allowed
 from matcher.settings import Settings
@@ -80,10 +81,49 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     )
 
 
+# The workbench's pages show full ID numbers and carry buttons that reveal and confirm: no other
+# site may frame them, and no cache keeps them.
+_PAGE_HEADERS = [
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+class PageHeaders:
+    """Adds the page headers to every ``/ui/`` answer (static files keep their caching)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/ui/"):
+            await self.app(scope, receive, send)
+            return
+        static = path.startswith("/ui/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if static or k.lower() != b"cache-control"
+                ]
+                headers += _PAGE_HEADERS if static else [*_PAGE_HEADERS, _NO_STORE]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def install_ui(app: FastAPI, settings: Settings) -> None:
     app.state.ui_templates = templates_for(settings)
     app.state.ui_cookie_secure = settings.ui_cookie_secure
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+    app.add_middleware(PageHeaders)
     for module in (auth, pages, actions, scans, problems):
         app.include_router(module.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)

@@ -8,7 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-__all__ = ["MESSAGES", "page", "set_cookie"]
+__all__ = ["MESSAGES", "cookie_secure", "page", "set_cookie"]
 
 # Messages after an action (Django admin's pattern), named in the redirect's ?msg=: only these.
 MESSAGES = {
@@ -35,5 +35,18 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
         path="/ui/",
         httponly=True,
         samesite="lax",
-        secure=bool(request.app.state.ui_cookie_secure),
+        secure=cookie_secure(request),
     )
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def cookie_secure(request: Request) -> bool:
+    """The session cookie goes over HTTPS only, unless a setting says otherwise or the workbench
+    is addressed on loopback (the demo, a clerk's own machine): by the Host it was asked under,
+    so that a reverse proxy on the same machine still gets secure cookies."""
+    setting: bool | None = request.app.state.ui_cookie_secure
+    if setting is not None:
+        return setting
+    return (request.url.hostname or "") not in LOOPBACK_HOSTS

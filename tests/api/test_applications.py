@@ -181,6 +181,7 @@ def test_form_pdf_has_the_values_in_chinese(api: Api, holders: dict[str, Any]) -
         r = api.client.get("/v1/applications/PDF-1/form.pdf", params={"flatten": flatten})
         assert r.status_code == 200
         assert r.headers["content-type"] == "application/pdf"
+        assert r.headers["cache-control"] == "no-store"  # it shows the full ID number
         doc = pymupdf.open(stream=r.content, filetype="pdf")
         text = "".join(page.get_text() for page in doc)
         assert "舟山港伟船舶服务有限公司" in text and "浙江省舟山市定海区" in text

@@ -132,3 +132,24 @@ def test_a_registrys_missing_key_stops_start_up(monkeypatch: pytest.MonkeyPatch)
     (entry,) = Settings(registries=[registry]).registries
     with pytest.raises(ConfigError, match=r"registries\[zs-elicence\].api_key_env: .*not set"):
         entry.adapter_options()
+
+
+def test_v1_fails_closed_while_the_key_store_cannot_be_read(
+    sandbox: Sandbox, make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.access.keys import KeyStore
+    from matcher.errors import RecordsUnavailable
+
+    def down(self: KeyStore) -> object:
+        raise RecordsUnavailable("the records database failed: OperationalError")
+
+    monkeypatch.setattr(KeyStore, "known", down)
+    api = make_api(sandbox, key_refresh_s=0.05)  # no [[callers]]: keys could only be stored ones
+    refused = api.client.get("/v1/matters")
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "keys_unavailable" and refused.headers["retry-after"]
+    monkeypatch.undo()  # the database is back, and it holds no key: the service is open
+    import time
+
+    time.sleep(0.1)
+    assert api.client.get("/v1/matters").status_code == 200

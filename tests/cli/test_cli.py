@@ -144,3 +144,25 @@ def test_environment_overrides_the_file(
     assert "ok:" in capsys.readouterr().out
     assert (tmp_path / "from-env.db").exists()
     assert not (tmp_path / "from-file.db").exists()
+
+
+def test_serve_refuses_to_start_without_an_explicit_trust_store(tmp_path: Path) -> None:
+    # The state folder holds the demo's sandbox trust store: its keys come from a public seed.
+    state = tmp_path / "state"
+    from matcher.sandbox import SandboxConfig, write_trust_store
+
+    state.mkdir()
+    write_trust_store(SandboxConfig(), state / "sandbox-trust.json")
+    config = tmp_path / "matcher.toml"
+    config.write_text(f'state_dir = "{state}"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "MATCHER_TRUST_STORE"}
+    done = subprocess.run(
+        [sys.executable, "-m", "matcher.cli", "serve", "--config", str(config), "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "trust_store" in done.stderr and "demo keys" in done.stderr
+    assert "Traceback" not in done.stderr

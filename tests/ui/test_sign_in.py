@@ -139,3 +139,23 @@ def test_a_deployer_replaces_a_template_by_file_name(
     with wb.client() as client:
         page = client.get("/ui/sign-in")
     assert "舟山市政务服务中心" in page.text and "材料免交核验 · 窗口工作台" in page.text
+
+
+def test_pages_refuse_framing_and_caching_and_cookies_are_secure_off_loopback(
+    make_workbench: WorkbenchFactory,
+) -> None:
+    wb = make_workbench()  # ui_cookie_secure not set
+    wb.add_user("clerk-h")
+    with wb.client() as client:
+        page = client.get("/ui/sign-in")
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["cache-control"] == "no-store"
+        static = client.get("/ui/static/ui.css")
+        assert static.status_code == 200 and static.headers.get("cache-control") != "no-store"
+        on_loopback = next(v for k, v in page.headers.multi_items() if k == "set-cookie")
+        assert "secure" not in on_loopback.lower()  # the demo on 127.0.0.1 keeps working
+        # Addressed by its public name (behind TLS and a proxy): the cookie is Secure.
+        public = client.get("/ui/sign-in", headers={"Host": "workbench.zs.example"})
+        cookie = next(v for k, v in public.headers.multi_items() if k == "set-cookie")
+        assert "; secure" in cookie.lower()
