@@ -41,6 +41,8 @@ ALL_SCOPES = (
     "applications",
     "extract",
     "usage",
+    # the holder's view for the citizen portal: every caller's uses of a holder's records
+    "holder-usage",
     "audits",
     "data-problems",
     "admin",

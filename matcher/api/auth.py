@@ -31,7 +31,7 @@ from matcher.access.keys import Grant, KeyStore, digest, scope_for_path
 from matcher.access.ratelimit import RateLimiter
 from matcher.errors import RecordsUnavailable
 
-__all__ = ["CallerAuth", "caller_of"]
+__all__ = ["CallerAuth", "caller_of", "scopes_of"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,12 @@ def _json(code: str, message: str, **extra: object) -> bytes:
 _UNAUTHORISED = _json("unauthorised", "缺少或无效的调用方凭据（Authorization: Bearer …）")
 _MISMATCH = _json("requester_mismatch", "X-Requester 与调用方凭据所属系统不一致")
 _KEYS_UNAVAILABLE = _json("keys_unavailable", "调用方密钥暂时无法读取，暂不能受理请求，请稍后重试")
+
+
+def scopes_of(scope: Scope) -> frozenset[str]:
+    """The authenticated caller's scopes (empty where no key was asked for)."""
+    state = scope.get("state")
+    return frozenset(state.get("scopes", ())) if state is not None else frozenset()
 
 
 def caller_of(scope: Scope) -> str | None:
@@ -153,7 +159,8 @@ class CallerAuth:
                 )
                 await _answer(send, 429, body, [(b"retry-after", retry.encode())])
                 return
-        scope.setdefault("state", {})["caller"] = grant.caller
+        state = scope.setdefault("state", {})
+        state["caller"], state["scopes"] = grant.caller, grant.scopes
         await self.app(scope, receive, send)
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from matcher.api.auth import caller_of, scopes_of
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.catalog.ids import check_holder_id
 from matcher.catalog.matters import Matter
@@ -88,11 +89,13 @@ async def current_answer(
     summary="用证记录：谁在何时为何事项使用了持证主体的证照和数据",
 )
 async def usage(
+    request: Request,
     services: ServicesDep,
     holder_id: Annotated[str, Query(max_length=32, description="公民身份号码或统一社会信用代码")],
     holder_id_type: Annotated[Literal["citizen_id", "uscc"], Query()] = "citizen_id",
     cursor: Annotated[int, Query(ge=0, description="the previous page's next_cursor")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    x_requester: RequesterHeader = None,
 ) -> UsageList:
     try:
         checked = check_holder_id(
@@ -102,9 +105,17 @@ async def usage(
         )
     except InputError as exc:
         raise type(exc)(str(exc), field="holder_id") from None
+    # A caller sees its own uses; every caller's, only with the holder's-view scope (the
+    # citizen portal). Without keys (behind a gateway) X-Requester names the caller, if sent.
+    caller = caller_of(request.scope)
+    if caller is not None:
+        scopes = scopes_of(request.scope)
+        requester = None if {"holder-usage", "admin"} & scopes else caller
+    else:
+        requester = x_requester
     rows = await anyio.to_thread.run_sync(
         lambda: services.records.usage_page(
-            holder_id_type, checked.value, after=cursor, limit=limit + 1
+            holder_id_type, checked.value, after=cursor, limit=limit + 1, requester=requester
         )
     )
     tz = ZoneInfo(services.settings.timezone)

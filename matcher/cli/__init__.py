@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--scopes",
         required=True,
-        help="comma-separated: waive-check, applications, extract, usage, audits, "
+        help="comma-separated: waive-check, applications, extract, usage, holder-usage, audits, "
         "data-problems, admin",
     )
     k.add_argument("--rate", type=int, default=None, help="requests a minute (default: no limit)")

@@ -47,6 +47,7 @@ from matcher.store.problems import (
     upsert_problems,
 )
 from matcher.store.rechecks import DONE, PENDING, backoff, queue_values
+from matcher.store.usage import UsageQueries
 from matcher.store.usage_chain import Verified, link_use, read_head, verify
 
 # The tables and rows a check writes are defined beside this module (checks, problems, engine);
@@ -74,7 +75,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class Records:
+class Records(UsageQueries):
     """The service's durable store. Methods are blocking: call them from a worker thread."""
 
     def __init__(self, url: str) -> None:
@@ -415,54 +416,6 @@ class Records:
                 raise
             return existing
         return StoredCheck(record.check_id, record.request_hash, record.response_json)
-
-    def _usage(
-        self, *where: Any, by_seq: bool = False, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Usage records with who asked, for what and when: by time, or in chain order."""
-        order = (usage_records.c.seq,) if by_seq else (checks.c.created_at, usage_records.c.id)
-        query = (
-            select(
-                usage_records,
-                checks.c.requester,
-                checks.c.matter_code,
-                checks.c.application_id,
-                checks.c.created_at,
-                checks.c.use,
-                checks.c.purpose,
-            )
-            .join(checks, checks.c.check_id == usage_records.c.check_id)
-            .where(*where)
-            .order_by(*order)
-            .limit(limit)
-        )
-        try:
-            with self.engine.connect() as conn:
-                return [dict(r) for r in conn.execute(query).mappings()]
-        except SQLAlchemyError as exc:
-            raise _unavailable(exc) from exc
-
-    def usage_for_check(self, check_id: str) -> list[dict[str, Any]]:
-        """The usage records (用证记录) of one check, with who asked, for what and when."""
-        return self._usage(usage_records.c.check_id == check_id)
-
-    def usage_for_holder(self, id_type: str, holder_id: str) -> list[dict[str, Any]]:
-        """Every use of one holder's evidence, oldest first: what the holder may ask to see."""
-        return self._usage(
-            usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
-        )
-
-    def usage_page(
-        self, id_type: str, holder_id: str, *, after: int = 0, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """One page of a holder's usage records, in chain order, after sequence ``after``."""
-        return self._usage(
-            usage_records.c.holder_id_type == id_type,
-            usage_records.c.holder_id == holder_id,
-            usage_records.c.seq > after,
-            by_seq=True,
-            limit=limit,
-        )
 
     def add_problems(self, check_id: str, problems: Sequence[DataProblem], at: dt.datetime) -> None:
         """File data problems found after a check was recorded (e.g. by pre-filling its form)."""

@@ -183,3 +183,31 @@ def test_environment_keys_keep_working_beside_stored_ones(
         "/v1/usage", params={"holder_id": "x"}, headers=_bearer("k-window-0123456789abcdef")
     )
     assert scoped.status_code == 403
+
+
+def test_a_caller_sees_its_own_usage_and_only_the_portal_sees_everyones(
+    tmp_path: Path, api: Api, holders: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, api)
+    _, amr = _made(_keys(config, capsys, "create", "zs-amr", "--scopes", "waive-check,usage"))
+    _, gjj = _made(_keys(config, capsys, "create", "zs-gjj", "--scopes", "waive-check,usage"))
+    _, portal = _made(_keys(config, capsys, "create", "portal", "--scopes", "usage,holder-usage"))
+    _after_refresh()
+    checks = {}
+    for name, key in (("zs-amr", amr), ("zs-gjj", gjj)):
+        r = api.check(_body(holders), headers=_bearer(key))
+        assert r.status_code == 200, r.text
+        checks[name] = r.json()["check_id"]
+
+    def seen(key: str) -> set[str]:
+        r = api.client.get(
+            "/v1/usage",
+            params={"holder_id": holders["zhang_wei"].id, "limit": 500},
+            headers=_bearer(key),
+        )
+        assert r.status_code == 200, r.text
+        return {i["requester"] for i in r.json()["items"] if i["check_id"] in checks.values()}
+
+    assert seen(amr) == {"zs-amr"}  # another system's lookups are not its business
+    assert seen(gjj) == {"zs-gjj"}
+    assert seen(portal) == {"zs-amr", "zs-gjj"}  # the holder's view, for the citizen portal
