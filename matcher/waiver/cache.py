@@ -24,7 +24,15 @@ from adapters.model import EvidenceQuery
 from matcher.errors import ConfigError
 from matcher.observe import CACHE_LOOKUPS
 
-__all__ = ["Cache", "MemoryCache", "RedisCache", "cache_key", "keyed_hash", "stored_secret"]
+__all__ = [
+    "Cache",
+    "MemoryCache",
+    "RedisCache",
+    "cache_key",
+    "consent_binding",
+    "keyed_hash",
+    "stored_secret",
+]
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "matcher:reg:"
@@ -42,10 +50,28 @@ def keyed_hash(secret: bytes, *parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), key=secret, digest_size=32).hexdigest()
 
 
-def cache_key(secret: bytes, registry: str, query: EvidenceQuery) -> str:
-    """Keyed hash of what was asked; the same question gives the same key for one secret."""
+def cache_key(
+    secret: bytes, registry: str, query: EvidenceQuery, bound_to: tuple[str, ...] = ()
+) -> str:
+    """Keyed hash of what was asked; the same question gives the same key for one secret.
+
+    ``bound_to`` ties the answer to whoever obtained it: an answer given under a holder's
+    consent is kept for that caller, matter and consent token only (see :func:`consent_binding`).
+    """
     parts = [registry, query.kind, query.holder.id_type, query.holder.id, *sorted(query.types)]
+    if bound_to:
+        parts += ["consent", *bound_to]
     return KEY_PREFIX + keyed_hash(secret, *parts)
+
+
+def consent_binding(requester: str, matter_code: str, consent_token: str | None) -> tuple[str, ...]:
+    """What a cached answer is bound to: nothing for a lookup made without consent (the
+    registries answer any authorised caller alike), else the caller, the matter (the purpose the
+    holder consented to) and a digest of the token — another caller, matter or token never gets
+    an answer obtained under this consent, and the registry sees every token."""
+    if not consent_token:
+        return ()
+    return (requester, matter_code, hashlib.sha256(consent_token.encode()).hexdigest())
 
 
 def new_secret() -> bytes:

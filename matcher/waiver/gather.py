@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from adapters.errors import RegistryError, RegistryRejected
 from adapters.model import Evidence, RequestContext
 from matcher.observe import BREAKER_OPEN, CACHE_LOOKUPS, REGISTRY_ERRORS, REGISTRY_LATENCY
-from matcher.waiver.cache import Cache, cache_key
+from matcher.waiver.cache import Cache, cache_key, consent_binding
 from matcher.waiver.evidence import TrustStore, signature_problem
 from matcher.waiver.plan import Lookup
 
@@ -49,7 +49,8 @@ class Gatherer:
 
     async def gather(self, lookups: list[Lookup], context: RequestContext) -> None:
         """Answer what the cache holds (one round trip), ask the registries the rest at once."""
-        keys = [cache_key(self.cache_secret, lk.adapter.name, lk.query) for lk in lookups]
+        bound = consent_binding(context.requester, context.matter_code, context.consent_token)
+        keys = [cache_key(self.cache_secret, lk.adapter.name, lk.query, bound) for lk in lookups]
         misses: list[tuple[Lookup, str]] = []
         for lookup, key, cached in zip(lookups, keys, await self.cache.get_many(keys), strict=True):
             if cached is not None:

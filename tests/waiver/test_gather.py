@@ -68,3 +68,28 @@ def test_faults_become_the_lookups_status_never_an_exception() -> None:
     assert (refused.status, refused.error_code) == ("rejected", "unauthorised")
     assert (broken.status, broken.error_code) == ("unavailable", "adapter_error")
     assert down.items == refused.items == broken.items == []
+
+
+def _ask(gatherer: Gatherer, registry: Registry, requester: str, matter: str, token: str) -> Lookup:
+    lookup = _lookup(registry)
+    context = RequestContext(requester=requester, matter_code=matter, consent_token=token)
+    asyncio.run(gatherer.gather([lookup], context))
+    return lookup
+
+
+def test_an_answer_given_under_consent_serves_only_that_caller_matter_and_token() -> None:
+    registry = Registry("r-licence", "e_licence", lambda q: [record()])
+    gatherer = _gatherer(MemoryCache())
+    _ask(gatherer, registry, "sys-a", "re-transfer", "consent-a")
+    # the same caller, matter and token again: from the cache
+    assert _ask(gatherer, registry, "sys-a", "re-transfer", "consent-a").from_cache
+    assert len(registry.asked) == 1
+    # another caller with any token, another matter, another token: the registry is asked
+    for requester, matter, token in (
+        ("sys-b", "re-transfer", "made-up"),
+        ("sys-a", "ent-establish", "consent-a"),
+        ("sys-a", "re-transfer", "consent-b"),
+    ):
+        lookup = _ask(gatherer, registry, requester, matter, token)
+        assert not lookup.from_cache, (requester, matter, token)
+    assert len(registry.asked) == 4
