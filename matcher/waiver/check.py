@@ -140,6 +140,7 @@ class WaiveCheckService:
             cache_secret=options.cache_secret,
             cache_ttl_s=options.cache_ttl_s,
             negative_cache_ttl_s=options.negative_cache_ttl_s,
+            sealer=sealer,
         )
         self.uploads = UploadReader(extractor, files)
         self._tz = ZoneInfo(options.timezone)

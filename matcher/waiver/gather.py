@@ -1,6 +1,10 @@
 """Stage 2, gather: answer each planned lookup from the cache where it can (one round trip),
 ask the registries the rest at once, each within its adapter's budget. A registry's fault
-becomes the lookup's status, never an exception; every record's signature is checked once."""
+becomes the lookup's status, never an exception; every record's signature is checked once.
+
+Cached answers are sealed (AES-GCM with the data key, bound to their cache key): whoever can
+write to Redis can neither read a holder's records there nor change one (a revoked licence made
+valid) without the entry being refused as unreadable, and asked for again."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from adapters.errors import RegistryError, RegistryRejected
 from adapters.model import Evidence, RequestContext
 from matcher.observe import BREAKER_OPEN, CACHE_LOOKUPS, REGISTRY_ERRORS, REGISTRY_LATENCY
+from matcher.store.sealed import Sealer, SealError
 from matcher.waiver.cache import Cache, cache_key, consent_binding
 from matcher.waiver.evidence import TrustStore, signature_problem
 from matcher.waiver.plan import Lookup
@@ -37,8 +42,10 @@ class Gatherer:
         cache_secret: bytes,
         cache_ttl_s: float,
         negative_cache_ttl_s: float,
+        sealer: Sealer | None = None,
     ) -> None:
         self.cache = cache
+        self.sealer = sealer
         self.trust_store = trust_store
         self.cache_secret = cache_secret
         self.cache_ttl_s = cache_ttl_s
@@ -72,14 +79,28 @@ class Gatherer:
         """What checking each record's signature against the trust store found (None: sound)."""
         return [signature_problem(e.raw, self.trust_store, e.issuer.code) for e in items]
 
-    def _decoded(self, key: str, payload: bytes) -> tuple[list[Evidence], list[str | None]]:
-        """Evidence and signature findings for a cached answer; the same bytes decode once."""
+    def _decoded(self, key: str, stored: bytes) -> tuple[list[Evidence], list[str | None]]:
+        """Evidence and signature findings for a cached answer; the same bytes decode once.
+        ValueError for an entry this service did not seal (or one changed since)."""
         known = self._decoded_memo.get(key)
-        if known is not None and known[0] == payload:
+        if known is not None and known[0] == stored:
             self._decoded_memo.move_to_end(key)
             return known[1], known[2]
-        items = [Evidence.model_validate(x) for x in json.loads(payload)]
-        return self._remember(key, payload, items)
+        items = [Evidence.model_validate(x) for x in json.loads(self._open(key, stored))]
+        return self._remember(key, stored, items)
+
+    def _open(self, key: str, stored: bytes) -> bytes:
+        if self.sealer is None:
+            return stored
+        if Sealer.key_id_of(stored) is None:  # plain: not written by this service
+            raise ValueError("an unsealed cache entry")
+        try:
+            return self.sealer.open(stored, key.encode())
+        except SealError as exc:
+            raise ValueError(str(exc)) from None
+
+    def _seal(self, key: str, payload: bytes) -> bytes:
+        return payload if self.sealer is None else self.sealer.seal(payload, key.encode())
 
     def _remember(
         self, key: str, payload: bytes, items: list[Evidence]
@@ -111,8 +132,9 @@ class Gatherer:
         payload = json.dumps(
             [e.model_dump(mode="json") for e in items], ensure_ascii=False
         ).encode()
-        lookup.items, lookup.signature_problems = self._remember(key, payload, list(items))
-        await self.cache.set(key, payload, ttl)
+        stored = self._seal(key, payload)
+        lookup.items, lookup.signature_problems = self._remember(key, stored, list(items))
+        await self.cache.set(key, stored, ttl)
 
     async def _lookup(self, lookup: Lookup, context: RequestContext) -> Sequence[Evidence] | None:
         """The adapter's answer, or None with the lookup's status and error code set."""

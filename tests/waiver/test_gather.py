@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 
 from adapters.errors import RegistryRejected, RegistryUnavailable
 from adapters.model import EvidenceQuery, RequestContext
@@ -93,3 +95,39 @@ def test_an_answer_given_under_consent_serves_only_that_caller_matter_and_token(
         lookup = _ask(gatherer, registry, requester, matter, token)
         assert not lookup.from_cache, (requester, matter, token)
     assert len(registry.asked) == 4
+
+
+def test_cached_answers_are_sealed_and_a_forged_entry_is_asked_again() -> None:
+    from matcher.store.sealed import Sealer
+
+    cache = MemoryCache()
+    registry = Registry("r-licence", "e_licence", lambda q: [record()])
+    gatherer = Gatherer(
+        cache=cache,
+        trust_store=TrustStore(),
+        cache_secret=b"s",
+        cache_ttl_s=60.0,
+        negative_cache_ttl_s=60.0,
+        sealer=Sealer({"k1": b"\x02" * 32}, "k1"),
+    )
+    asyncio.run(gatherer.gather([_lookup(registry)], CONTEXT))
+    [(key, (_, stored))] = list(cache._data.items())
+    assert APPLICANT.id.encode() not in stored and b"valid" not in stored  # nothing in clear
+
+    # Someone who can write to the cache puts a plain answer there (a revoked licence made
+    # valid, say), or changes a byte of the sealed one: neither is used; the registry is asked.
+    plain = record().model_copy(update={"status": "valid"}).model_dump(mode="json")
+    for forged in (json.dumps([plain]).encode(), stored[:-1] + bytes([stored[-1] ^ 1])):
+        cache._data[key] = (time.monotonic() + 60, forged)
+        fresh = Gatherer(
+            cache=cache,
+            trust_store=TrustStore(),
+            cache_secret=b"s",
+            cache_ttl_s=60.0,
+            negative_cache_ttl_s=60.0,
+            sealer=Sealer({"k1": b"\x02" * 32}, "k1"),
+        )
+        lookup = _lookup(registry)
+        asyncio.run(fresh.gather([lookup], CONTEXT))
+        assert not lookup.from_cache and lookup.status == "answered"
+    assert len(registry.asked) == 3
