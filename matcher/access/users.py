@@ -62,6 +62,11 @@ MIN_PASSWORD = 10
 # Sign-in failures for one user name within the window that stop further tries until it passes.
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
+# Attempts from one source address, whatever the account (one machine trying many names).
+MAX_FROM_SOURCE = 20
+# Past MAX_FAILURES attempts on an account from anywhere, each further one waits this long,
+# doubling, up to BACKOFF_CAP_S: guessing slows down without locking the clerk out.
+BACKOFF_CAP_S = 30.0
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{2,64}$"
 
 
@@ -213,6 +218,43 @@ class UserStore:
         with self.engine.connect() as conn:
             failures = conn.execute(query).scalar_one()
         return int(failures) >= MAX_FAILURES
+
+    def begin_sign_in(self, username: str, source: str) -> tuple[bool, float]:
+        """Count this attempt before its password is checked: (allowed, seconds to wait first).
+
+        The attempt is recorded first (``sign_in_attempt``, its source address as subject), then
+        counted with the others since the account's last sign-in: concurrent guesses each see
+        the ones before them, so no more than :data:`MAX_FAILURES` from one source are ever
+        checked. A source is refused past that for this account, or past
+        :data:`MAX_FROM_SOURCE` for any; other sources are not (nobody can lock a clerk out
+        from elsewhere), but attempts on an account from anywhere past the limit wait, doubling."""
+        subject = f"source:{source}"[:128]
+        self.audit(username, "sign_in_attempt", subject)
+        since = self._now() - FAILURE_WINDOW
+        last_ok = (
+            select(func.max(audit_events.c.at))
+            .where(audit_events.c.username == username, audit_events.c.action == "sign_in")
+            .scalar_subquery()
+        )
+        attempts = (
+            select(func.count())
+            .select_from(audit_events)
+            .where(audit_events.c.action == "sign_in_attempt", audit_events.c.at > since)
+        )
+        mine = attempts.where(
+            audit_events.c.username == username,
+            (last_ok.is_(None)) | (audit_events.c.at > last_ok),
+        )
+        with self.engine.connect() as conn:
+            pair = conn.execute(mine.where(audit_events.c.subject == subject)).scalar_one()
+            from_source = conn.execute(
+                attempts.where(audit_events.c.subject == subject)
+            ).scalar_one()
+            account = conn.execute(mine).scalar_one()
+        allowed = int(pair) <= MAX_FAILURES and int(from_source) <= MAX_FROM_SOURCE
+        extra = int(account) - MAX_FAILURES
+        wait = 0.0 if extra <= 0 else min(float(2 ** min(extra, 16)), BACKOFF_CAP_S)
+        return allowed, wait
 
     def start_session(self, user: User) -> tuple[str, Session]:
         """A new session for ``user``: the cookie's token and the session it opens."""

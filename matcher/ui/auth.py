@@ -41,6 +41,18 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
     return response
 
 
+# Password checks at once, per app (each a 64 MiB Argon2 hash); more wait their turn.
+PASSWORD_CHECKS = 2
+
+
+def _password_checks(request: Request) -> anyio.CapacityLimiter:
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "password_checks", None)
+    if limiter is None:  # made on its app's event loop
+        limiter = state.password_checks = anyio.CapacityLimiter(PASSWORD_CHECKS)
+    return limiter
+
+
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(
     request: Request,
@@ -59,12 +71,21 @@ async def sign_in(
     if not password:
         errors.append(("password", "请输入密码。"))
     user = None
-    name = username.strip()
-    locked = not errors and await anyio.to_thread.run_sync(services.users.locked_out, name)
+    name = username.strip()[:64]
+    locked = False
+    if not errors:
+        source = request.client.host if request.client is not None else "unknown"
+        allowed, wait = await anyio.to_thread.run_sync(services.users.begin_sign_in, name, source)
+        locked = not allowed
     if locked:
         errors.append(("password", "登录失败次数过多，请 15 分钟后再试，或请管理员协助。"))
     elif not errors:
-        user = await anyio.to_thread.run_sync(services.users.authenticate, name, password)
+        if wait:
+            await anyio.sleep(wait)
+        # Each check is a 64 MiB Argon2 hash: a few at a time, the others wait their turn.
+        user = await anyio.to_thread.run_sync(
+            services.users.authenticate, name, password, limiter=_password_checks(request)
+        )
         if user is None:
             errors.append(("password", "用户名或密码不正确。"))
             await anyio.to_thread.run_sync(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from tests.ui.conftest import PASSWORD, Workbench, WorkbenchFactory, csrf_of
 
@@ -159,3 +163,51 @@ def test_pages_refuse_framing_and_caching_and_cookies_are_secure_off_loopback(
         public = client.get("/ui/sign-in", headers={"Host": "workbench.zs.example"})
         cookie = next(v for k, v in public.headers.multi_items() if k == "set-cookie")
         assert "; secure" in cookie.lower()
+
+
+def _from(wb: Any, address: str) -> httpx.Client:
+    """A browser on another machine: the connection comes from ``address`` (on loopback)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=wb.url, timeout=60, transport=transport)
+
+
+def _try(client: httpx.Client, name: str, password: str) -> int:
+    token = csrf_of(client.get("/ui/sign-in").text)
+    r = client.post(
+        "/ui/sign-in", data={"username": name, "password": password, "csrf_token": token}
+    )
+    return r.status_code
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_clerk_out(
+    make_workbench: WorkbenchFactory,
+) -> None:
+    wb = make_workbench()
+    wb.add_user("clerk-far")
+    with _from(wb, "127.0.0.2") as stranger:
+        assert [_try(stranger, "clerk-far", "guess") for _ in range(5)] == [400] * 5
+        assert _try(stranger, "clerk-far", PASSWORD) == 429  # that machine is locked out
+    with _from(wb, "127.0.0.1") as window:
+        assert _try(window, "clerk-far", PASSWORD) == 303  # the clerk at the window is not
+
+
+def test_concurrent_guesses_are_checked_no_more_than_the_limit(
+    make_workbench: WorkbenchFactory,
+) -> None:
+    wb = make_workbench()
+    wb.add_user("clerk-race")
+    with _from(wb, "127.0.0.3") as client:
+        tokens = [csrf_of(client.get("/ui/sign-in").text) for _ in range(12)]
+
+        def guess(token: str) -> int:
+            with _from(wb, "127.0.0.3") as own:
+                own.cookies.set("matcher_sign_in", token, path="/ui/")
+                r = own.post(
+                    "/ui/sign-in",
+                    data={"username": "clerk-race", "password": "guess", "csrf_token": token},
+                )
+                return r.status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(guess, tokens))
+    assert codes.count(400) <= 5 and codes.count(429) >= 7, codes
