@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,9 @@ from adapters.model import HolderIdType
 from matcher.access.keys import ALL_SCOPES, check_scopes
 from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
+
+if TYPE_CHECKING:
+    from matcher.store.checkpoints import ServiceKey
 
 __all__ = [
     "ProbeConfig",
@@ -249,6 +252,23 @@ class Settings(BaseSettings):
         "id:base64key pairs separated by commas, the first the current one; unset: one key "
         "kept in the state folder",
     )
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="where signed checkpoints of the usage chain's head are appended (keep it "
+        "outside the database's backups; in production an append-only store); unset: "
+        "checkpoints/ in the state folder",
+    )
+    checkpoint_interval_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="a checkpoint at least this often while records are written",
+    )
+    service_key_env: str | None = Field(
+        default=None,
+        description="variable holding the service's own Ed25519 key (PEM) that signs the "
+        "checkpoints; unset: one kept in the state folder",
+    )
     upload_retention_hours: float = Field(
         default=72.0,
         gt=0,
@@ -336,6 +356,22 @@ class Settings(BaseSettings):
             text = _key_from_env("data_keys_env", self.data_keys_env)
             return parse_keys(text, f"data_keys_env ({self.data_keys_env})")
         return stored_key(self.state_dir)
+
+    def service_key(self) -> ServiceKey:
+        """The service's own signing key: from ``service_key_env``, else the state folder's."""
+        from matcher.store.checkpoints import ServiceKey, stored_service_key
+
+        if self.service_key_env:
+            pem = _key_from_env("service_key_env", self.service_key_env)
+            return ServiceKey.from_pem(pem.encode(), f"service_key_env ({self.service_key_env})")
+        return stored_service_key(self.state_dir)
+
+    def resolved_checkpoint_file(self) -> Path:
+        """The file of this records database's checkpoints, in ``checkpoint_dir``."""
+        from matcher.store.checkpoints import checkpoint_file
+
+        folder = self.checkpoint_dir or self.state_dir / "checkpoints"
+        return checkpoint_file(folder, self.resolved_database_url())
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'matcher.db'}"

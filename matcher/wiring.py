@@ -29,6 +29,7 @@ from matcher.problems.store import ProblemStore
 from matcher.problems.webhooks import Hook, Notifier
 from matcher.settings import Settings
 from matcher.store.applications import ApplicationStore
+from matcher.store.checkpoints import Checkpointer
 from matcher.store.files import FileStore
 from matcher.store.records import Records, api_keys, rechecks
 from matcher.store.sealed import Sealer
@@ -83,6 +84,7 @@ class Services:
     directory: Directory
     problems: ProblemStore
     problem_loop: ProblemLoop
+    checkpointer: Checkpointer
 
     async def aclose(self) -> None:
         await self.problem_loop.aclose()
@@ -225,4 +227,10 @@ def build_services(settings: Settings) -> Services:
         directory,
         problems,
         problem_loop,
+        Checkpointer(
+            records.engine,
+            settings.resolved_checkpoint_file(),
+            settings.service_key(),
+            settings.checkpoint_interval_s,
+        ),
     )

@@ -63,9 +63,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         if settings.recheck_enabled:
             app.state.services.rechecker.start()
+        app.state.services.checkpointer.start()
         try:
             yield
         finally:
+            await app.state.services.checkpointer.stop()
             await anyio.to_thread.run_sync(app.state.audits.close)
             await app.state.services.rechecker.stop()
             if own:

@@ -60,17 +60,33 @@ def _users(args: argparse.Namespace) -> int:
 
 def _records(args: argparse.Namespace) -> int:
     from matcher.settings import load_settings
+    from matcher.store.checkpoints import check_tail, latest_checkpoint
     from matcher.store.records import Records
 
-    records = Records(load_settings(args.config).resolved_database_url())
+    settings = load_settings(args.config)
+    records = Records(settings.resolved_database_url())
     try:
         result = records.verify_usage_chain()
+        checkpoint = latest_checkpoint(settings.resolved_checkpoint_file())
+        tail = (
+            check_tail(records.engine, checkpoint, settings.service_key())
+            if checkpoint is not None and result.first_break is None
+            else None
+        )
     finally:
         records.close()
     if result.first_break is not None:
         print(f"usage records: the chain breaks at {result.first_break}", file=sys.stderr)
         return 1
-    print(f"usage records: {result.records} records, the hash chain is intact")
+    if tail is not None:
+        print(f"usage records: {tail}", file=sys.stderr)
+        return 1
+    vouched = (
+        f"; its head at the checkpoint of {checkpoint.at} (#{checkpoint.seq}) is signed and kept"
+        if checkpoint is not None
+        else "; no checkpoint yet, so a cut tail would not show"
+    )
+    print(f"usage records: {result.records} records, the hash chain is intact{vouched}")
     return 0
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from tests.api.conftest import Api, applicant
+from tests.api.conftest import Api, ApiFactory, Sandbox, applicant
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -69,3 +69,28 @@ def test_a_wrong_id_number_is_refused_with_the_field(api: Api) -> None:
     assert r.status_code == 422
     r = api.client.get("/v1/usage")
     assert r.status_code == 422
+
+
+def test_the_service_signs_a_checkpoint_of_the_chain_while_it_records(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
+) -> None:
+    import time
+
+    from matcher.store.checkpoints import checkpoint_file, latest_checkpoint
+
+    folder = tmp_path / "kept-elsewhere"
+    api = make_api(sandbox, checkpoint_interval_s=0.2, checkpoint_dir=folder)
+    path = checkpoint_file(folder, api.database_url)
+    for n in range(2):
+        r = api.check({"matter_code": "ent-establish", "applicant": applicant(holders["li_na"])})
+        assert r.status_code == 200
+        store = api.records()
+        try:
+            head = store.verify_usage_chain().records
+        finally:
+            store.close()
+        deadline = time.monotonic() + 10
+        while (found := latest_checkpoint(path)) is None or found.seq < head:
+            assert time.monotonic() < deadline, f"no checkpoint of #{head} (round {n})"
+            time.sleep(0.05)
+        assert found.seq == head and found.signature
