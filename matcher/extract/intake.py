@@ -65,6 +65,7 @@ __all__ = [
     "Limits",
     "PageInput",
     "load_document",
+    "render_pdf_page",
     "sniff_media_type",
 ]
 
@@ -367,6 +368,20 @@ def _render(page: pymupdf.Page, index: int, limits: Limits, budget: _PixelBudget
     budget.take(round(rect.width / 72 * dpi) * round(rect.height / 72 * dpi), index)
     pixmap = page.get_pixmap(dpi=max(1, int(dpi)), colorspace=pymupdf.csRGB, alpha=False)
     return ImagePage(index, _rgb_array(pixmap), "pdf_render", int(dpi))
+
+
+def render_pdf_page(data: bytes, index: int, scale: float, max_pixels: int) -> Image.Image:
+    """Page ``index`` of a PDF drawn at ``scale`` (1 = 72 DPI) as RGB, for people to look at:
+    drawn smaller where that would pass ``max_pixels`` (a page with a huge MediaBox is a few
+    hundred bytes), and under the lock all PDF work here takes."""
+    with _MUPDF_LOCK, pymupdf.open(stream=data, filetype="pdf") as doc:
+        page = doc[index]
+        width, height = max(page.rect.width, 1.0), max(page.rect.height, 1.0)
+        scale = min(scale, math.sqrt(max_pixels / (width * height)))
+        pix = page.get_pixmap(
+            matrix=pymupdf.Matrix(scale, scale), colorspace=pymupdf.csRGB, alpha=False
+        )
+        return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
 
 
 def _pixels_readable() -> None:

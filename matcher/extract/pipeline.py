@@ -81,15 +81,16 @@ class Extractor:
             if isinstance(page, PageText):
                 pages.append(page)
                 continue
-            pages.append(self._ocr(page))
+            pages.append(self._ocr(page, deadline))
         return pages
 
-    def _ocr(self, page: ImagePage) -> PageText:
+    def _ocr(self, page: ImagePage, deadline: Deadline) -> PageText:
         # numpy and orientation come with the engines (matcher[ocr]); a page reaches here only
         # when intake could hold its pixels, so they are installed.
         from matcher.extract.ocr.orient import read_page
 
-        lines, rotation = read_page(self.engine, without_seal_ink(page.image))
+        # The deadline is checked before each OCR pass, not only between pages.
+        lines, rotation = read_page(self.engine, without_seal_ink(page.image), deadline.check)
         turned = rotation in (90, 270)
         return PageText(
             index=page.index,

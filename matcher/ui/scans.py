@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
-import pymupdf
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from PIL import Image, ImageDraw
@@ -22,7 +21,7 @@ from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
 from matcher.applications.workbench import mask_ids_in
 from matcher.errors import MatcherError
-from matcher.extract.intake import ImagePage, load_document
+from matcher.extract.intake import ImagePage, load_document, render_pdf_page
 from matcher.extract.model import Extraction
 from matcher.ui.deps import Forbidden
 from matcher.ui.pages import ViewerDep, load_application
@@ -85,6 +84,10 @@ async def _upload(
     return app, read
 
 
+# A page as the clerk sees it: twice its size, at most this many pixels (an A4 page is 2 MP).
+VIEW_MAX_PIXELS = 16_000_000
+
+
 def _page_image(read: _Read, index: int, services: Services) -> Image.Image | None:
     doc = load_document(read.data, limits=services.extractor.limits)
     if index >= len(doc.pages):
@@ -93,9 +96,8 @@ def _page_image(read: _Read, index: int, services: Services) -> Image.Image | No
     if isinstance(source, ImagePage):
         image = Image.fromarray(source.image)
     elif read.media_type == "application/pdf":
-        with pymupdf.open(stream=read.data, filetype="pdf") as pdf:
-            pix = pdf[index].get_pixmap(matrix=pymupdf.Matrix(2, 2))
-            image = Image.open(io.BytesIO(pix.tobytes("png"))).convert("RGB")
+        budget = min(VIEW_MAX_PIXELS, services.extractor.limits.max_pixels)
+        image = render_pdf_page(read.data, index, 2.0, budget)
     else:
         return None  # an OFD text page: nothing to draw on
     read_page = read.extraction.pages[index]

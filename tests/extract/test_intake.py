@@ -285,6 +285,36 @@ def test_instructions_in_a_form_the_page_draws_count_too() -> None:
         load(pdf(page_drawing_a_bomb))
 
 
+def test_instructions_in_an_annotations_appearance_or_a_pattern_count_too() -> None:
+    def annotation_bomb(doc: pymupdf.Document) -> None:
+        one_line_page(doc)
+        annot = doc[-1].add_freetext_annot(pymupdf.Rect(72, 200, 300, 260), "批注")
+        annot.update()
+        appearance = int(doc.xref_get_key(annot.xref, "AP/N")[1].split()[0])
+        _content(doc, appearance, zlib.compress(b"q Q\n" * (10 << 20), 9), "/FlateDecode")
+
+    def pattern_bomb(doc: pymupdf.Document) -> None:
+        xref = one_line_page(doc)
+        pattern = doc.get_new_xref()
+        doc.update_object(pattern, "<< /PatternType 1 /PaintType 1 /TilingType 1 >>")
+        doc.update_stream(pattern, b"x")
+        for key, value in (("BBox", "[0 0 10 10]"), ("XStep", "10"), ("YStep", "10")):
+            doc.xref_set_key(pattern, key, value)
+        _content(doc, pattern, zlib.compress(b"q Q\n" * (10 << 20), 9), "/FlateDecode")
+        page = doc[-1]
+        kind, resources = doc.xref_get_key(page.xref, "Resources")
+        target = int(resources.split()[0]) if kind == "xref" else page.xref
+        key = "Pattern" if kind == "xref" else "Resources/Pattern"
+        doc.xref_set_key(target, key, f"<< /P0 {pattern} 0 R >>")
+        assert xref
+
+    for maker in (annotation_bomb, pattern_bomb):
+        data = pdf(maker)
+        assert len(data) < 100_000  # 40 MB of instructions in a small file
+        with pytest.raises(FileTooLarge, match="第 1 页"):
+            load(data)
+
+
 def test_ordinary_pages_pass_and_the_limit_counts_every_stream() -> None:
     assert len(load(pdf(text_page, scan_page)).pages) == 2
     with pytest.raises(FileTooLarge, match="第 1 页"):

@@ -67,6 +67,24 @@ def test_sideways_page_tries_the_other_side_when_the_first_is_wrong(page: Image)
     assert (rotation, engine.calls) == (270, 3)
 
 
+def test_the_deadline_is_checked_before_each_pass_within_a_page(page: Image) -> None:
+    from matcher.errors import ProcessingTimeout
+    from matcher.extract.intake import Deadline
+
+    now = [0.0]
+
+    class Slow(Scripted):
+        def recognise(self, image: Image) -> list[TextLine]:
+            now[0] += 10.0  # each pass takes 10 s
+            return super().recognise(image)
+
+    engine = Slow(page, sideways_confidence=0.2)  # a page that needs three passes
+    deadline = Deadline(15.0, clock=lambda: now[0])
+    with pytest.raises(ProcessingTimeout):
+        read_page(engine, turn(page, 90), deadline.check)
+    assert engine.calls == 2  # the third pass was never started
+
+
 def test_page_with_no_text_takes_one_pass(page: Image) -> None:
     class Blank(Scripted):
         def recognise(self, image: Image) -> list[TextLine]:

@@ -9,6 +9,7 @@ the most confidently read characters wins.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,12 +68,16 @@ def _read(engine: OcrEngine, image: Image, rotation: int) -> _Reading:
     return _Reading(engine.recognise(turn(image, rotation) if rotation else image), rotation)
 
 
-def read_page(engine: OcrEngine, image: Image) -> tuple[list[TextLine], int]:
+def read_page(
+    engine: OcrEngine, image: Image, before_pass: Callable[[], None] = lambda: None
+) -> tuple[list[TextLine], int]:
     """The page's lines and the clockwise rotation (0/90/180/270) that made it upright.
 
-    Boxes are in the pixels of the image turned by that rotation.
+    Boxes are in the pixels of the image turned by that rotation. ``before_pass`` is called
+    before each OCR pass (a deadline's check: a page turned on its side takes up to three).
     """
     check_image(image)
+    before_pass()
     first = _read(engine, image, 0)
     if first.convincing or not first.lines:
         return first.lines, 0
@@ -83,11 +88,13 @@ def read_page(engine: OcrEngine, image: Image) -> tuple[list[TextLine], int]:
         # read well when the page lies turned 90° clockwise: 270° more sets it upright.
         order = (270, 90) if first.confidence >= UPRIGHT_CONFIDENCE else (90, 270)
         for rotation in order:
+            before_pass()
             reading = _read(engine, image, rotation)
             readings.append(reading)
             if reading.convincing:
                 break
     else:
+        before_pass()
         readings.append(_read(engine, image, 180))
 
     # Prefer an upright reading; among equals, the one with more confidently read text.
