@@ -55,7 +55,17 @@ def _matter_name(services: Services, code: str) -> str:
         return code
 
 
-async def _recent(services: Services, q: str | None) -> list[dict[str, Any]]:
+async def _recent(services: Services, session: Session, q: str | None) -> list[dict[str, Any]]:
+    if q:
+        # A search (by ID number, most often) is a use of holders' data: on the audit trail,
+        # the number masked as everywhere at rest.
+        await anyio.to_thread.run_sync(
+            services.users.audit,
+            session.user.username,
+            "search_applications",
+            None,
+            {"term": mask_ids_in(q)},
+        )
     rows = await anyio.to_thread.run_sync(
         lambda: services.applications.recent(limit=50, search=q or None)
     )
@@ -66,14 +76,14 @@ async def _recent(services: Services, q: str | None) -> list[dict[str, Any]]:
 async def applications_json(
     services: ServicesDep, session: ViewerDep, q: SearchQuery = None
 ) -> JSONResponse:
-    return JSONResponse({"q": q, "applications": await _recent(services, q)})
+    return JSONResponse({"q": q, "applications": await _recent(services, session, q)})
 
 
 @router.get("/applications", response_class=HTMLResponse)
 async def applications(
     request: Request, services: ServicesDep, session: ViewerDep, q: SearchQuery = None
 ) -> Response:
-    rows = await _recent(services, q)
+    rows = await _recent(services, session, q)
     return page(
         request,
         "applications.html",

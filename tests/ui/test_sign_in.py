@@ -211,3 +211,21 @@ def test_concurrent_guesses_are_checked_no_more_than_the_limit(
         with ThreadPoolExecutor(12) as pool:
             codes = list(pool.map(guess, tokens))
     assert codes.count(400) <= 5 and codes.count(429) >= 7, codes
+
+
+def test_a_search_by_id_number_is_on_the_audit_trail_masked(workbench: Workbench) -> None:
+    workbench.add_user("clerk-search")
+    with workbench.client() as client:
+        assert workbench.sign_in(client, "clerk-search").status_code == 303
+        assert client.get("/ui/applications", params={"q": "330902198103150314"}).status_code == 200
+        assert client.get("/ui/applications.json", params={"q": "张伟"}).status_code == 200
+    records, users = workbench.store()
+    try:
+        searches = [
+            e.detail["term"]
+            for e in users.audit_trail()
+            if e.username == "clerk-search" and e.action == "search_applications"
+        ]
+    finally:
+        records.close()
+    assert sorted(searches) == sorted(["330902********0314", "张伟"])
