@@ -357,6 +357,17 @@ class Settings(BaseSettings):
             return parse_keys(text, f"data_keys_env ({self.data_keys_env})")
         return stored_key(self.state_dir)
 
+    def data_key_beside_database(self) -> bool:
+        """The data key is the state folder's file while the database is there too (SQLite in
+        the state folder): one backup of that folder holds the sealed data and its key."""
+        if self.data_keys_env:
+            return False
+        url = self.resolved_database_url()
+        if not url.startswith("sqlite:///"):
+            return False
+        database = Path(url.removeprefix("sqlite:///")).resolve()
+        return database.parent == self.state_dir.resolve()
+
     def service_key(self) -> ServiceKey:
         """The service's own signing key: from ``service_key_env``, else the state folder's."""
         from matcher.store.checkpoints import ServiceKey, stored_service_key

@@ -200,6 +200,13 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         "cache": ("up" if cache_ok else "down"),
         "cache_kind": "redis" if services.settings.redis_url else "memory",
         "cache_errors": services.cache.errors,
+        # where the key that seals personal data at rest lives: "beside_database" means one
+        # backup of the state folder holds both (set data_keys_env)
+        "data_key": (
+            "beside_database"
+            if services.settings.data_key_beside_database()
+            else ("environment" if services.settings.data_keys_env else "state_folder")
+        ),
         "registries": registries,
         # the optional parts (pip extras) this install has; a missing one is not a fault
         **installed_parts(services.settings.ocr_engine),

@@ -49,6 +49,12 @@ def _serve(args: argparse.Namespace) -> int:
         raise
     for caller in settings.callers:  # and on a caller key that is not set
         caller.api_key()
+    if settings.data_key_beside_database():  # the demo keeps it there; a service should not
+        logging.getLogger("matcher").warning(
+            "the data key is kept in the state folder beside the database (%s): one backup "
+            "holds the sealed data and its key; set data_keys_env",
+            settings.state_dir,
+        )
     # log_config=None: uvicorn's loggers go through the handler main() set up (JSON or text,
     # ID numbers masked), not uvicorn's own.
     if args.workers > 1:

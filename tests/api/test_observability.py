@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.conftest import Api, ApiFactory, Sandbox, Served, applicant
@@ -133,3 +134,19 @@ def test_served_logs_are_json_with_the_request_id_and_metrics_sum_the_workers(
     assert query and all(holder_id not in e["message"] for e in query)
     assert any("330902********0314" in e["message"] for e in query)
     assert holder_id not in "\n".join(lines)
+
+
+def test_readyz_says_where_the_data_key_lives(
+    sandbox: Sandbox, make_api: ApiFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite in the state folder, and no data_keys_env: one backup would hold both.
+    monkeypatch.setenv("MATCHER_STATE_DIR", str(tmp_path))
+    beside = make_api(sandbox, database_url=f"sqlite:///{tmp_path / 'matcher.db'}")
+    assert beside.client.get("/readyz").json()["data_key"] == "beside_database"
+    monkeypatch.setenv("TEST_DATA_KEYS", "k1:" + "AQ" * 21 + "A=")
+    apart = make_api(
+        sandbox,
+        database_url=f"sqlite:///{tmp_path / 'other' / 'matcher.db'}",
+        data_keys_env="TEST_DATA_KEYS",
+    )
+    assert apart.client.get("/readyz").json()["data_key"] == "environment"
