@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from matcher.cli import main
+from tests.cli.test_demo import _run_demo
 
 
 def _free_port() -> int:
@@ -23,34 +24,11 @@ def _free_port() -> int:
 
 
 def test_demo_prints_a_curl_that_waives_and_opens_the_workbench(tmp_path: Path) -> None:
-    env = {**os.environ, "MATCHER_STATE_DIR": str(tmp_path)}
     port, sandbox_port, province_port = _free_port(), _free_port(), _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "matcher.cli",
-            "demo",
-            "--port",
-            str(port),
-            "--sandbox-port",
-            str(sandbox_port),
-            "--province-port",
-            str(province_port),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    ports = (port, sandbox_port, province_port)
+    proc, text = _run_demo(tmp_path, ports, tmp_path / "demo.err", base_only=False)
     try:
-        assert proc.stdout is not None
-        printed = []
-        for line in proc.stdout:
-            printed.append(line)
-            if line.startswith("Ctrl+C"):
-                break
-        text = "".join(printed)
+        printed = text.splitlines(keepends=True)
         curl, application_curl = [line for line in printed if line.startswith("curl ")]
         assert "/v1/applications" in application_curl
         body = json.loads(subprocess.run(["bash", "-c", curl], capture_output=True).stdout)

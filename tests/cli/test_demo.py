@@ -28,9 +28,10 @@ def _free_port() -> int:
 
 
 def _run_demo(
-    state: Path, ports: tuple[int, int, int], log: Path
+    state: Path, ports: tuple[int, int, int], log: Path, *, base_only: bool = True
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start the demo on the base install; returns it and what it printed up to its last line."""
+    """Start the demo (on the base install unless ``base_only`` is False); returns it and what
+    it printed up to its last line."""
     port, sandbox_port, province_port = ports
     proc = start_matcher(
         "demo",
@@ -42,6 +43,7 @@ def _run_demo(
         str(province_port),
         env={**os.environ, "MATCHER_STATE_DIR": str(state)},
         stderr=log,
+        base_only=base_only,
     )
     assert proc.stdout is not None
     printed = []
