@@ -195,30 +195,6 @@ class UserStore:
                 )
         return User(row.user_id, row.username, row.role, row.department)
 
-    def locked_out(self, username: str) -> bool:
-        """Too many failed sign-ins for this name lately: refuse without trying the password.
-
-        Counted from the audit trail, so every instance sees the same count."""
-        since = self._now() - FAILURE_WINDOW
-        query = (
-            select(func.count())
-            .select_from(audit_events)
-            .where(
-                audit_events.c.username == username,
-                audit_events.c.action == "sign_in_failed",
-                audit_events.c.at > since,
-            )
-        )
-        last_ok = (
-            select(func.max(audit_events.c.at))
-            .where(audit_events.c.username == username, audit_events.c.action == "sign_in")
-            .scalar_subquery()
-        )
-        query = query.where((last_ok.is_(None)) | (audit_events.c.at > last_ok))
-        with self.engine.connect() as conn:
-            failures = conn.execute(query).scalar_one()
-        return int(failures) >= MAX_FAILURES
-
     def begin_sign_in(self, username: str, source: str) -> tuple[bool, float]:
         """Count this attempt before its password is checked: (allowed, seconds to wait first).
 

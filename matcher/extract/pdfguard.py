@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["check_content_streams", "drawn_streams"]
 
 
-# Keys not followed from a page: its place in the page tree, links to other pages, fonts' files
-# (not drawing instructions) and images (their pixels have a budget of their own).
+# Keys not followed from a page: its place in the page tree, links to other pages and actions,
+# and fonts' files (not drawing instructions). Fonts are followed: a Type3 font's glyphs are
+# drawing instructions. Images are skipped where met (their pixels have a budget of their own).
 _NOT_DRAWN = frozenset(
     {
         "Parent",
@@ -29,7 +30,6 @@ _NOT_DRAWN = frozenset(
         "Prev",
         "First",
         "Last",
-        "Font",
         "FontFile",
         "FontFile2",
         "FontFile3",

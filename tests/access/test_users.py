@@ -73,22 +73,23 @@ def test_users_add_reads_the_password_from_stdin(
     assert user is not None and user.department == "ZS-AMR"
 
 
-def test_five_failed_sign_ins_lock_the_name_for_a_while(records: Records) -> None:
+def test_five_attempts_from_one_source_lock_it_out_of_that_name_for_a_while(
+    records: Records,
+) -> None:
     now = [dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)]
     store = UserStore(records, clock=lambda: now[0])
     name = f"u-lock-{now[0].timestamp():.0f}-{id(records)}"
     store.add_user(name, "clerk", "a long password 1")
-    for _ in range(4):
-        store.audit(name, "sign_in_failed", None)
-    assert not store.locked_out(name)
-    store.audit(name, "sign_in_failed", None)
-    assert store.locked_out(name)
-    assert not store.locked_out("someone-else")
+    assert [store.begin_sign_in(name, "10.0.0.9")[0] for _ in range(5)] == [True] * 5
+    assert store.begin_sign_in(name, "10.0.0.9") == (False, 2.0)  # locked; the name slows
+    assert store.begin_sign_in(name, "10.0.0.8")[0]  # not from the clerk's own window
+    assert store.begin_sign_in("someone-else", "10.0.0.9") == (True, 0.0)
     now[0] += dt.timedelta(minutes=16)
-    assert not store.locked_out(name)
-    # failures before a successful sign-in no longer count
-    for _ in range(5):
-        store.audit(name, "sign_in_failed", None)
+    assert store.begin_sign_in(name, "10.0.0.9") == (True, 0.0)
+    # attempts before a successful sign-in no longer count
+    for _ in range(6):
+        store.begin_sign_in(name, "10.0.0.9")
     now[0] += dt.timedelta(seconds=1)
     store.audit(name, "sign_in", None)
-    assert not store.locked_out(name)
+    now[0] += dt.timedelta(seconds=1)
+    assert store.begin_sign_in(name, "10.0.0.9") == (True, 0.0)
