@@ -60,7 +60,9 @@ def test_a_clerk_settles_and_confirms_a_sandbox_application(
     assert other.truth["name"] in page.locator("table.form").inner_text()
     assert page.locator(".scan img").evaluate("i => i.naturalWidth") > 100
     page.screenshot(path=keep(artifacts_dir / "upload-page.png"))
-    page.go_back()
+    # Back to the application by its address: going back in history would land on the
+    # confirm form's error answer, which no cache keeps (no-store), so the browser would have
+    # to post the form again.
     page.goto(f"{workbench.url}/ui/applications/{app['id']}")
 
     for f in conflicts:  # keep the verified registry's value
