@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from matcher.api.auth import caller_of
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
-from matcher.errors import InputError
+from matcher.errors import Forbidden, InputError, NotFound
 from matcher.extras import charts_available
 from matcher.problems.assess import AssessmentRow
 from matcher.problems.charts import assessment_png, assessment_xlsx
@@ -40,6 +40,19 @@ class StatusChange(BaseModel):
         " / open 重新打开"
     )
     note: str | None = Field(default=None, max_length=1000, description="说明；驳回时必填")
+
+
+def read_scope(request: Request, services: Services, asked: str | None) -> str | None:
+    """The department whose reports this caller may read: a ``[[callers]]`` key set up for a
+    department reads that department's only (as its data officers' pages do), asking for
+    another is refused; the drive's office, and callers without a department, read what they
+    ask for."""
+    department, office = acting_department(request, services, None)
+    if department is None or office:
+        return asked
+    if asked is not None and asked.lower() != department.lower():
+        raise Forbidden(f"调用方只能查看本部门（{department}）的数据问题")
+    return department
 
 
 def _query(
@@ -72,6 +85,7 @@ class Filters:
 
     def __init__(
         self,
+        request: Request,
         services: ServicesDep,
         department: DeptCode = None,
         status: StatusName | None = None,
@@ -85,7 +99,7 @@ class Filters:
     ) -> None:
         self.query = _query(
             services,
-            department,
+            read_scope(request, services, department),
             status,
             code,
             since,
@@ -148,6 +162,7 @@ class Period:
 
     def __init__(
         self,
+        request: Request,
         services: ServicesDep,
         since: Month = None,
         until: Month = None,
@@ -159,7 +174,7 @@ class Period:
         self.since = since or f"{year:04d}-{month + 1:02d}"
         if self.since > self.until:
             raise InputError("起始月份晚于截止月份", field="since")
-        self.department = department
+        self.department = read_scope(request, services, department)
         self.label = self.since if self.since == self.until else f"{self.since} 至 {self.until}"
 
 
@@ -231,8 +246,15 @@ async def assessment_xlsx_route(services: ServicesDep, period: PeriodDep) -> Res
     responses={404: {"description": "数据问题不存在"}},
     summary="数据问题详情（含证据与处理记录）",
 )
-async def get_problem(problem_id: ProblemId, services: ServicesDep) -> JSONResponse:
-    return _json(await anyio.to_thread.run_sync(services.problems.get, problem_id))
+async def get_problem(
+    problem_id: ProblemId, request: Request, services: ServicesDep
+) -> JSONResponse:
+    report = await anyio.to_thread.run_sync(services.problems.get, problem_id)
+    own = read_scope(request, services, None)
+    if own is not None and (report.get("department") or "").lower() != own.lower():
+        # another department's report is not found, as on the officers' pages
+        raise NotFound(f"数据问题 {problem_id} 不存在")
+    return _json(report)
 
 
 def acting_department(

@@ -342,7 +342,24 @@ def test_with_caller_keys_the_department_comes_from_the_key_not_a_header(
     )
     assert r.status_code == 200
     assert api.client.get("/v1/data-problems").status_code == 401
-    (report,) = api.client.get("/v1/data-problems", headers=as_("amr-officer")).json()["items"]
+    (report,) = api.client.get("/v1/data-problems", headers=as_("nrp-officer")).json()["items"]
+    assert report["department"] == "zs-nrp"
+    # Reads are scoped like the officers' pages: another department's reports are not listed,
+    # not found one by one, and cannot be asked for; the office reads every department's.
+    assert api.client.get("/v1/data-problems", headers=as_("amr-officer")).json()["items"] == []
+    assert (
+        api.client.get(f"/v1/data-problems/{report['id']}", headers=as_("amr-officer")).status_code
+        == 404
+    )
+    asked = api.client.get(
+        "/v1/data-problems", params={"department": "zs-nrp"}, headers=as_("amr-officer")
+    )
+    assert asked.status_code == 403
+    for path in ("/v1/data-problems/assessment", "/v1/data-problems/export.csv"):
+        scoped = api.client.get(path, params={"department": "zs-nrp"}, headers=as_("amr-officer"))
+        assert scoped.status_code == 403, path
+    office = api.client.get("/v1/data-problems", headers=as_("office")).json()["items"]
+    assert [r["id"] for r in office] == [report["id"]]
     url = f"/v1/data-problems/{report['id']}/status"
     ack = {"status": "acknowledged"}
     assert api.client.post(url, json=ack, headers=as_("window")).status_code == 403
