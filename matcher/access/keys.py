@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ __all__ = [
     "keys_table",
     "scope_for_path",
 ]
+
+# A department directory code, as a key's department.
+DEPARTMENT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 # What a key may be allowed to do; "admin" implies every other scope.
 ALL_SCOPES = (
@@ -82,6 +86,7 @@ class Grant:
     key_id: str
     scopes: frozenset[str]
     rate_per_min: int | None
+    department: str | None = None  # a department's key reads that department's data problems
 
     def allows(self, scope: str | None) -> bool:
         return scope is None or "admin" in self.scopes or scope in self.scopes
@@ -127,9 +132,15 @@ class KeyStore:
         *,
         rate_per_min: int | None = None,
         note: str | None = None,
+        department: str | None = None,
         now: dt.datetime | None = None,
     ) -> NewKey:
         chosen = check_scopes(scopes)
+        if department is not None and not re.fullmatch(DEPARTMENT_PATTERN, department):
+            raise InputError(
+                f"not a department code: {department!r} (the directory's, e.g. zs-amr)",
+                field="department",
+            )
         key_id = secrets.token_hex(6)
         key = f"mk_{key_id}_{secrets.token_urlsafe(32)}"
         with self.engine.begin() as conn:
@@ -142,6 +153,7 @@ class KeyStore:
                     rate_per_min=rate_per_min,
                     created_at=now or dt.datetime.now(dt.UTC),
                     note=note,
+                    department=department,
                 )
             )
         return NewKey(key_id, caller, key)
@@ -157,7 +169,12 @@ class KeyStore:
         if old is None or old.revoked_at is not None:
             raise InputError(f"no active key {key_id}", field="key_id")
         new = self.create(
-            old.caller, old.scopes.split(), rate_per_min=old.rate_per_min, note=old.note, now=now
+            old.caller,
+            old.scopes.split(),
+            rate_per_min=old.rate_per_min,
+            note=old.note,
+            department=old.department,
+            now=now,
         )
         with self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.key_id == key_id).values(expires_at=now + overlap))
@@ -186,6 +203,7 @@ class KeyStore:
                     t.c.expires_at,
                     t.c.revoked_at,
                     t.c.note,
+                    t.c.department,
                 ).order_by(t.c.caller, t.c.created_at)
             ).mappings()
             return [dict(r) for r in rows]
@@ -200,7 +218,13 @@ class KeyStore:
             raise RecordsUnavailable(f"the key store failed: {type(exc).__name__}") from exc
         return {
             r.key_hash: (
-                Grant(r.caller, r.key_id, frozenset(r.scopes.split()), r.rate_per_min),
+                Grant(
+                    r.caller,
+                    r.key_id,
+                    frozenset(r.scopes.split()),
+                    r.rate_per_min,
+                    r.department,
+                ),
                 _utc(r.expires_at),
                 _utc(r.revoked_at),
             )

@@ -31,7 +31,7 @@ from matcher.access.keys import Grant, KeyStore, digest, scope_for_path
 from matcher.access.ratelimit import RateLimiter
 from matcher.errors import RecordsUnavailable
 
-__all__ = ["CallerAuth", "caller_of", "scopes_of"]
+__all__ = ["CallerAuth", "caller_of", "department_of", "scopes_of"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,12 @@ def scopes_of(scope: Scope) -> frozenset[str]:
     """The authenticated caller's scopes (empty where no key was asked for)."""
     state = scope.get("state")
     return frozenset(state.get("scopes", ())) if state is not None else frozenset()
+
+
+def department_of(scope: Scope) -> str | None:
+    """The department the authenticated caller's key belongs to, if any."""
+    state = scope.get("state")
+    return state.get("department") if state is not None else None
 
 
 def caller_of(scope: Scope) -> str | None:
@@ -161,6 +167,7 @@ class CallerAuth:
                 return
         state = scope.setdefault("state", {})
         state["caller"], state["scopes"] = grant.caller, grant.scopes
+        state["department"] = grant.department
         await self.app(scope, receive, send)
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from matcher.api.auth import caller_of
+from matcher.api.auth import caller_of, department_of
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
 from matcher.errors import Forbidden, InputError, NotFound
 from matcher.extras import charts_available
@@ -260,12 +260,15 @@ async def get_problem(
 def acting_department(
     request: Request, services: Services, x_department: str | None
 ) -> tuple[str | None, bool]:
-    """The caller's department and whether it is the drive's office. With ``[[callers]]`` both
-    come from the caller's settings; without them (open mode) ``X-Department`` is trusted."""
+    """The caller's department and whether it is the drive's office: a ``[[callers]]`` key's
+    from its settings, a stored key's from the key (``matcher keys create --department``);
+    without keys (open mode) ``X-Department`` is trusted."""
     caller = caller_of(request.scope)
     if caller is not None:
         config = next((c for c in services.settings.callers if c.name == caller), None)
-        return (config.department, config.office) if config else (None, False)
+        if config is not None:
+            return config.department, config.office
+        return department_of(request.scope), False  # a key made with `matcher keys create`
     return x_department, False
 
 

@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     k.add_argument("--rate", type=int, default=None, help="requests a minute (default: no limit)")
     k.add_argument("--note", default=None)
+    k.add_argument(
+        "--department",
+        default=None,
+        help="the department (directory code, e.g. zs-amr) the system works for: it reads and "
+        "acts on that department's data problems only",
+    )
     k = keys.add_parser("rotate", help="a new key for the same caller; the old one overlaps")
     k.add_argument("key_id")
     k.add_argument("--overlap-hours", type=float, default=24.0)

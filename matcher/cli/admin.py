@@ -102,7 +102,11 @@ def _keys(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
             made = store.create(
-                args.caller, args.scopes.split(","), rate_per_min=args.rate, note=args.note
+                args.caller,
+                args.scopes.split(","),
+                rate_per_min=args.rate,
+                note=args.note,
+                department=args.department,
             )
             print(f"key {made.key_id} for {made.caller} (shown once, keep it now):\n{made.key}")
         elif args.action == "rotate":
@@ -126,7 +130,10 @@ def _keys(args: argparse.Namespace) -> int:
                     )
                 )
                 rate = f"{k['rate_per_min']}/min" if k["rate_per_min"] else "no limit"
-                print(f"{k['key_id']}  {k['caller']:<24} {state:<24} {rate:<10} {k['scopes']}")
+                dept = f"  department {k['department']}" if k["department"] else ""
+                print(
+                    f"{k['key_id']}  {k['caller']:<24} {state:<24} {rate:<10} {k['scopes']}{dept}"
+                )
     finally:
         records.close()
     return 0

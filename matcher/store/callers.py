@@ -20,4 +20,6 @@ def keys_table(metadata: MetaData) -> Table:
         Column("expires_at", DateTime(timezone=True)),  # set when rotated away (the overlap)
         Column("revoked_at", DateTime(timezone=True)),
         Column("note", String(256)),
+        # the department (directory code) the key's system works for: its data-problem reads
+        Column("department", String(64)),
     )

@@ -211,3 +211,37 @@ def test_a_caller_sees_its_own_usage_and_only_the_portal_sees_everyones(
     assert seen(amr) == {"zs-amr"}  # another system's lookups are not its business
     assert seen(gjj) == {"zs-gjj"}
     assert seen(portal) == {"zs-amr", "zs-gjj"}  # the holder's view, for the citizen portal
+
+
+def test_a_stored_key_with_a_department_reads_that_departments_problems_only(
+    tmp_path: Path, api: Api, holders: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, api)
+    scopes = ("--scopes", "waive-check,data-problems")
+    _, window = _made(_keys(config, capsys, "create", "window", *scopes))
+    _, nrp = _made(_keys(config, capsys, "create", "nrp", *scopes, "--department", "zs-nrp"))
+    _, amr = _made(_keys(config, capsys, "create", "amr", *scopes, "--department", "zs-amr"))
+    assert "department zs-nrp" in _keys(config, capsys, "list")
+    _after_refresh()
+    # yang_fan's real-estate licence fails its signature: a report for 自然资源和规划局 (zs-nrp)
+    r = api.check(
+        {"matter_code": "re-change-name", "applicant": applicant(holders["yang_fan"])},
+        headers=_bearer(window),
+    )
+    assert r.status_code == 200
+
+    def listed(key: str) -> list[dict[str, Any]]:
+        found = api.client.get("/v1/data-problems", params={"per_page": 500}, headers=_bearer(key))
+        assert found.status_code == 200, found.text
+        return list(found.json()["items"])
+
+    mine = [p for p in listed(nrp) if p["department"] == "zs-nrp"]
+    assert mine and all(p["department"] == "zs-nrp" for p in listed(nrp))
+    assert all(p["department"] == "zs-amr" for p in listed(amr))
+    one = mine[0]["id"]
+    assert api.client.get(f"/v1/data-problems/{one}", headers=_bearer(amr)).status_code == 404
+    ack = api.client.post(
+        f"/v1/data-problems/{one}/status", json={"status": "acknowledged"}, headers=_bearer(nrp)
+    )
+    assert ack.status_code == 200 and ack.json()["history"][-1]["actor"] == "nrp"
+    assert {p["department"] for p in listed(window)} >= {"zs-nrp"}  # no department: every one
