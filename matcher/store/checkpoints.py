@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -30,10 +29,11 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from matcher.errors import ConfigError
-from matcher.store.checks import usage_chain
+from matcher.store.checks import usage_chain, usage_records
+from matcher.store.keyfiles import write_once
 from matcher.store.usage_chain import read_head
 
 __all__ = [
@@ -83,22 +83,14 @@ class ServiceKey:
 def stored_service_key(folder: Path) -> ServiceKey:
     """The service key kept in ``folder`` (made on first use, owner-only, appears whole)."""
     path = folder / SERVICE_KEY_FILE
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
+    write_once(
+        path,
+        lambda: Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
-        fd, aside = tempfile.mkstemp(dir=folder, prefix=".service-key.")  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(pem)
-            os.link(aside, path)
-        except FileExistsError:
-            pass  # another worker made it first
-        finally:
-            os.unlink(aside)
+        ),
+    )
     return ServiceKey.from_pem(path.read_bytes(), str(path))
 
 
@@ -216,10 +208,6 @@ class Checkpointer:
 def check_tail(engine: Engine, checkpoint: Checkpoint, key: ServiceKey) -> str | None:
     """What is wrong with the chain's end, judged by a checkpoint (None: nothing): a checkpoint
     not signed by this service, records cut off after it, or its record rewritten."""
-    from sqlalchemy import select
-
-    from matcher.store.checks import usage_records
-
     if not checkpoint.verify(key):
         return (
             f"the checkpoint of {checkpoint.at} is not signed by this service's key "

@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
 
-__all__ = ["DONE", "GAVE_UP", "PENDING", "backoff", "queue_values", "recheck_table"]
+__all__ = [
+    "DONE",
+    "GAVE_UP",
+    "PENDING",
+    "backoff",
+    "queue_values",
+    "recheck_context",
+    "recheck_table",
+]
 
 PENDING, DONE, GAVE_UP = "pending", "done", "gave_up"
 
@@ -56,3 +64,9 @@ def queue_values(
         "claimed_until": None,
         "updated_at": now,
     }
+
+
+def recheck_context(requester: str) -> bytes:
+    """What a queued request is sealed to: its requester's queue (the row moved to another
+    requester does not open)."""
+    return f"rechecks:{requester}".encode()

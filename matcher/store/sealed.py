@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import secrets
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from matcher.errors import ConfigError
+from matcher.store.keyfiles import write_once
 
 __all__ = ["SealError", "Sealer", "parse_keys", "stored_key"]
 
@@ -118,19 +117,12 @@ def parse_keys(text: str, where: str) -> tuple[dict[str, bytes], str]:
 def stored_key(folder: Path) -> tuple[dict[str, bytes], str]:
     """The data key kept in ``folder`` (made on first use, owner-only, appears whole)."""
     path = folder / KEY_FILE
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, aside = tempfile.mkstemp(dir=folder, prefix=".data-key.")
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(
-                    f"local-{secrets.token_hex(4)}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
-                )
-            os.link(aside, path)
-        except FileExistsError:
-            pass  # another worker made it first
-        finally:
-            os.unlink(aside)
+    write_once(
+        path,
+        lambda: (
+            f"local-{secrets.token_hex(4)}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+        ).encode(),
+    )
     try:
         return parse_keys(path.read_text(encoding="ascii"), str(path))
     except (OSError, UnicodeDecodeError) as exc:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
-import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ from redis.exceptions import RedisError
 from adapters.model import EvidenceQuery
 from matcher.errors import ConfigError
 from matcher.observe import CACHE_LOOKUPS
+from matcher.store.keyfiles import write_once
 
 __all__ = [
     "Cache",
@@ -90,17 +89,7 @@ def stored_secret(folder: Path) -> bytes:
     workers starting together agree on one secret.
     """
     path = folder / SECRET_FILE
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, aside = tempfile.mkstemp(dir=folder, prefix=".cache-key.")  # mode 0600
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(new_secret().hex())
-            os.link(aside, path)
-        except FileExistsError:
-            pass  # another worker's secret got there first: use it
-        finally:
-            os.unlink(aside)
+    write_once(path, lambda: new_secret().hex().encode())
     try:
         secret = bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (OSError, UnicodeDecodeError, ValueError) as exc:

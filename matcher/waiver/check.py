@@ -165,7 +165,8 @@ class WaiveCheckService:
             accept_pre_standard_uscc=self.options.accept_pre_standard_uscc,
         )
         lookups = self.planner.plan(matter, holders)
-        lookups += self.planner.extra(lookups, holders, extra)
+        if extra:  # an application's form reads more than its materials need
+            lookups += self.planner.extra(lookups, holders, extra)
         return matter, holders, warnings, lookups
 
     async def _answer(

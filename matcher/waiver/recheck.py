@@ -35,7 +35,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.observe import RECHECK_QUEUE
-from matcher.store.rechecks import DONE, GAVE_UP, PENDING, backoff, queue_values, recheck_table
+from matcher.store.rechecks import (
+    DONE,
+    GAVE_UP,
+    PENDING,
+    backoff,
+    queue_values,
+    recheck_context,
+    recheck_table,
+)
 from matcher.store.sealed import Sealer, open_text, seal_text, text_key_id
 
 __all__ = [
@@ -243,7 +251,7 @@ def reseal_requests(engine: Engine, table: Table, sealer: Sealer) -> int:
     for row in rows:
         if text_key_id(row.request_json) == sealer.current:
             continue
-        context = f"rechecks:{row.requester}".encode()
+        context = recheck_context(row.requester)
         fresh = seal_text(sealer, open_text(sealer, row.request_json, context), context)
         with engine.begin() as conn:
             conn.execute(update(table).where(table.c.id == row.id).values(request_json=fresh))

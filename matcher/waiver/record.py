@@ -5,6 +5,7 @@ re-check queue keeps. The recorder (matcher.store.recorder) commits it before th
 from __future__ import annotations
 
 from matcher.problems.detect import Findings
+from matcher.store.rechecks import recheck_context
 from matcher.store.records import CheckRecord, UsageRecord
 from matcher.store.sealed import Sealer, open_text, seal_text
 from matcher.waiver.decide import SpecOutcome
@@ -61,14 +62,10 @@ def check_record(
     )
 
 
-def _context(requester: str) -> bytes:
-    return f"rechecks:{requester}".encode()  # matcher.waiver.recheck.reseal_requests uses the same
-
-
 def seal_request(sealer: Sealer | None, text: str, requester: str) -> str:
     """A request as the re-check queue keeps it: sealed (it holds holders' ID numbers)."""
-    return text if sealer is None else seal_text(sealer, text, _context(requester))
+    return text if sealer is None else seal_text(sealer, text, recheck_context(requester))
 
 
 def open_request(sealer: Sealer | None, text: str, requester: str) -> str:
-    return text if sealer is None else open_text(sealer, text, _context(requester))
+    return text if sealer is None else open_text(sealer, text, recheck_context(requester))
