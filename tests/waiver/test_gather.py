@@ -8,6 +8,7 @@ import time
 
 from adapters.errors import RegistryRejected, RegistryUnavailable
 from adapters.model import EvidenceQuery, RequestContext
+from matcher.store.sealed import Sealer
 from matcher.waiver.cache import MemoryCache
 from matcher.waiver.evidence import TrustStore
 from matcher.waiver.gather import Gatherer
@@ -17,13 +18,14 @@ from tests.waiver.stages import APPLICANT, LICENCE, Registry, record
 CONTEXT = RequestContext(requester="t", matter_code="m")
 
 
-def _gatherer(cache: MemoryCache, ttl: float = 60.0) -> Gatherer:
+def _gatherer(cache: MemoryCache, ttl: float = 60.0, sealer: Sealer | None = None) -> Gatherer:
     return Gatherer(
         cache=cache,
         trust_store=TrustStore(),
         cache_secret=b"s",
         cache_ttl_s=ttl,
         negative_cache_ttl_s=ttl,
+        sealer=sealer,
     )
 
 
@@ -98,18 +100,10 @@ def test_an_answer_given_under_consent_serves_only_that_caller_matter_and_token(
 
 
 def test_cached_answers_are_sealed_and_a_forged_entry_is_asked_again() -> None:
-    from matcher.store.sealed import Sealer
-
     cache = MemoryCache()
     registry = Registry("r-licence", "e_licence", lambda q: [record()])
-    gatherer = Gatherer(
-        cache=cache,
-        trust_store=TrustStore(),
-        cache_secret=b"s",
-        cache_ttl_s=60.0,
-        negative_cache_ttl_s=60.0,
-        sealer=Sealer({"k1": b"\x02" * 32}, "k1"),
-    )
+    sealer = Sealer({"k1": b"\x02" * 32}, "k1")
+    gatherer = _gatherer(cache, sealer=sealer)
     asyncio.run(gatherer.gather([_lookup(registry)], CONTEXT))
     [(key, (_, stored))] = list(cache._data.items())
     assert APPLICANT.id.encode() not in stored and b"valid" not in stored  # nothing in clear
@@ -119,14 +113,7 @@ def test_cached_answers_are_sealed_and_a_forged_entry_is_asked_again() -> None:
     plain = record().model_copy(update={"status": "valid"}).model_dump(mode="json")
     for forged in (json.dumps([plain]).encode(), stored[:-1] + bytes([stored[-1] ^ 1])):
         cache._data[key] = (time.monotonic() + 60, forged)
-        fresh = Gatherer(
-            cache=cache,
-            trust_store=TrustStore(),
-            cache_secret=b"s",
-            cache_ttl_s=60.0,
-            negative_cache_ttl_s=60.0,
-            sealer=Sealer({"k1": b"\x02" * 32}, "k1"),
-        )
+        fresh = _gatherer(cache, sealer=sealer)  # another worker: nothing decoded yet
         lookup = _lookup(registry)
         asyncio.run(fresh.gather([lookup], CONTEXT))
         assert not lookup.from_cache and lookup.status == "answered"
