@@ -30,6 +30,7 @@ from matcher.extract.ocr.base import DEFAULT_ENGINE
 
 if TYPE_CHECKING:
     from matcher.store.checkpoints import ServiceKey
+    from matcher.store.sealed import Privacy
 
 __all__ = [
     "ProbeConfig",
@@ -252,6 +253,12 @@ class Settings(BaseSettings):
         "id:base64key pairs separated by commas, the first the current one; unset: one key "
         "kept in the state folder",
     )
+    index_keys_env: str | None = Field(
+        default=None,
+        description="variable holding the keys of the blind index that finds a holder's rows "
+        "without keeping the number (keyed BLAKE2b): id:base64key pairs separated by commas, "
+        "the first the current one; unset: one key kept in the state folder",
+    )
     checkpoint_dir: Path | None = Field(
         default=None,
         description="where signed checkpoints of the usage chain's head are appended (keep it "
@@ -357,10 +364,26 @@ class Settings(BaseSettings):
             return parse_keys(text, f"data_keys_env ({self.data_keys_env})")
         return stored_key(self.state_dir)
 
+    def index_keys(self) -> tuple[dict[str, bytes], str]:
+        """The blind index's keys (finding a holder's rows), and the current one's id."""
+        from matcher.store.sealed import INDEX_KEY_FILE, parse_keys, stored_key
+
+        if self.index_keys_env:
+            text = _key_from_env("index_keys_env", self.index_keys_env)
+            return parse_keys(text, f"index_keys_env ({self.index_keys_env})")
+        return stored_key(self.state_dir, INDEX_KEY_FILE)
+
+    def privacy(self) -> Privacy:
+        """The data and index keys together, as the records take them."""
+        from matcher.store.sealed import HolderIndex, Privacy, Sealer
+
+        return Privacy(Sealer(*self.data_keys()), HolderIndex(*self.index_keys()))
+
     def data_key_beside_database(self) -> bool:
-        """The data key is the state folder's file while the database is there too (SQLite in
-        the state folder): one backup of that folder holds the sealed data and its key."""
-        if self.data_keys_env:
+        """The data key (or the index key) is the state folder's file while the database is
+        there too (SQLite in the state folder): one backup of that folder holds the sealed data
+        and its key."""
+        if self.data_keys_env and self.index_keys_env:
             return False
         url = self.resolved_database_url()
         if not url.startswith("sqlite:///"):

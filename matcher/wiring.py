@@ -32,7 +32,6 @@ from matcher.store.applications import ApplicationStore
 from matcher.store.checkpoints import Checkpointer
 from matcher.store.files import FileStore
 from matcher.store.records import Records, api_keys, rechecks
-from matcher.store.sealed import Sealer
 from matcher.waiver.cache import Cache, MemoryCache, RedisCache, stored_secret
 from matcher.waiver.check import CheckOptions, WaiveCheckService
 from matcher.waiver.evidence import TrustStore, load_trust_store
@@ -142,7 +141,8 @@ def build_services(settings: Settings) -> Services:
                 "cache key secret from %s: set cache_key_secret where hosts share Redis",
                 settings.state_dir,
             )
-    records = Records(settings.resolved_database_url())
+    privacy = settings.privacy()
+    records = Records(settings.resolved_database_url(), privacy)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     client = registry_client(limits)
     adapters = build_adapters(settings, client)
@@ -157,7 +157,7 @@ def build_services(settings: Settings) -> Services:
             ),
         ),
     )
-    sealer = Sealer(*settings.data_keys())
+    sealer = privacy.sealer
     files = FileStore(records, dt.timedelta(hours=settings.upload_retention_hours), sealer=sealer)
     problems = ProblemStore(records, directory, ZoneInfo(settings.timezone))
     hooks = {h.department: Hook(h.department, h.url, h.secret()) for h in settings.problem_webhooks}

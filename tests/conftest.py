@@ -147,6 +147,26 @@ def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def new_privacy() -> Any:
+    """Fresh data and index keys, as the service holds them (its records seal and index)."""
+    import secrets
+
+    from matcher.store.sealed import HolderIndex, Privacy, Sealer
+
+    return Privacy(
+        Sealer({"t1": secrets.token_bytes(32)}, "t1"),
+        HolderIndex({"i1": secrets.token_bytes(32)}, "i1"),
+    )
+
+
+def state_privacy(state: Path) -> Any:
+    """The keys a service keeps in its state folder (no key variables set): what a test needs
+    to read the answers that service sealed."""
+    from matcher.store.sealed import INDEX_KEY_FILE, HolderIndex, Privacy, Sealer, stored_key
+
+    return Privacy(Sealer(*stored_key(state)), HolderIndex(*stored_key(state, INDEX_KEY_FILE)))
+
+
 def _records(request: pytest.FixtureRequest, tmp_path: Path, fresh: bool) -> Any:
     from matcher.store.records import Records
 
@@ -154,7 +174,7 @@ def _records(request: pytest.FixtureRequest, tmp_path: Path, fresh: bool) -> Any
         url = f"sqlite:///{tmp_path / ('fresh.db' if fresh else 'records.db')}"
     else:
         url = request.getfixturevalue("fresh_postgres_url" if fresh else "postgres_url")
-    store = Records(url)
+    store = Records(url, new_privacy())
     request.addfinalizer(store.close)
     return store
 

@@ -200,8 +200,9 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         "cache": ("up" if cache_ok else "down"),
         "cache_kind": "redis" if services.settings.redis_url else "memory",
         "cache_errors": services.cache.errors,
-        # where the key that seals personal data at rest lives: "beside_database" means one
-        # backup of the state folder holds both (set data_keys_env)
+        # where the keys that seal and index personal data at rest live: "beside_database"
+        # means one backup of the state folder holds data and keys (set data_keys_env and
+        # index_keys_env)
         "data_key": (
             "beside_database"
             if services.settings.data_key_beside_database()

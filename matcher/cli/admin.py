@@ -13,10 +13,11 @@ def _db(args: argparse.Namespace) -> int:
     from matcher.store.migrations import schema_state, upgrade
     from matcher.store.records import make_engine
 
-    engine = make_engine(load_settings(args.config).resolved_database_url())
+    settings = load_settings(args.config)
+    engine = make_engine(settings.resolved_database_url())
     try:
         if args.action == "upgrade":
-            before = upgrade(engine)
+            before = upgrade(engine, settings.privacy())
             after = schema_state(engine)
             print(f"database was {before.describe()}; now at revision {after.current[0]}")
         else:
@@ -64,7 +65,7 @@ def _records(args: argparse.Namespace) -> int:
     from matcher.store.records import Records
 
     settings = load_settings(args.config)
-    records = Records(settings.resolved_database_url())
+    records = Records(settings.resolved_database_url(), settings.privacy())
     try:
         result = records.verify_usage_chain()
         checkpoint = latest_checkpoint(settings.resolved_checkpoint_file())
@@ -144,21 +145,23 @@ def _data(args: argparse.Namespace) -> int:
     from matcher.store.applications import ApplicationStore, reseal_applications
     from matcher.store.files import FileStore
     from matcher.store.records import Records, rechecks
-    from matcher.store.sealed import Sealer
     from matcher.waiver.recheck import reseal_requests
 
     settings = load_settings(args.config)
-    sealer = Sealer(*settings.data_keys())
-    records = Records(settings.resolved_database_url())
+    privacy = settings.privacy()
+    sealer = privacy.sealer
+    records = Records(settings.resolved_database_url(), privacy)
     try:
         done, current = FileStore(records, sealer=sealer).reseal()
         queued = reseal_requests(records.engine, rechecks, sealer)
         kept = reseal_applications(ApplicationStore(records, sealer))
+        answers = records.reseal()
     finally:
         records.close()
     print(f"uploaded files: {done} sealed again under key {sealer.current}, {current} already were")
     print(f"queued re-check requests: {queued} sealed again")
     print(f"applications and their edits: {kept} rows sealed again")
+    print(f"check answers and usage records: {answers} rows sealed again")
     return 0
 
 

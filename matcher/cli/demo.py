@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matcher.cli.sandbox import _sandbox_config
+
+if TYPE_CHECKING:
+    from matcher.store.sealed import Privacy
 
 __all__ = [
     "DEMO_CLERK",
@@ -40,14 +43,14 @@ def demo_curl(base_url: str, endpoint: str = "waive-check") -> str:
     )
 
 
-def upgrade_database(url: str) -> None:
+def upgrade_database(url: str, privacy: Privacy) -> None:
     """The demo's own database (in the state folder) follows the code without asking."""
     from matcher.store.migrations import upgrade
     from matcher.store.records import make_engine
 
     engine = make_engine(url)
     try:
-        upgrade(engine)
+        upgrade(engine, privacy)
     finally:
         engine.dispose()
 
@@ -81,7 +84,8 @@ def demo_account(database_url: str, username: str, role: str, department: str) -
 
 def demo_clerk(database_url: str) -> str:
     """The demo's clerk account, with a new password each run."""
-    return demo_account(database_url, DEMO_CLERK, "clerk", "DEMO")
+    # A comprehensive window (综合窗口): the sample applications are several departments' matters.
+    return demo_account(database_url, DEMO_CLERK, "window", "DEMO")
 
 
 def free_port_or_fail(host: str, port: int, flag: str) -> None:
@@ -226,7 +230,7 @@ def _demo(args: argparse.Namespace) -> int:
                 ),
             ],
         )
-        upgrade_database(settings.resolved_database_url())
+        upgrade_database(settings.resolved_database_url(), settings.privacy())
         password = demo_clerk(settings.resolved_database_url())
         officer_password = demo_account(
             settings.resolved_database_url(), DEMO_OFFICER, "data_officer", DEMO_OFFICER_DEPARTMENT

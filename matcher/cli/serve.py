@@ -51,8 +51,9 @@ def _serve(args: argparse.Namespace) -> int:
         caller.api_key()
     if settings.data_key_beside_database():  # the demo keeps it there; a service should not
         logging.getLogger("matcher").warning(
-            "the data key is kept in the state folder beside the database (%s): one backup "
-            "holds the sealed data and its key; set data_keys_env",
+            "the data key or the index key is kept in the state folder beside the database "
+            "(%s): one backup holds the sealed data and its keys; set data_keys_env and "
+            "index_keys_env",
             settings.state_dir,
         )
     # log_config=None: uvicorn's loggers go through the handler main() set up (JSON or text,

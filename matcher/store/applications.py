@@ -9,6 +9,7 @@ every value a clerk chose or typed, in order. Methods are blocking: call them fr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +48,10 @@ applications = Table(
     Column("matter_code", String(64), nullable=False),
     Column("form_code", String(64)),
     Column("holder_id_type", String(16), nullable=False),
-    Column("holder_id", String(32), nullable=False),
-    Column("holder_name", String(100), nullable=False),
+    # The holder's number and name, sealed; found by the blind index entry beside them.
+    Column("holder_id", Text, nullable=False),
+    Column("holder_name", Text, nullable=False),
+    Column("holder_key", String(64), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("request_json", Text, nullable=False),
     Column("check_id", String(36), ForeignKey("checks.check_id"), nullable=False),
@@ -61,7 +64,7 @@ applications = Table(
     Column("final_json", Text),
     Column("changes_json", Text),
     UniqueConstraint("requester", "application_id", name="uq_applications_requester_app"),
-    Index("ix_applications_holder", "holder_id_type", "holder_id"),
+    Index("ix_applications_holder_key", "holder_key"),
     Index("ix_applications_created", "created_at"),
 )
 
@@ -115,7 +118,7 @@ class EditRow:
 
 # What an application keeps of the holder and the form (names, numbers, addresses): sealed at
 # rest with the data key (matcher.store.sealed), each bound to its application.
-SEALED = ("request_json", "prefill_json", "final_json", "changes_json")
+SEALED = ("holder_id", "holder_name", "request_json", "prefill_json", "final_json", "changes_json")
 SEALED_EDIT = ("value", "source_json")
 
 
@@ -126,6 +129,7 @@ class ApplicationStore:
     def __init__(self, records: Records, sealer: Sealer | None = None) -> None:
         self.engine = records.engine  # its tables come from the migrations (revision 0005)
         self.sealer = sealer
+        self.index = records.index
 
     def _seal(self, values: dict[str, Any], key: str, names: tuple[str, ...]) -> dict[str, Any]:
         if self.sealer is None:
@@ -149,7 +153,7 @@ class ApplicationStore:
             raise RecordsUnavailable(f"a kept application cannot be opened: {exc}") from None
 
     def _row(self, mapping: Any) -> ApplicationRow:
-        values = {c.name: mapping[c.name] for c in applications.columns}
+        values = {c.name: mapping[c.name] for c in applications.columns if c.name != "holder_key"}
         return ApplicationRow(**self._open(values, values["id"], SEALED))
 
     def _fail(self, exc: SQLAlchemyError) -> RecordsUnavailable:
@@ -180,7 +184,10 @@ class ApplicationStore:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    insert(applications).values(**self._seal(dict(row.__dict__), row.id, SEALED))
+                    insert(applications).values(
+                        **self._seal(dict(row.__dict__), row.id, SEALED),
+                        holder_key=self.index.key(row.holder_id_type, row.holder_id),
+                    )
                 )
         except IntegrityError:
             existing = self.find(row.requester, row.application_id)
@@ -275,15 +282,25 @@ class ApplicationStore:
             updated_at=at,
         )
 
-    def recent(self, *, limit: int = 50, search: str | None = None) -> list[ApplicationRow]:
-        """Newest first; ``search`` matches an application number or a holder's ID exactly."""
+    def recent(
+        self,
+        *,
+        limit: int = 50,
+        search: str | None = None,
+        matters: Collection[str] | None = None,
+    ) -> list[ApplicationRow]:
+        """Newest first; ``search`` matches an application number or a holder's ID exactly
+        (through the blind index: either ID type); ``matters``: only these matters' (None: all)."""
         query = select(applications).order_by(applications.c.created_at.desc()).limit(limit)
+        if matters is not None:
+            query = query.where(applications.c.matter_code.in_(sorted(matters)))
         if search:
             term = "".join(search.split())
+            holder = [k for t in ("citizen_id", "uscc") for k in self.index.keys(t, term)]
             query = query.where(
                 or_(
                     applications.c.application_id == term,
-                    applications.c.holder_id == term.upper(),
+                    applications.c.holder_key.in_(holder),
                 )
             )
         try:

@@ -29,6 +29,7 @@ from matcher.store.usage_chain import chain_table
 __all__ = [
     "CHECK_COLUMNS",
     "USAGE_COLUMNS",
+    "USAGE_FIELDS",
     "CheckRecord",
     "StoredCheck",
     "UsageRecord",
@@ -73,7 +74,8 @@ usage_records = Table(
     Column("check_id", String(36), ForeignKey("checks.check_id"), nullable=False),
     Column("holder_role", String(32), nullable=False),
     Column("holder_id_type", String(16), nullable=False),
-    Column("holder_id", String(32), nullable=False),
+    # The holder's blind index entry (matcher.store.sealed.HolderIndex), never the number.
+    Column("holder_key", String(64), nullable=False),
     Column("registry", String(64), nullable=False),
     Column("evidence_kind", String(32), nullable=False),
     Column("evidence_type", String(64), nullable=False),
@@ -84,7 +86,10 @@ usage_records = Table(
     # The hash chain (matcher.store.usage_chain): place in it, and this record's link.
     Column("seq", BigInteger),
     Column("row_hash", String(64)),
-    Index("ix_usage_holder", "holder_id_type", "holder_id"),
+    # Records made before revision 0010 were chained over the number itself: it is kept here,
+    # sealed, so their links can still be checked. Null for every later record.
+    Column("holder_sealed", Text),
+    Index("ix_usage_holder_key", "holder_key"),
     Index("ix_usage_check", "check_id"),
     Index("ux_usage_seq", "seq", unique=True),
 )
@@ -96,11 +101,12 @@ api_keys = keys_table(metadata)
 
 class UsageRecord(NamedTuple):
     """One evidence lookup's record (用证记录). A tuple in the table's column order after
-    ``check_id``: a check writes one per record found, so they are built and stored cheaply."""
+    ``check_id``: a check writes one per record found, so they are built and stored cheaply.
+    The check knows the holder's number; the row keeps its blind index entry in its place."""
 
     holder_role: str
     holder_id_type: str
-    holder_id: str
+    holder_id: str  # stored as holder_key
     registry: str
     evidence_kind: str
     evidence_type: str
@@ -151,4 +157,5 @@ CHECK_COLUMNS = (
     "use",
     "purpose",
 )
-USAGE_COLUMNS = ("check_id", *UsageRecord._fields, "seq", "row_hash")
+USAGE_FIELDS = tuple("holder_key" if f == "holder_id" else f for f in UsageRecord._fields)
+USAGE_COLUMNS = ("check_id", *USAGE_FIELDS, "seq", "row_hash")

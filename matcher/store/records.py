@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Connection,
     Table,
+    bindparam,
     insert,
     select,
     text,
@@ -47,8 +48,9 @@ from matcher.store.problems import (
     upsert_problems,
 )
 from matcher.store.rechecks import DONE, PENDING, backoff, queue_values
-from matcher.store.usage import UsageQueries
-from matcher.store.usage_chain import Verified, link_use, read_head, verify
+from matcher.store.sealed import HolderIndex, Privacy, SealError, text_key_id
+from matcher.store.usage import UsageQueries, check_context, usage_context
+from matcher.store.usage_chain import link_use, read_head
 
 # The tables and rows a check writes are defined beside this module (checks, problems, engine);
 # their names are here too, where the callers of Records look for them.
@@ -75,12 +77,24 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class Records(UsageQueries):
-    """The service's durable store. Methods are blocking: call them from a worker thread."""
+# The index of a store opened without keys (a store's own tests, schema commands): entries are
+# still not the number, but anyone can recompute them. The service always passes its keys.
+UNKEYED = HolderIndex({"unkeyed": bytes(32)}, "unkeyed")
 
-    def __init__(self, url: str) -> None:
+
+class Records(UsageQueries):
+    """The service's durable store. Methods are blocking: call them from a worker thread.
+
+    ``privacy``: the keys that keep holders' numbers out of clear. A check's answer (reasons and
+    evidence name the holder) is sealed to the check; a usage record keeps the holder's blind
+    index entry. Without it (a store's own tests), answers stay as they are and the index is
+    unkeyed."""
+
+    def __init__(self, url: str, privacy: Privacy | None = None) -> None:
         from matcher.store.migrations import ensure_current
 
+        self.privacy = privacy
+        self.index = privacy.index if privacy is not None else UNKEYED
         self.engine = make_engine(url)
         try:
             ensure_current(self.engine)  # an empty database gets the schema; an old one stops
@@ -115,8 +129,20 @@ class Records(UsageQueries):
         except SQLAlchemyError as exc:
             raise RecordsUnavailable(f"the records database failed: {type(exc).__name__}") from exc
 
-    @staticmethod
-    def _find(conn: Connection, requester: str, application_id: str) -> StoredCheck | None:
+    def _seal_answer(self, check_id: str, response_json: str) -> str:
+        if self.privacy is None:
+            return response_json
+        return self.privacy.seal(response_json, check_context(check_id))
+
+    def _open_answer(self, check_id: str, stored: str) -> str:
+        if self.privacy is None:
+            return stored
+        try:
+            return self.privacy.open(stored, check_context(check_id))
+        except SealError as exc:
+            raise RecordsUnavailable(f"check {check_id}'s answer cannot be opened: {exc}") from None
+
+    def _find(self, conn: Connection, requester: str, application_id: str) -> StoredCheck | None:
         row = conn.execute(
             select(idempotency_keys.c.request_hash, checks.c.check_id, checks.c.response_json)
             .join(checks, checks.c.check_id == idempotency_keys.c.check_id)
@@ -127,7 +153,9 @@ class Records(UsageQueries):
         ).first()
         if row is None:
             return None
-        return StoredCheck(row.check_id, row.request_hash, row.response_json)
+        return StoredCheck(
+            row.check_id, row.request_hash, self._open_answer(row.check_id, row.response_json)
+        )
 
     def save_check(self, record: CheckRecord, *, replaces: str | None = None) -> StoredCheck:
         """Store one check and all it used; see :meth:`save_checks`."""
@@ -197,7 +225,7 @@ class Records(UsageQueries):
                         r.application_id,
                         r.matter_code,
                         r.request_hash,
-                        r.response_json,
+                        self._seal_answer(r.check_id, r.response_json),
                         r.created_at,
                         r.use,
                         r.purpose,
@@ -289,7 +317,15 @@ class Records(UsageQueries):
     def _chained(self, conn: Connection, kept: list[CheckRecord]) -> list[tuple[Any, ...]]:
         """The usage rows of ``kept``, each with its place and link in the hash chain; the
         chain's head moves past them in this transaction (locked until it commits)."""
-        rows = [(r, u) for r in kept for u in r.usage]
+        index = self.index
+        keys: dict[tuple[str, str], str] = {}
+        rows = []
+        for r in kept:
+            for u in r.usage:
+                holder = (u.holder_id_type, u.holder_id)
+                if holder not in keys:
+                    keys[holder] = index.key(*holder)
+                rows.append((r, u._replace(holder_id=keys[holder])))
         if not rows:
             return []
         head = read_head(conn, usage_chain, lock=self.engine.dialect.name != "sqlite")
@@ -312,33 +348,6 @@ class Records(UsageQueries):
             .values(seq=head.seq, head_hash=head.head_hash)
         )
         return [(r.check_id, *u, *ln) for (r, u), ln in zip(rows, links, strict=True)]
-
-    def verify_usage_chain(self) -> Verified:
-        """Walk every usage record against the hash chain (see :mod:`matcher.store.usage_chain`)."""
-        query = (
-            select(
-                usage_records.c.seq,
-                usage_records.c.id,
-                usage_records.c.row_hash,
-                usage_records.c.check_id,
-                checks.c.requester,
-                checks.c.matter_code,
-                checks.c.application_id,
-                *(usage_records.c[name] for name in UsageRecord._fields),
-                checks.c.use,
-                checks.c.purpose,
-            )
-            .select_from(usage_records.outerjoin(checks))
-            .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
-        )
-        with self.engine.connect() as conn:
-            head = read_head(conn, usage_chain, lock=False)
-            rows = conn.execution_options(yield_per=2000).execute(query)
-            chained = ((*r[:-2], *link_use(r[-2], r[-1])) for r in rows)
-            try:
-                return verify(chained, (head.seq, head.head_hash))
-            finally:
-                rows.close()  # verify may stop early, with rows still unread
 
     def _bulk_insert(
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
@@ -417,6 +426,35 @@ class Records(UsageQueries):
             return existing
         return StoredCheck(record.check_id, record.request_hash, record.response_json)
 
+    def reseal(self) -> int:
+        """Seal every check's answer and every sealed number of an early usage record again
+        under the current data key (``matcher data rotate-key``); how many rows."""
+        if self.privacy is None:
+            return 0
+        privacy, current = self.privacy, self.privacy.sealer.current
+        done = 0
+        for table, key, column, context in (
+            (checks, checks.c.check_id, checks.c.response_json, check_context),
+            (usage_records, usage_records.c.id, usage_records.c.holder_sealed, usage_context),
+        ):
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(key, column).where(column.is_not(None))).all()
+            stale = [(k, v) for k, v in rows if text_key_id(v) != current]
+            for start in range(0, len(stale), 500):
+                values = [
+                    {"k": k, "v": privacy.seal(privacy.open(v, context(k)), context(k))}
+                    for k, v in stale[start : start + 500]
+                ]
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        table.update()
+                        .where(key == bindparam("k"))
+                        .values({column.name: bindparam("v")}),
+                        values,
+                    )
+            done += len(stale)
+        return done
+
     def add_problems(self, check_id: str, problems: Sequence[DataProblem], at: dt.datetime) -> None:
         """File data problems found after a check was recorded (e.g. by pre-filling its form)."""
         if not problems:
@@ -446,4 +484,4 @@ class Records(UsageQueries):
             value = conn.execute(
                 select(checks.c.response_json).where(checks.c.check_id == check_id)
             ).scalar()
-        return json.loads(value) if value is not None else None
+        return json.loads(self._open_answer(check_id, value)) if value is not None else None

@@ -9,14 +9,23 @@ owner, say) is bound in as associated data: a blob copied onto another row does 
 Keys come from the configuration: ``data_keys_env`` names a variable holding ``id:base64key``
 pairs separated by commas, the first the current one; without it, one key is made and kept in
 the state folder (readable by its owner only), like the cache-key secret.
+
+Where a holder's number must be found rather than read back (usage records, a clerk's search),
+the tables keep a blind index (:class:`HolderIndex`): a keyed BLAKE2b of the ID type and the
+number under the index key (``index_keys_env``, same format; else ``index-key.secret`` in the
+state folder). New rows use the current index key; lookups ask for the number under every key
+configured, so a new key goes first and the old one stays after it as long as rows made under it
+must be found.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -25,10 +34,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from matcher.errors import ConfigError
 from matcher.store.keyfiles import write_once
 
-__all__ = ["SealError", "Sealer", "parse_keys", "stored_key"]
+__all__ = ["HolderIndex", "Privacy", "SealError", "Sealer", "parse_keys", "stored_key"]
 
 MAGIC = b"MS1"
 KEY_FILE = "data-key.secret"
+INDEX_KEY_FILE = "index-key.secret"
 
 
 class SealError(Exception):
@@ -114,9 +124,10 @@ def parse_keys(text: str, where: str) -> tuple[dict[str, bytes], str]:
     return keys, next(iter(keys))
 
 
-def stored_key(folder: Path) -> tuple[dict[str, bytes], str]:
-    """The data key kept in ``folder`` (made on first use, owner-only, appears whole)."""
-    path = folder / KEY_FILE
+def stored_key(folder: Path, name: str = KEY_FILE) -> tuple[dict[str, bytes], str]:
+    """The key kept in ``folder`` under ``name`` (made on first use, owner-only, appears
+    whole): the data key, or the index key."""
+    path = folder / name
     write_once(
         path,
         lambda: (
@@ -126,4 +137,52 @@ def stored_key(folder: Path) -> tuple[dict[str, bytes], str]:
     try:
         return parse_keys(path.read_text(encoding="ascii"), str(path))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the data key ({exc})") from None
+        raise ConfigError(f"{path}: cannot read the key ({exc})") from None
+
+
+def normalise_number(number: str) -> str:
+    """The form a number is indexed in: no spaces, upper case (a trailing x is an X)."""
+    return "".join(number.split()).upper()
+
+
+class HolderIndex:
+    """Blind index of holders' numbers: what a table keeps so a holder's rows can be found
+    without the number itself. Without the key, a guessed number cannot be tested against it."""
+
+    def __init__(self, keys: Mapping[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ConfigError(f"index keys: the current key {current!r} is not among them")
+        for key_id, key in keys.items():
+            if len(key) != 32:
+                raise ConfigError(f"index keys: key {key_id!r} is not 32 bytes")
+        # The current key first: it makes new rows' entries.
+        self._keys = [keys[current], *(k for i, k in keys.items() if i != current)]
+
+    @staticmethod
+    def _digest(key: bytes, id_type: str, number: str) -> str:
+        material = f"{id_type}\x1f{normalise_number(number)}".encode()
+        digest = hashlib.blake2b(material, key=key, digest_size=32, person=b"holder-index")
+        return digest.hexdigest()
+
+    def key(self, id_type: str, number: str) -> str:
+        """The entry a new row keeps for this holder (64 hex digits)."""
+        return self._digest(self._keys[0], id_type, number)
+
+    def keys(self, id_type: str, number: str) -> list[str]:
+        """The entries this holder's rows may carry, one per configured key: what lookups ask."""
+        return [self._digest(k, id_type, number) for k in self._keys]
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What the records need to keep a holder's data out of clear: the data key (sealing what
+    is read back) and the index key (finding a holder's rows)."""
+
+    sealer: Sealer
+    index: HolderIndex
+
+    def seal(self, text: str, context: str) -> str:
+        return seal_text(self.sealer, text, context.encode())
+
+    def open(self, stored: str, context: str) -> str:
+        return open_text(self.sealer, stored, context.encode())

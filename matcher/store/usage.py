@@ -7,16 +7,30 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from matcher.store.checks import checks, usage_records
+from matcher.store.checks import USAGE_FIELDS, checks, usage_chain, usage_records
 from matcher.store.engine import unavailable as _unavailable
+from matcher.store.sealed import HolderIndex, Privacy, SealError
+from matcher.store.usage_chain import Verified, link_use, read_head, verify
 
-__all__ = ["UsageQueries"]
+__all__ = ["UsageQueries", "check_context", "usage_context"]
+
+
+def check_context(check_id: str) -> str:
+    """What a check's sealed answer is bound to."""
+    return f"check:{check_id}"
+
+
+def usage_context(row_id: int) -> str:
+    """What a record made before revision 0010 keeps its holder's number sealed to."""
+    return f"usage:{row_id}"
 
 
 class UsageQueries:
     """The read side of the usage records; :class:`matcher.store.records.Records` has it."""
 
     engine: Engine
+    index: HolderIndex
+    privacy: Privacy | None
 
     def _usage(
         self, *where: Any, by_seq: bool = False, limit: int | None = None
@@ -25,7 +39,7 @@ class UsageQueries:
         order = (usage_records.c.seq,) if by_seq else (checks.c.created_at, usage_records.c.id)
         query = (
             select(
-                usage_records,
+                *(c for c in usage_records.c if c.name != "holder_sealed"),
                 checks.c.requester,
                 checks.c.matter_code,
                 checks.c.application_id,
@@ -51,7 +65,8 @@ class UsageQueries:
     def usage_for_holder(self, id_type: str, holder_id: str) -> list[dict[str, Any]]:
         """Every use of one holder's evidence, oldest first: what the holder may ask to see."""
         return self._usage(
-            usage_records.c.holder_id_type == id_type, usage_records.c.holder_id == holder_id
+            usage_records.c.holder_id_type == id_type,
+            usage_records.c.holder_key.in_(self.index.keys(id_type, holder_id)),
         )
 
     def usage_page(
@@ -68,9 +83,55 @@ class UsageQueries:
         mine = () if requester is None else (checks.c.requester == requester,)
         return self._usage(
             usage_records.c.holder_id_type == id_type,
-            usage_records.c.holder_id == holder_id,
+            usage_records.c.holder_key.in_(self.index.keys(id_type, holder_id)),
             usage_records.c.seq > after,
             *mine,
             by_seq=True,
             limit=limit,
         )
+
+    def verify_usage_chain(self) -> Verified:
+        """Walk every usage record against the hash chain (see :mod:`matcher.store.usage_chain`)."""
+        query = (
+            select(
+                usage_records.c.seq,
+                usage_records.c.id,
+                usage_records.c.row_hash,
+                usage_records.c.check_id,
+                checks.c.requester,
+                checks.c.matter_code,
+                checks.c.application_id,
+                *(usage_records.c[name] for name in USAGE_FIELDS),
+                checks.c.use,
+                checks.c.purpose,
+                usage_records.c.holder_sealed,
+            )
+            .select_from(usage_records.outerjoin(checks))
+            .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
+        )
+        with self.engine.connect() as conn:
+            head = read_head(conn, usage_chain, lock=False)
+            rows = conn.execution_options(yield_per=2000).execute(query)
+            chained = (self._material(r) for r in rows)
+            try:
+                return verify(chained, (head.seq, head.head_hash))
+            finally:
+                rows.close()  # verify may stop early, with rows still unread
+
+    _HOLDER = 7 + USAGE_FIELDS.index("holder_key")  # its place in verify_usage_chain's rows
+
+    def _material(self, row: Any) -> tuple[Any, ...]:
+        """A usage row as its link was made: a record made before revision 0010 was chained
+        over the holder's number, which it keeps sealed; a later one over its index entry."""
+        *fields, use, purpose, sealed = row
+        if sealed is not None:
+            fields[self._HOLDER] = self._legacy_number(row[1], sealed)
+        return (*fields, *link_use(use, purpose))
+
+    def _legacy_number(self, row_id: int, sealed: str) -> str:
+        if self.privacy is None:
+            return "(sealed: needs the data key)"
+        try:
+            return self.privacy.open(sealed, usage_context(row_id))
+        except SealError:
+            return "(sealed number does not open)"

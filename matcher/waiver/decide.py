@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from adapters.model import Evidence
+from matcher.catalog.ids import check_citizen_id
 from matcher.catalog.matters import EvidenceSpec, Material
+from matcher.errors import InvalidIdentifier
 from matcher.waiver.evidence import Verification
 from matcher.waiver.payloads import Basis, DecisionKind, EvidenceRef, MaterialDecision, UploadCheck
 
@@ -87,11 +89,21 @@ def _ref(c: Considered, role: str) -> EvidenceRef:
     )
 
 
+def _shown(number: str) -> str:
+    """A licence number as a reason shows it: an ID card's number (a citizen's ID number) masked
+    like the workbench masks it (330902********0314); any other as it is."""
+    try:
+        check_citizen_id(number)
+    except InvalidIdentifier:
+        return number
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
 def _label(c: Considered) -> str:
     e = c.evidence
     name = e.type_name or e.type
     what = "电子证照" if e.kind == "e_licence" else "数据凭证"
-    no = f"，编号{e.number or e.id}" if e.kind == "e_licence" else f"，凭证号{e.id}"
+    no = f"，编号{_shown(e.number or e.id)}" if e.kind == "e_licence" else f"，凭证号{e.id}"
     return f"{what}《{name}》（{e.issuer.name}{no}）"
 
 

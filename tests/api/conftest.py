@@ -21,6 +21,7 @@ from matcher.sandbox import SandboxConfig, create_sandbox_app, load_holders, wri
 from matcher.sandbox.serving import ServerThread
 from matcher.settings import RegistryConfig, Settings
 from matcher.store.records import Records
+from matcher.store.sealed import Privacy
 
 
 @dataclass
@@ -38,12 +39,14 @@ class Api:
     url: str
     database_url: str
     client: httpx.Client
+    privacy: Privacy | None = None
 
     def check(self, body: dict[str, Any], **kw: Any) -> httpx.Response:
         return self.client.post("/v1/waive-check", json=body, **kw)
 
     def records(self) -> Records:
-        return Records(self.database_url)
+        """The service's records, opened with its keys (its answers are sealed)."""
+        return Records(self.database_url, self.privacy)
 
     def usage(self, check_id: str) -> list[dict[str, Any]]:
         """The usage records of a check, read through a connection of its own."""
@@ -135,7 +138,7 @@ def make_api(tmp_path: Path) -> Iterator[ApiFactory]:
             )
             server = stack.enter_context(ServerThread(create_app(cfg)))
             client = stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
-            return Api(server.url, db, client)
+            return Api(server.url, db, client, cfg.privacy())
 
         yield start
 

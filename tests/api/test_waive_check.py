@@ -68,7 +68,13 @@ def test_usage_records_are_durable_when_the_answer_arrives(
     found = {u["evidence_id"] for u in usage if u["outcome"] == "found"}
     evidence_ids = {e["id"] for m in body["decisions"] for e in m["evidence"]}
     assert evidence_ids <= found
-    assert {u["holder_id"] for u in usage} == {holders["zhang_wei"].id}
+    # the records name the holder by the blind index entry of their number, never the number
+    store = api.records()
+    try:
+        entry = store.index.key("citizen_id", holders["zhang_wei"].id)
+    finally:
+        store.close()
+    assert {u["holder_key"] for u in usage} == {entry}
     assert all(u["application_id"] == "APP-DURABLE-1" for u in usage)
 
 

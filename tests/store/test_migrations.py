@@ -29,12 +29,15 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
+    inspect,
+    select,
     text,
 )
 
 from matcher.cli import main
-from matcher.errors import SchemaOutdated
+from matcher.errors import ConfigError, SchemaOutdated
 from matcher.sandbox import SandboxConfig, write_trust_store
+from matcher.settings import load_settings
 from matcher.store.migrations import head_revision, schema_state, upgrade
 from matcher.store.records import CheckRecord, Records, UsageRecord, make_engine
 from matcher.store.schema import target_metadata
@@ -146,7 +149,7 @@ def _make_legacy_database(url: str) -> None:
                     application_id=f"OLD-{i}",
                     matter_code="ent-establish",
                     request_hash=f"h{i}",
-                    response_json=f'{{"check_id": "{check_id}", "n": {i}}}',
+                    response_json=f'{{"check_id": "{check_id}", "n": {i}, "holder": "{holder}"}}',
                     created_at=T0 + dt.timedelta(minutes=i),
                 )
             )
@@ -211,17 +214,42 @@ def _config(tmp_path: Path, url: str) -> Path:
 
 
 def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of the legacy tables, by table, in key order."""
+    """Every row of the legacy tables that keep their shape, by table, in key order.
+
+    data_problems changed shape in 0008 (one row per report), usage_records and the checks'
+    answers in 0010 (holders' numbers sealed): checked on their own."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        # data_problems changed shape in 0008 (one row per report): checked on its own.
         rows = {
-            name: [tuple(r) for r in conn.execute(table.select().order_by(*table.primary_key))]
+            name: [
+                tuple(r)
+                for r in conn.execute(
+                    select(*(c for c in table.c if c.name != "response_json")).order_by(
+                        *table.primary_key
+                    )
+                )
+            ]
             for name, table in legacy.tables.items()
-            if name != "data_problems"
+            if name not in ("data_problems", "usage_records")
         }
     engine.dispose()
     return rows
+
+
+def _numbers_in_clear(url: str, numbers: list[str]) -> list[str]:
+    """Where any of ``numbers`` sits in clear in the database: table.column, every table."""
+    engine = make_engine(url)
+    found = []
+    with engine.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            table = Table(name, MetaData(), autoload_with=conn)
+            for row in conn.execute(table.select()).mappings():
+                for column, value in row.items():
+                    text_value = value.decode("latin-1") if isinstance(value, bytes) else value
+                    if isinstance(text_value, str) and any(n in text_value for n in numbers):
+                        found.append(f"{name}.{column}")
+    engine.dispose()
+    return sorted(set(found))
 
 
 @both
@@ -230,23 +258,33 @@ def test_a_database_from_before_migrations_is_upgraded_with_every_record(
 ) -> None:
     _make_legacy_database(database_url)
     before = _dump(database_url)
-    assert len(before["usage_records"]) == 2 * len(HOLDERS)
+    assert _numbers_in_clear(database_url, HOLDERS) == [
+        "checks.response_json",
+        "usage_records.holder_id",
+    ]
 
     with pytest.raises(SchemaOutdated, match="matcher db upgrade"):
         Records(database_url)
+    # Revision 0010 seals what is recorded: without the service's keys it is refused.
+    engine = make_engine(database_url)
+    with pytest.raises(ConfigError, match="matcher db upgrade --config"):
+        upgrade(engine)
+    engine.dispose()
     config = _config(tmp_path, database_url)
     assert main(["db", "upgrade", "--config", str(config)]) == 0
     assert "made before migrations" in capsys.readouterr().out
 
     assert _dump(database_url) == before
-    records = Records(database_url)
+    # The numbers the old code kept in clear are sealed or indexed now; the answers too.
+    assert _numbers_in_clear(database_url, HOLDERS) == []
+    records = Records(database_url, load_settings(config).privacy())
     try:
         # the records kept before were put on the usage hash chain, oldest first
         chained = records.verify_usage_chain()
         assert chained.first_break is None and chained.records == 2 * len(HOLDERS)
         for i, holder in enumerate(HOLDERS):
             check_id = f"00000000-0000-0000-0000-00000000000{i}"
-            assert records.get_check(check_id) == {"check_id": check_id, "n": i}
+            assert records.get_check(check_id) == {"check_id": check_id, "n": i, "holder": holder}
             id_type = "citizen_id" if i != 1 else "uscc"
             used = records.usage_for_holder(id_type, holder)
             assert [(u["check_id"], u["registry"], u["verified"]) for u in used] == [
@@ -288,6 +326,18 @@ def test_a_database_from_before_migrations_is_upgraded_with_every_record(
         assert len(records.usage_for_holder("citizen_id", HOLDERS[0])) == 3
         chained = records.verify_usage_chain()
         assert chained.first_break is None and chained.records == 2 * len(HOLDERS) + 1
+        # An early record's sealed number is part of its link: another number sealed in its
+        # place (by someone holding the data key) breaks the chain there.
+        assert records.privacy is not None
+        with records.engine.begin() as conn:
+            row_id = conn.execute(text("SELECT id FROM usage_records WHERE seq = 2")).scalar()
+            forged = records.privacy.seal(HOLDERS[2], f"usage:{row_id}")
+            conn.execute(
+                text("UPDATE usage_records SET holder_sealed = :v WHERE id = :i"),
+                {"v": forged, "i": row_id},
+            )
+        broken = records.verify_usage_chain().first_break
+        assert broken is not None and broken.seq == 2
     finally:
         records.close()
 

@@ -47,9 +47,11 @@ def test_check_usage_and_problems_are_stored_together(records: Records) -> None:
     rec = _record(None)
     records.save_check(rec)
     usage = records.usage_for_check(rec.check_id)
-    assert [(u["holder_id"], u["evidence_id"], u["requester"]) for u in usage] == [
-        ("330902198101011230", "LIC-1", "biz")
+    # the record keeps the holder's blind index entry, never the number
+    assert [(u["holder_key"], u["evidence_id"], u["requester"]) for u in usage] == [
+        (records.index.key("citizen_id", "330902198101011230"), "LIC-1", "biz")
     ]
+    assert "330902198101011230" not in repr(usage)
     assert [p["problem"] for p in records.problems_for_check(rec.check_id)] == ["signature_invalid"]
     assert records.get_check(rec.check_id) == {"check_id": rec.check_id}
     by_holder = records.usage_for_holder("citizen_id", "330902198101011230")

@@ -4,6 +4,7 @@ sealing again; a blob moved to another row or a missing key never opens quietly.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -13,8 +14,15 @@ from sqlalchemy import select
 from matcher.cli import main
 from matcher.errors import ConfigError, RecordsUnavailable
 from matcher.store.files import FileStore, files
-from matcher.store.records import Records
-from matcher.store.sealed import Sealer, parse_keys, stored_key
+from matcher.store.records import CheckRecord, Records, UsageRecord
+from matcher.store.sealed import (
+    INDEX_KEY_FILE,
+    HolderIndex,
+    Privacy,
+    Sealer,
+    parse_keys,
+    stored_key,
+)
 
 SCAN = b"%PDF-1.7 \xe5\xbc\xa0\xe4\xbc\x9f 330902198103150314 scan of an identity card"
 
@@ -97,12 +105,48 @@ def test_rotate_key_command(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     old, new = _key(), _key()
-    records = Records(url)
+    monkeypatch.setenv("MATCHER_STATE_DIR", str(tmp_path))
+    index = HolderIndex(*stored_key(tmp_path, INDEX_KEY_FILE))
+    records = Records(url, Privacy(Sealer({"a": old}, "a"), index))
     FileStore(records, sealer=Sealer({"a": old}, "a")).put("w", SCAN, "application/pdf", None)
+    answer = '{"reason": "已核验居民身份证，编号330902198103150314"}'
+    records.save_check(
+        CheckRecord("c-1", "w", None, "ent-establish", "h", answer, dt.datetime.now(dt.UTC), (), ())
+    )
     records.close()
     config = tmp_path / "m.toml"
     config.write_text(f'database_url = "{url}"\ndata_keys_env = "DATA_KEYS"\n', encoding="utf-8")
     b64 = base64.b64encode
     monkeypatch.setenv("DATA_KEYS", f"b:{b64(new).decode()},a:{b64(old).decode()}")
     assert main(["data", "rotate-key", "--config", str(config)]) == 0
-    assert "1 sealed again under key b" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 sealed again under key b" in out
+    assert "check answers and usage records: 1 rows sealed again" in out
+    # the answer opens with the new key alone now
+    records = Records(url, Privacy(Sealer({"b": new}, "b"), index))
+    try:
+        assert records.get_check("c-1") == {"reason": "已核验居民身份证，编号330902198103150314"}
+    finally:
+        records.close()
+
+
+def test_a_new_index_key_first_still_finds_rows_made_under_the_old(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'i.db'}"
+    sealer, old, new = Sealer({"a": _key()}, "a"), _key(), _key()
+    number = "330902198103150314"
+    usage = UsageRecord(
+        "applicant", "citizen_id", number, "zs-elicence", "e_licence", "T", "L", "found", True, False
+    )
+    before = Records(url, Privacy(sealer, HolderIndex({"i1": old}, "i1")))
+    before.save_check(
+        CheckRecord("c-1", "w", None, "m", "h", "{}", dt.datetime.now(dt.UTC), (usage,), ())
+    )
+    before.close()
+    for keys, current, found in (({"i2": new, "i1": old}, "i2", 1), ({"i2": new}, "i2", 0)):
+        records = Records(url, Privacy(sealer, HolderIndex(keys, current)))
+        try:
+            assert len(records.usage_for_holder("citizen_id", number)) == found, keys.keys()
+            # a lower-case x or spaces in the number asked for find the same rows
+            assert len(records.usage_for_holder("citizen_id", f" {number} ")) == found
+        finally:
+            records.close()

@@ -77,7 +77,7 @@ def test_concurrent_batches_extend_one_intact_chain(records: Records) -> None:
     ("tamper", "seq", "problem"),
     [
         ("UPDATE usage_records SET outcome = 'none' WHERE seq = 7", 7, "edited or moved"),
-        ("UPDATE usage_records SET holder_id = '110105194912310029' WHERE seq = 1", 1, "edited"),
+        ("UPDATE usage_records SET holder_key = '" + "ab" * 32 + "' WHERE seq = 1", 1, "edited"),
         ("DELETE FROM usage_records WHERE seq = 12", 12, "deleted"),
         ("DELETE FROM usage_records WHERE seq = 37", 37, "deleted at the end"),
         ("UPDATE checks SET requester = 'someone-else'", 1, "edited or moved"),

@@ -6,7 +6,7 @@ revision (or made before migrations, with the tables and no ``alembic_version``)
 until an operator runs ``matcher db upgrade``, so a release never changes a city's records behind
 its back.
 
-May import: store (engine, schema), errors.
+May import: store (engine, schema, sealed), errors.
 """
 
 from __future__ import annotations
@@ -23,15 +23,18 @@ from sqlalchemy import Connection, Engine, inspect, text
 from matcher.errors import SchemaOutdated
 from matcher.store.engine import SCHEMA_LOCK
 from matcher.store.schema import target_metadata
+from matcher.store.sealed import Privacy
 
 __all__ = ["SchemaState", "ensure_current", "head_revision", "schema_state", "upgrade"]
 
 
-def _config(connection: Connection | None = None) -> Config:
+def _config(connection: Connection | None = None, privacy: Privacy | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", "matcher.store:migrations")
     if connection is not None:
         config.attributes["connection"] = connection
+    # Revisions that seal what is recorded (0010) take the service's keys from here.
+    config.attributes["privacy"] = privacy
     return config
 
 
@@ -84,8 +87,10 @@ def schema_state(engine: Engine) -> SchemaState:
     return SchemaState(tuple(current), head_revision(), tables)
 
 
-def upgrade(engine: Engine) -> SchemaState:
-    """Bring the database to the newest revision, in one transaction; returns where it stood."""
+def upgrade(engine: Engine, privacy: Privacy | None = None) -> SchemaState:
+    """Bring the database to the newest revision, in one transaction; returns where it stood.
+    ``privacy``: the service's keys, for revisions that seal rows already recorded (a database
+    with such rows is refused without them)."""
     before = schema_state(engine)
     if before.is_newer:
         raise SchemaOutdated(
@@ -96,7 +101,7 @@ def upgrade(engine: Engine) -> SchemaState:
         if conn.dialect.name == "postgresql":
             # Held to the end of the transaction; a second upgrader then finds the head.
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        command.upgrade(_config(conn), "head")
+        command.upgrade(_config(conn, privacy), "head")
     return before
 
 
