@@ -44,15 +44,23 @@ __all__ = [
     "allowed",
 ]
 
-Role = Literal["clerk", "data_officer", "admin"]
+Role = Literal["clerk", "window", "data_officer", "admin"]
 ROLES: tuple[Role, ...] = get_args(Role)
-ROLE_NAMES: dict[str, str] = {"clerk": "窗口人员", "data_officer": "数据专员", "admin": "管理员"}
+ROLE_NAMES: dict[str, str] = {
+    "clerk": "窗口人员",
+    "window": "综合窗口人员",
+    "data_officer": "数据专员",
+    "admin": "管理员",
+}
 
 # What each role may do, checked on the server for every request (never only hidden in a page).
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "applications.view": frozenset({"clerk", "admin"}),
-    "applications.confirm": frozenset({"clerk", "admin"}),
-    "holder_id.reveal": frozenset({"clerk", "admin"}),
+    # A clerk sees and handles the applications for their own department's matters; a
+    # comprehensive window (综合窗口, 一窗受理) takes every department's, as does an admin.
+    "applications.view": frozenset({"clerk", "window", "admin"}),
+    "applications.all_departments": frozenset({"window", "admin"}),
+    "applications.confirm": frozenset({"clerk", "window", "admin"}),
+    "holder_id.reveal": frozenset({"clerk", "window", "admin"}),
     # data problems: an officer sees and acts on their department's reports, an admin on all
     "problems.view": frozenset({"data_officer", "admin"}),
     "problems.act": frozenset({"data_officer", "admin"}),

@@ -281,9 +281,32 @@ class ApplicationService:
             raise ApplicationNotFound(f"申请 {key} 不存在")
         return self._view(row)
 
-    def recent(self, *, limit: int = 50, search: str | None = None) -> list[ApplicationRow]:
-        """The newest applications, or those whose number or holder ID is ``search``."""
-        return self.store.recent(limit=limit, search=search)
+    def recent(
+        self,
+        *,
+        limit: int = 50,
+        search: str | None = None,
+        department: str | None = None,
+        every_department: bool = False,
+    ) -> list[ApplicationRow]:
+        """The newest applications, or those whose number or holder ID is ``search``: of the
+        matters of ``department``, or of every department's with ``every_department``."""
+        matters = None if every_department else self.matters_of(department)
+        return self.store.recent(limit=limit, search=search, matters=matters)
+
+    def matters_of(self, department: str | None) -> frozenset[str]:
+        """The codes of a department's matters (its directory code; none for no department).
+        A matter names its department as the portal does, by name: the directory gives its
+        code."""
+        if not department:
+            return frozenset()
+        directory = self.checker.finder.directory
+        wanted = department.lower()
+        return frozenset(
+            m.code
+            for m in self.checker.catalog.matters
+            if (directory.route(issuer_name=m.department) or "").lower() == wanted
+        )
 
     def _check(self, row: ApplicationRow) -> WaiveCheckResponse:
         body = self.checker.records.get_check(row.check_id)

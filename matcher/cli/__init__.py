@@ -91,7 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     users = p.add_subparsers(dest="action", required=True)
     p = users.add_parser("add", help="add a workbench account (the password is asked for)")
     p.add_argument("name")
-    p.add_argument("--role", required=True, choices=["clerk", "data_officer", "admin"])
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["clerk", "window", "data_officer", "admin"],
+        help="clerk: the applications of their department's matters (needs --department); "
+        "window: a comprehensive window's (综合窗口), every department's",
+    )
     p.add_argument("--department", default=None, help="the department code it works for")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--config", type=Path, default=None)

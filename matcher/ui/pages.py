@@ -8,7 +8,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from matcher.access.users import Session
+from matcher.access.users import Session, allowed
 from matcher.api.deps import ServicesDep
 from matcher.applications.service import ApplicationResponse
 from matcher.applications.workbench import mask_id, mask_ids_in
@@ -66,8 +66,14 @@ async def _recent(services: Services, session: Session, q: str | None) -> list[d
             None,
             {"term": mask_ids_in(q)},
         )
+    user = session.user
     rows = await anyio.to_thread.run_sync(
-        lambda: services.applications.recent(limit=50, search=q or None)
+        lambda: services.applications.recent(
+            limit=50,
+            search=q or None,
+            department=user.department,
+            every_department=allowed(user, "applications.all_departments"),
+        )
     )
     return [_row_json(services, r) for r in rows]
 
@@ -87,15 +93,41 @@ async def applications(
     return page(
         request,
         "applications.html",
-        {"session": session, "rows": rows, "q": q or "", "status_names": STATUS_NAMES},
+        {
+            "session": session,
+            "rows": rows,
+            "q": q or "",
+            "status_names": STATUS_NAMES,
+            "scope": _scope(services, session),
+        },
     )
 
 
+def _scope(services: Services, session: Session) -> str:
+    """Whose applications the list shows, in the clerk's words."""
+    user = session.user
+    if allowed(user, "applications.all_departments"):
+        return "显示各部门事项的申请。"
+    if not user.department:
+        return "您的账户未设所属部门，看不到任何申请；请管理员设置部门。"
+    department = services.directory.departments.get(user.department.lower())
+    shown = department.name if department is not None else user.department
+    return f"只显示{shown}办理事项的申请。"
+
+
 async def load_application(services: Services, session: Session, key: str) -> ApplicationResponse:
+    """The application, if this clerk may see it: one of their department's matters, or any
+    for a comprehensive window or an admin. Another department's is not found, as if absent."""
     try:
-        return await anyio.to_thread.run_sync(services.applications.load, key)
+        app = await anyio.to_thread.run_sync(services.applications.load, key)
     except ApplicationNotFound:
         raise Forbidden(f"没有找到申请 {key}。", session, status_code=404) from None
+    user = session.user
+    if not allowed(user, "applications.all_departments") and (
+        app.matter_code not in services.applications.matters_of(user.department)
+    ):
+        raise Forbidden(f"没有找到申请 {key}。", session, status_code=404)
+    return app
 
 
 def render_application(

@@ -47,7 +47,9 @@ class Workbench:
         records = Records(self.database_url)
         return records, UserStore(records)
 
-    def add_user(self, name: str, role: str = "clerk", department: str | None = None) -> None:
+    def add_user(self, name: str, role: str = "window", department: str | None = None) -> None:
+        """An account; by default a comprehensive window's clerk (综合窗口), who sees every
+        department's applications."""
         records, users = self.store()
         try:
             users.add_user(name, role, PASSWORD, department)

@@ -21,7 +21,7 @@ MASKED = ZHANG[:6] + "********" + ZHANG[-4:]
 
 
 @contextmanager
-def _signed_in(workbench: Workbench, role: str = "clerk") -> Iterator[httpx.Client]:
+def _signed_in(workbench: Workbench, role: str = "window") -> Iterator[httpx.Client]:
     workbench.add_user("clerk", role)
     with workbench.client() as client:
         workbench.sign_in(client, "clerk")
@@ -195,3 +195,46 @@ def test_an_unknown_application_is_a_404_page(workbench: Workbench) -> None:
         r = client.get("/ui/applications/no-such-key")
         assert r.status_code == 404 and "没有找到申请 no-such-key" in r.text
         assert client.get("/ui/applications/no-such-key.json").status_code == 404
+
+
+def test_a_clerk_sees_only_their_departments_applications_and_a_window_sees_all(
+    workbench: Workbench,
+) -> None:
+    amr = workbench.submit("SCOPE-AMR")  # 企业设立登记: 市场监督管理局
+    nrp = workbench.submit("SCOPE-NRP", holder="yang_fan", matter="re-change-name")  # 自然资源
+    yang = load_holders()["yang_fan"].id
+    workbench.add_user("amr-clerk", "clerk", "zs-amr")
+    workbench.add_user("nrp-clerk", "clerk", "ZS-NRP")  # department codes are not case-bound
+    workbench.add_user("window-1", "window")
+    workbench.add_user("nobody-clerk", "clerk")  # no department: sees nothing, and is told so
+
+    def sees(name: str) -> tuple[set[str], str]:
+        with workbench.client() as client:
+            assert workbench.sign_in(client, name).status_code == 303
+            listed = client.get("/ui/applications.json").json()["applications"]
+            page = client.get("/ui/applications").text
+            # another department's application is not found, by its page, its JSON twin, its
+            # PDF or a reveal; nor by a search for its holder's number
+            for app in (amr, nrp):
+                shown = {a["application_id"] for a in listed}
+                status = client.get(f"/ui/applications/{app['id']}").status_code
+                assert status == (200 if app["application_id"] in shown else 404), (name, app)
+                if app["application_id"] not in shown:
+                    assert client.get(f"/ui/applications/{app['id']}.json").status_code == 404
+                    revealed = client.post(
+                        f"/ui/applications/{app['id']}/reveal",
+                        data={"csrf_token": csrf_of(page)},
+                    )
+                    assert revealed.status_code == 404 and yang not in revealed.text
+            found = client.get("/ui/applications.json", params={"q": yang}).json()
+            assert {a["application_id"] for a in found["applications"]} <= shown
+            return shown, page
+
+    shown, page = sees("amr-clerk")
+    assert shown == {"SCOPE-AMR"} and "只显示舟山市市场监督管理局办理事项的申请" in page
+    shown, page = sees("nrp-clerk")
+    assert shown == {"SCOPE-NRP"} and "只显示舟山市自然资源和规划局办理事项的申请" in page
+    shown, page = sees("window-1")
+    assert shown == {"SCOPE-AMR", "SCOPE-NRP"} and "显示各部门事项的申请" in page
+    shown, page = sees("nobody-clerk")
+    assert shown == set() and "未设所属部门" in page
