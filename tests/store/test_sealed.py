@@ -135,7 +135,16 @@ def test_a_new_index_key_first_still_finds_rows_made_under_the_old(tmp_path: Pat
     sealer, old, new = Sealer({"a": _key()}, "a"), _key(), _key()
     number = "330902198103150314"
     usage = UsageRecord(
-        "applicant", "citizen_id", number, "zs-elicence", "e_licence", "T", "L", "found", True, False
+        "applicant",
+        "citizen_id",
+        number,
+        "zs-elicence",
+        "e_licence",
+        "T",
+        "L",
+        "found",
+        True,
+        False,
     )
     before = Records(url, Privacy(sealer, HolderIndex({"i1": old}, "i1")))
     before.save_check(
