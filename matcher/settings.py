@@ -29,6 +29,8 @@ from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     from matcher.store.checkpoints import ServiceKey
     from matcher.store.sealed import Privacy
 
@@ -274,7 +276,12 @@ class Settings(BaseSettings):
     service_key_env: str | None = Field(
         default=None,
         description="variable holding the service's own Ed25519 key (PEM) that signs the "
-        "checkpoints; unset: one kept in the state folder",
+        "checkpoints and archive packages; unset: one kept in the state folder",
+    )
+    retired_service_keys: list[str] = Field(
+        default_factory=list,
+        description="the public keys (PEM) of service keys used before the current one: still "
+        "published at /service-keys, so packages signed with them keep verifying",
     )
     upload_retention_hours: float = Field(
         default=72.0,
@@ -399,6 +406,33 @@ class Settings(BaseSettings):
             pem = _key_from_env("service_key_env", self.service_key_env)
             return ServiceKey.from_pem(pem.encode(), f"service_key_env ({self.service_key_env})")
         return stored_service_key(self.state_dir)
+
+    def retired_public_keys(self) -> list[Ed25519PublicKey]:
+        """The public halves of the service keys used before the current one."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        from matcher.store.checkpoints import public_key_entry
+
+        out = []
+        for i, pem in enumerate(self.retired_service_keys):
+            public_key_entry(pem, where=f"retired_service_keys[{i}]")  # an Ed25519 key, or stop
+            key = serialization.load_pem_public_key(pem.encode())
+            assert isinstance(key, ed25519.Ed25519PublicKey)
+            out.append(key)
+        return out
+
+    def published_service_keys(self) -> list[dict[str, Any]]:
+        """The service's public keys, current first, as ``/service-keys`` publishes them."""
+        from matcher.store.checkpoints import public_key_entry
+
+        current = self.service_key()
+        keys = [{**public_key_entry(current.public), "current": True}]
+        for i, pem in enumerate(self.retired_service_keys):
+            entry = public_key_entry(pem, where=f"retired_service_keys[{i}]")
+            if entry["key_id"] != keys[0]["key_id"]:
+                keys.append({**entry, "current": False})
+        return keys
 
     def resolved_checkpoint_file(self) -> Path:
         """The file of this records database's checkpoints, in ``checkpoint_dir``."""

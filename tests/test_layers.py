@@ -5,7 +5,7 @@ An import inside a function counts like one at the top (it still ties the two mo
 imports under ``if TYPE_CHECKING:`` are left out. Layers, top to bottom:
 
     faces     api, ui, cli                       parse, call a service, render
-    jobs      audit, sdk, sandbox                work over the domain
+    jobs      audit, archive, sdk, sandbox       work over the domain
     wiring    settings, wiring                   one Settings; the services built once
     domain    waiver, applications, problems,    what a check, an application, a data problem,
               extract, extras                    an extraction is
@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "matcher.ui": 7,
     "matcher.cli": 7,
     "matcher.audit": 6,
+    "matcher.archive": 6,
     "matcher.sdk": 6,
     "matcher.sandbox": 6,
     "matcher.settings": 5,

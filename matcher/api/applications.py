@@ -12,6 +12,7 @@ from matcher.api.deps import RequesterDep, ServicesDep
 from matcher.api.routes import ERRORS
 from matcher.applications.formpdf import fill, template_for
 from matcher.applications.service import ApplicationRequest, ApplicationResponse
+from matcher.archive.package import build_package, package_name
 from matcher.errors import ApplicationNotFound
 
 __all__ = ["router"]
@@ -44,6 +45,33 @@ async def get_application(
     application_id: ApplicationId, services: ServicesDep, requester: RequesterDep
 ) -> ApplicationResponse:
     return await anyio.to_thread.run_sync(services.applications.find, requester, application_id)
+
+
+@router.get(
+    "/{application_id}/archive",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}, **NOT_FOUND},
+    summary="申请的电子归档包（BagIt，经本服务签名；离线用 matcher archive verify 校验）",
+)
+async def get_application_archive(
+    application_id: ApplicationId, services: ServicesDep, requester: RequesterDep
+) -> Response:
+    def build() -> bytes:
+        row = services.applications.store.find(requester, application_id)
+        if row is None:
+            raise ApplicationNotFound(f"申请 {application_id} 不存在")
+        return build_package(services, row)
+
+    package = await anyio.to_thread.run_sync(build)
+    return Response(
+        package,
+        media_type="application/zip",
+        # It holds the applicant's full ID number and the uploads: no cache keeps it.
+        headers={
+            "Content-Disposition": f'attachment; filename="{package_name(application_id)}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get(

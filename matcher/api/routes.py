@@ -164,6 +164,14 @@ async def metrics() -> Response:
     return Response(body, media_type=content_type)
 
 
+@health.get("/service-keys", summary="本服务的签名公钥（归档包与检查点）：当前的在前，已轮换的在后")
+async def service_keys(services: ServicesDep) -> dict[str, Any]:
+    """What a records office compares an archive package's signing key with: the service's
+    Ed25519 public keys, current first, then the retired ones still published."""
+    keys = await anyio.to_thread.run_sync(services.settings.published_service_keys)
+    return {"keys": keys}
+
+
 @health.get("/healthz", summary="存活检查")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}

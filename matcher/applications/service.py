@@ -42,6 +42,7 @@ from matcher.problems.detect import ProblemFinder
 from matcher.store.applications import ApplicationRow, ApplicationStore, EditRow
 from matcher.store.records import DataProblem
 from matcher.waiver.check import WaiveCheckService
+from matcher.waiver.evidence import trust_entry
 from matcher.waiver.payloads import WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = [
@@ -226,12 +227,14 @@ class ApplicationService:
                     gathered.checked_at,
                 )
         prefill_json = filled.model_dump_json() if filled else None
+        evidence_json = self._kept_records(gathered.records)
         if kept is not None:
             await anyio.to_thread.run_sync(
                 lambda: self.store.replace_prefill(
                     kept.id,
                     check_id=check.check_id,
                     prefill_json=prefill_json,
+                    evidence_json=evidence_json,
                     at=gathered.checked_at,
                 )
             )
@@ -252,11 +255,38 @@ class ApplicationService:
             status="prefilled",
             created_at=gathered.checked_at,
             updated_at=gathered.checked_at,
+            evidence_json=evidence_json,
         )
         stored = await anyio.to_thread.run_sync(self.store.insert, row)
         if stored.id != row.id and stored.request_hash != req_hash:
             raise ConflictError(f"申请编号 {request.application_id} 已用于内容不同的申请")
         return await anyio.to_thread.run_sync(self._view, stored)
+
+    def _kept_records(self, records: list[FoundRecord]) -> str:
+        """The registry records the check was given, each exactly as its registry signed it and
+        with the trust-store entry of its key (None for a key the trust store does not list):
+        kept (sealed) with the application for its archive package."""
+        trust = self.checker.trust_store
+        kept = []
+        for found in records:
+            e = found.evidence
+            signature = e.raw.get("signature")
+            key_id = signature.get("key_id") if isinstance(signature, dict) else None
+            key = trust.keys.get(key_id) if isinstance(key_id, str) else None
+            kept.append(
+                {
+                    "role": found.role,
+                    "registry": e.registry,
+                    "kind": e.kind,
+                    "id": e.id,
+                    "type": e.type,
+                    "issuer_code": e.issuer.code,
+                    "problems": list(found.problems),
+                    "record": e.raw,
+                    "trust": trust_entry(key) if key is not None else None,
+                }
+            )
+        return json.dumps(kept, ensure_ascii=False, default=str)
 
     def _should_rerun(self, kept: ApplicationRow) -> bool:
         """A kept application whose check met an unavailable registry, untouched by any clerk."""

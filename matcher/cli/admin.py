@@ -70,7 +70,12 @@ def _records(args: argparse.Namespace) -> int:
         result = records.verify_usage_chain()
         checkpoint = latest_checkpoint(settings.resolved_checkpoint_file())
         tail = (
-            check_tail(records.engine, checkpoint, settings.service_key())
+            check_tail(
+                records.engine,
+                checkpoint,
+                settings.service_key(),
+                settings.retired_public_keys(),
+            )
             if checkpoint is not None and result.first_break is None
             else None
         )

@@ -63,6 +63,9 @@ applications = Table(
     Column("confirmed_at", DateTime(timezone=True)),
     Column("final_json", Text),
     Column("changes_json", Text),
+    # Every registry record the application's check was given, as the registry signed it, with
+    # the trust-store entry of its key (revision 0011): what its archive package carries.
+    Column("evidence_json", Text),
     UniqueConstraint("requester", "application_id", name="uq_applications_requester_app"),
     Index("ix_applications_holder_key", "holder_key"),
     Index("ix_applications_created", "created_at"),
@@ -104,6 +107,7 @@ class ApplicationRow:
     confirmed_at: dt.datetime | None = None
     final_json: str | None = None
     changes_json: str | None = None
+    evidence_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,15 @@ class EditRow:
 
 # What an application keeps of the holder and the form (names, numbers, addresses): sealed at
 # rest with the data key (matcher.store.sealed), each bound to its application.
-SEALED = ("holder_id", "holder_name", "request_json", "prefill_json", "final_json", "changes_json")
+SEALED = (
+    "holder_id",
+    "holder_name",
+    "request_json",
+    "prefill_json",
+    "final_json",
+    "changes_json",
+    "evidence_json",
+)
 SEALED_EDIT = ("value", "source_json")
 
 
@@ -199,14 +211,21 @@ class ApplicationStore:
         return row
 
     def replace_prefill(
-        self, key: str, *, check_id: str, prefill_json: str | None, at: dt.datetime
+        self,
+        key: str,
+        *,
+        check_id: str,
+        prefill_json: str | None,
+        at: dt.datetime,
+        evidence_json: str | None = None,
     ) -> None:
-        """A re-run's check and form (the first met an unavailable registry)."""
+        """A re-run's check, form and records (the first met an unavailable registry)."""
         self._update(
             key,
             "prefilled",
             check_id=check_id,
             prefill_json=prefill_json,
+            evidence_json=evidence_json,
             updated_at=at,
         )
 

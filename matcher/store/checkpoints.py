@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,6 +45,8 @@ __all__ = [
     "check_tail",
     "checkpoint_file",
     "latest_checkpoint",
+    "public_key_entry",
+    "service_key_id",
     "stored_service_key",
     "write_checkpoint",
 ]
@@ -66,8 +69,7 @@ class ServiceKey:
 
     @property
     def key_id(self) -> str:
-        raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return "svc-" + hashlib.sha256(raw).hexdigest()[:16]
+        return service_key_id(self.public)
 
     @classmethod
     def from_pem(cls, pem: bytes, where: str) -> ServiceKey:
@@ -78,6 +80,28 @@ class ServiceKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise ConfigError(f"{where}: the service key must be an Ed25519 key")
         return cls(key)
+
+
+def service_key_id(public: Ed25519PublicKey) -> str:
+    """A service key's id: ``svc-`` and the start of its public key's SHA-256."""
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "svc-" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def public_key_entry(key: Ed25519PublicKey | str, where: str = "key") -> dict[str, str]:
+    """A service public key as published: id, algorithm and PEM (from a key or its PEM)."""
+    if isinstance(key, str):
+        try:
+            loaded = serialization.load_pem_public_key(key.encode())
+        except ValueError as exc:
+            raise ConfigError(f"{where}: not a PEM public key ({exc})") from None
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise ConfigError(f"{where}: a service key is an Ed25519 key")
+        key = loaded
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return {"key_id": service_key_id(key), "alg": "Ed25519", "public_key_pem": pem}
 
 
 def stored_service_key(folder: Path) -> ServiceKey:
@@ -111,12 +135,13 @@ class Checkpoint:
         signature = base64.b64encode(key.private.sign(self._signed())).decode()
         return Checkpoint(self.seq, self.head_hash, self.at, key.key_id, signature)
 
-    def verify(self, key: ServiceKey) -> bool:
-        """Signed by ``key`` and unchanged since."""
-        if self.key_id != key.key_id:
+    def verify(self, key: ServiceKey | Ed25519PublicKey) -> bool:
+        """Signed by ``key`` (the service's, or a public key it used before) and unchanged."""
+        public = key.public if isinstance(key, ServiceKey) else key
+        if self.key_id != service_key_id(public):
             return False
         try:
-            key.public.verify(base64.b64decode(self.signature), self._signed())
+            public.verify(base64.b64decode(self.signature), self._signed())
         except (InvalidSignature, ValueError):
             return False
         return True
@@ -205,10 +230,17 @@ class Checkpointer:
             await asyncio.sleep(self.interval_s)
 
 
-def check_tail(engine: Engine, checkpoint: Checkpoint, key: ServiceKey) -> str | None:
+def check_tail(
+    engine: Engine,
+    checkpoint: Checkpoint,
+    key: ServiceKey,
+    retired: Sequence[Ed25519PublicKey] = (),
+) -> str | None:
     """What is wrong with the chain's end, judged by a checkpoint (None: nothing): a checkpoint
-    not signed by this service, records cut off after it, or its record rewritten."""
-    if not checkpoint.verify(key):
+    not signed by this service (its key, or one it used before: ``retired``), records cut off
+    after it, or its record rewritten."""
+    candidates: list[ServiceKey | Ed25519PublicKey] = [key, *retired]
+    if not any(checkpoint.verify(k) for k in candidates):
         return (
             f"the checkpoint of {checkpoint.at} is not signed by this service's key "
             f"({key.key_id}): it cannot vouch for the chain"

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from matcher.store.checks import USAGE_FIELDS, checks, usage_chain, usage_records
 from matcher.store.engine import unavailable as _unavailable
 from matcher.store.sealed import HolderIndex, Privacy, SealError
-from matcher.store.usage_chain import Verified, link_use, read_head, verify
+from matcher.store.usage_chain import GENESIS, Verified, link_use, read_head, verify
 
 __all__ = ["UsageQueries", "check_context", "usage_context"]
 
@@ -92,23 +92,7 @@ class UsageQueries:
 
     def verify_usage_chain(self) -> Verified:
         """Walk every usage record against the hash chain (see :mod:`matcher.store.usage_chain`)."""
-        query = (
-            select(
-                usage_records.c.seq,
-                usage_records.c.id,
-                usage_records.c.row_hash,
-                usage_records.c.check_id,
-                checks.c.requester,
-                checks.c.matter_code,
-                checks.c.application_id,
-                *(usage_records.c[name] for name in USAGE_FIELDS),
-                checks.c.use,
-                checks.c.purpose,
-                usage_records.c.holder_sealed,
-            )
-            .select_from(usage_records.outerjoin(checks))
-            .order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
-        )
+        query = self._chain_query().order_by(usage_records.c.seq.nulls_first(), usage_records.c.id)
         with self.engine.connect() as conn:
             head = read_head(conn, usage_chain, lock=False)
             rows = conn.execution_options(yield_per=2000).execute(query)
@@ -117,6 +101,48 @@ class UsageQueries:
                 return verify(chained, (head.seq, head.head_hash))
             finally:
                 rows.close()  # verify may stop early, with rows still unread
+
+    @staticmethod
+    def _chain_query() -> Any:
+        """Usage rows as the chain links them: place, row id, hash, then the material."""
+        return select(
+            usage_records.c.seq,
+            usage_records.c.id,
+            usage_records.c.row_hash,
+            usage_records.c.check_id,
+            checks.c.requester,
+            checks.c.matter_code,
+            checks.c.application_id,
+            *(usage_records.c[name] for name in USAGE_FIELDS),
+            checks.c.use,
+            checks.c.purpose,
+            usage_records.c.holder_sealed,
+        ).select_from(usage_records.outerjoin(checks))
+
+    def chain_links(self, check_id: str) -> list[dict[str, Any]]:
+        """One check's usage records as their links were made: place, hash, the hash before it
+        and the material hashed — what lets anyone check each link without the database."""
+        query = self._chain_query().where(usage_records.c.check_id == check_id)
+        links = []
+        try:
+            with self.engine.connect() as conn:
+                for row in conn.execute(query.order_by(usage_records.c.seq)).all():
+                    if row.seq is None:
+                        continue
+                    before = conn.execute(
+                        select(usage_records.c.row_hash).where(usage_records.c.seq == row.seq - 1)
+                    ).scalar()
+                    links.append(
+                        {
+                            "seq": row.seq,
+                            "row_hash": row.row_hash,
+                            "prev_hash": GENESIS if row.seq == 1 else before,
+                            "material": list(self._material(row)[3:]),
+                        }
+                    )
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+        return links
 
     _HOLDER = 7 + USAGE_FIELDS.index("holder_key")  # its place in verify_usage_chain's rows
 

@@ -13,6 +13,7 @@ from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
 from matcher.applications.formpdf import fill, template_for
 from matcher.applications.service import ApplicationResponse
+from matcher.archive.package import build_package, package_name
 from matcher.errors import ConflictError, InputError
 from matcher.ui.deps import CsrfSessionDep, Forbidden, require
 from matcher.ui.pages import ViewerDep, load_application, render_application
@@ -186,4 +187,28 @@ async def print_view(
         request,
         "print.html",
         {"session": session, "app": app, "sections": form_view(app, reveal=True)},
+    )
+
+
+@router.get("/applications/{key}/archive.zip")
+async def archive_package(key: str, services: ServicesDep, session: ViewerDep) -> Response:
+    """The application's signed archive package (confirmed or not; recorded)."""
+    app = await load_application(services, session, key)
+    row = await anyio.to_thread.run_sync(services.applications.store.get, key)
+    if row is None:
+        raise Forbidden(f"没有找到申请 {key}。", session, status_code=404)
+    package = await anyio.to_thread.run_sync(build_package, services, row)
+    await anyio.to_thread.run_sync(
+        services.users.audit,
+        session.user.username,
+        "download_archive",
+        key,
+        {"application_id": app.application_id},
+    )
+    return Response(
+        package,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{package_name(app.application_id)}"'
+        },
     )

@@ -45,6 +45,8 @@ __all__ = [
     "public_key_pem",
     "sign_record",
     "signature_problem",
+    "trust_entry",
+    "trust_store_from",
     "verify_evidence",
 ]
 
@@ -141,27 +143,9 @@ def load_trust_store(path: str | Path) -> TrustStore:
         raise TrustStoreError(f"{path}: trust store not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TrustStoreError(f"{path}: not a readable JSON file ({exc})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+    if not isinstance(doc, dict):
         raise TrustStoreError(f'{path}: expected an object with a "keys" list')
-    store = TrustStore()
-    for i, entry in enumerate(doc["keys"]):
-        where = f"{path}: keys[{i}]"
-        if not isinstance(entry, dict):
-            raise TrustStoreError(f"{where}: expected an object")
-        key_id, alg, pem = entry.get("key_id"), entry.get("alg"), entry.get("public_key_pem")
-        if not isinstance(key_id, str) or not key_id:
-            raise TrustStoreError(f"{where}.key_id: missing")
-        if alg not in ("Ed25519", "ES256"):
-            raise TrustStoreError(f"{where}.alg: {alg!r} is not supported (Ed25519, ES256)")
-        if not isinstance(pem, str):
-            raise TrustStoreError(f"{where}.public_key_pem: missing")
-        if key_id in store.keys:
-            raise TrustStoreError(f"{where}.key_id: {key_id!r} appears twice")
-        issuer_code = entry.get("issuer_code")
-        if issuer_code is not None and not isinstance(issuer_code, str):
-            raise TrustStoreError(f"{where}.issuer_code: expected a string")
-        store.keys[key_id] = TrustedKey(key_id, alg, _load_public_key(pem, alg, where), issuer_code)
-    return store
+    return trust_store_from(doc, str(path))
 
 
 def generate_key(alg: Alg) -> PrivateKey:
@@ -176,6 +160,43 @@ def public_key_pem(key: PrivateKey) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+def trust_entry(key: TrustedKey) -> dict[str, Any]:
+    """A trusted key as the trust-store file lists it (registry protocol §5)."""
+    pem = key.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    entry: dict[str, Any] = {"key_id": key.key_id, "alg": key.alg, "public_key_pem": pem}
+    if key.issuer_code is not None:
+        entry["issuer_code"] = key.issuer_code
+    return entry
+
+
+def trust_store_from(doc: Mapping[str, Any], where: str) -> TrustStore:
+    """A trust store from a parsed trust-store document (as :func:`load_trust_store` reads)."""
+    store = TrustStore()
+    keys = doc.get("keys")
+    if not isinstance(keys, list):
+        raise TrustStoreError(f'{where}: expected an object with a "keys" list')
+    for i, entry in enumerate(keys):
+        here = f"{where}: keys[{i}]"
+        if not isinstance(entry, dict):
+            raise TrustStoreError(f"{here}: expected an object")
+        key_id, alg, pem = entry.get("key_id"), entry.get("alg"), entry.get("public_key_pem")
+        if not isinstance(key_id, str) or not key_id:
+            raise TrustStoreError(f"{here}.key_id: missing")
+        if alg not in ("Ed25519", "ES256"):
+            raise TrustStoreError(f"{here}.alg: {alg!r} is not supported (Ed25519, ES256)")
+        if not isinstance(pem, str):
+            raise TrustStoreError(f"{here}.public_key_pem: missing")
+        if key_id in store.keys:
+            raise TrustStoreError(f"{here}.key_id: {key_id!r} appears twice")
+        issuer_code = entry.get("issuer_code")
+        if issuer_code is not None and not isinstance(issuer_code, str):
+            raise TrustStoreError(f"{here}.issuer_code: expected a string")
+        store.keys[key_id] = TrustedKey(key_id, alg, _load_public_key(pem, alg, here), issuer_code)
+    return store
 
 
 def sign_record(record: Mapping[str, Any], key: PrivateKey, key_id: str) -> dict[str, Any]:

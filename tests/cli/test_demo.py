@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,6 +169,27 @@ def test_the_base_install_answers_what_needs_an_extra_with_its_name(
             assert chart.json()["extra"] == "reports"
             sheet = client.get("/v1/data-problems/assessment.xlsx")
             assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+
+            # the demo's kept applications export as archive packages that verify offline,
+            # against the keys the service publishes (SAMPLE-4 holds a record whose signature
+            # fails: it is in the package, named, and not relied on)
+            keys = tmp_path / "keys.json"
+            keys.write_bytes(client.get("/service-keys").content)
+            for sample in ("SAMPLE-1", "SAMPLE-4"):
+                package = client.get(
+                    f"/v1/applications/{sample}/archive", headers={"X-Requester": "demo"}
+                )
+                assert package.status_code == 200, package.text
+                path = tmp_path / f"{sample}.bag.zip"
+                path.write_bytes(package.content)
+                verify = ["archive", "verify", str(path), "--keys", str(keys)]
+                verified = subprocess.run(
+                    [sys.executable, "-m", "matcher.cli", *verify],
+                    capture_output=True,
+                    text=True,
+                )
+                assert verified.returncode == 0, verified.stdout + verified.stderr
+                assert f"intact (application {sample}, prefilled)" in verified.stdout
     finally:
         _stop(proc)
 

@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from matcher.cli import main
 from matcher.store.checkpoints import (
@@ -13,6 +15,7 @@ from matcher.store.checkpoints import (
     check_tail,
     checkpoint_file,
     latest_checkpoint,
+    public_key_entry,
     stored_service_key,
 )
 from matcher.store.records import Records
@@ -73,3 +76,32 @@ def test_a_rewritten_record_under_the_checkpoint_and_a_forged_checkpoint_are_ref
     records.close()
     # one line a checkpoint, the latest the one with the highest number
     assert latest_checkpoint(checkpointer.path) == written
+
+
+def test_a_checkpoint_signed_before_a_service_key_rotation_still_vouches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, records, checkpointer = _setup(tmp_path, monkeypatch)
+    _fill(records)
+    assert checkpointer.write_now() is not None  # signed with the key in the state folder
+    records.close()
+    old = stored_service_key(tmp_path / "state")
+    new = Ed25519PrivateKey.generate()
+    monkeypatch.setenv(
+        "NEW_SERVICE_KEY",
+        new.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+    )
+    old_pem = public_key_entry(old.public)["public_key_pem"]
+    base = config.read_text(encoding="utf-8") + 'service_key_env = "NEW_SERVICE_KEY"\n'
+    config.write_text(base, encoding="utf-8")
+    # the new key alone cannot vouch for the old checkpoint …
+    assert main(["records", "verify", "--config", str(config)]) == 1
+    assert "not signed by this service's key" in capsys.readouterr().err
+    # … the old key, kept published as retired, can
+    config.write_text(base + f'retired_service_keys = ["""{old_pem}"""]\n', encoding="utf-8")
+    assert main(["records", "verify", "--config", str(config)]) == 0
+    assert "is signed and kept" in capsys.readouterr().out
