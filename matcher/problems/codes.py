@@ -32,6 +32,7 @@ PROBLEM_TEXT: dict[str, str] = {
     "type_not_in_directory": "证照类型代码不在证照目录中",
     "upload_mismatch": "申请人上传的材料与证照库数据不一致",
     "record_missing": "本市核发的材料在共享数据中缺失",
+    "source_missing": "本市核发的材料尚未接入电子证照或数据凭证（缺少电子数据源）",
     "registry_garbage": "证照库返回了无法解析的数据",
     "field_conflict": "不同证照或数据凭证的已核验数据互相矛盾（预填申请表时发现）",
 }

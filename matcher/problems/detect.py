@@ -17,13 +17,16 @@ from adapters.base import Adapter
 from adapters.model import Evidence, EvidenceQuery, Holder
 from matcher.catalog.departments import Directory
 from matcher.catalog.ids import normalise_holder_id
-from matcher.catalog.matters import Matter
+from matcher.catalog.matters import Material, Matter
 from matcher.problems.codes import mask_id, mask_name, scrub, verification_code
 from matcher.store.records import DataProblem
 from matcher.waiver.cache import keyed_hash
 from matcher.waiver.decide import SpecOutcome
 from matcher.waiver.evidence import check_licence_id
 from matcher.waiver.payloads import MaterialDecision, UploadCheck
+
+# A missing source has no registry to name: its reports are filed under the catalog.
+SOURCE_REGISTRY = "catalog"
 
 __all__ = ["Findings", "LookupView", "ProblemFinder"]
 
@@ -278,6 +281,24 @@ class ProblemFinder:
                 if code not in codes:
                     found.clean.add(self.key(e.registry, subject, code))
 
+    def _no_source(self, found: Findings, matter: Matter, material: Material) -> None:
+        """A city-issued material with no electronic source: one report per matter and
+        material (no holder in it), to the issuer, counted each time a check meets it."""
+        self._file(
+            found,
+            "source_missing",
+            SOURCE_REGISTRY,
+            f"material:{matter.code}/{material.code}",
+            {
+                "matter_code": matter.code,
+                "matter_name": matter.name,
+                "material_code": material.code,
+                "material_name": material.name,
+                "issuer": material.issuer,
+            },
+            department=self.directory.route(issuer_name=material.issuer),
+        )
+
     def _missing(
         self,
         found: Findings,
@@ -287,12 +308,17 @@ class ProblemFinder:
         lookups: Sequence[LookupView],
         watching: bool,
     ) -> None:
-        """A city-issued material the registries hold no record of (``city_issued``)."""
+        """A city-issued material the registries hold no record of, or that has no electronic
+        source at all (``city_issued``)."""
         for d in decisions:
             if d.basis != "city_issued" and not (watching and d.decision == "waive"):
                 continue
             material = matter.material(d.material_code)
-            if not material.issued_by_city or not material.evidence:
+            if not material.issued_by_city:
+                continue
+            if not material.evidence:
+                if d.basis == "city_issued":
+                    self._no_source(found, matter, material)
                 continue
             spec = material.evidence[0]
             holder = holders.get(spec.holder_role)

@@ -30,7 +30,7 @@ class DataProblemOut(BaseModel):
     problem_text: str = Field(description="中文说明")
     department: str | None = Field(description="the owning department's directory code")
     department_name: str | None
-    subject: Literal["record", "holder", "registry"]
+    subject: Literal["record", "holder", "registry", "material"]
     evidence_id: str | None
     evidence_type: str | None
     issuer_code: str | None

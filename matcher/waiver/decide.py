@@ -5,9 +5,10 @@ or suspended licence, a holder mismatch, or a registry that did not answer all e
 ``review``. Only a record with no verification problem at all can waive a material.
 
 The first of the two exemptions (本市核发材料一律免交) is decided here too: a material a city
-department issued, for which the registries answered but hold no record, is not handed back to the
-applicant — the window obtains it from the issuing department (``review`` / ``city_issued``). It is
-never a waiver: nothing verified stands behind it.
+department issued, for which the registries answered but hold no record — or for which no
+electronic source is connected at all — is not handed back to the applicant: the window obtains it
+from the issuing department (``review`` / ``city_issued``). It is never a waiver: nothing verified
+stands behind it.
 """
 
 from __future__ import annotations
@@ -159,10 +160,19 @@ def _decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDeci
         )
 
     if not material.evidence:
-        reason = "该材料暂无可替代的电子证照或数据凭证，需申请人提交"
         if material.issued_by_city:
-            reason += "（属本市核发材料，建议接入共享数据源后免交）"
-        return make("require", "no_evidence_source", reason)
+            # No electronic source is connected, but the city issued it: still not the
+            # applicant's errand (部门协查); a data problem asks the issuer for a source.
+            issuer = material.issuer or CITY_ISSUER_FALLBACK
+            return make(
+                "review",
+                "city_issued",
+                f"该材料属本市核发（{issuer}），尚未接入电子证照或数据凭证；不需申请人提交，"
+                f"请窗口通过部门协查向{issuer}获取（已反馈数据问题：缺少电子数据源）",
+            )
+        return make(
+            "require", "no_evidence_source", "该材料暂无可替代的电子证照或数据凭证，需申请人提交"
+        )
 
     found = [c for o in outcomes for c in o.found]
     verified = [c for c in found if c.verification.verified]

@@ -29,7 +29,7 @@ def test_scrub_masks_only_real_id_numbers(text: str, expected: str) -> None:
 
 
 def test_every_code_has_a_chinese_description_and_verification_maps_into_them() -> None:
-    assert len(PROBLEM_TEXT) == 11  # the ten a check finds, and field_conflict (pre-fill)
+    assert len(PROBLEM_TEXT) == 12  # the eleven a check finds, and field_conflict (pre-fill)
     for problem in (
         "signature_invalid",
         "unsigned",

@@ -99,10 +99,13 @@ def test_nothing_found_is_required() -> None:
     assert (d.decision, d.basis) == ("require", "no_evidence")
 
 
-def test_material_without_evidence_kinds_is_required() -> None:
-    d = decide(_material(city=True), [])
+def test_material_without_evidence_kinds_is_required_unless_the_city_issued_it() -> None:
+    d = decide(_material(city=False), [])
     assert (d.decision, d.basis) == ("require", "no_evidence_source")
-    assert "本市核发" in d.reason
+    # the first exemption: no electronic source is no reason to send the applicant for it
+    d = decide(_material(city=True), [])
+    assert (d.decision, d.basis) == ("review", "city_issued")
+    assert "本市核发" in d.reason and "不需申请人提交" in d.reason
 
 
 def test_missing_party_is_required_and_named() -> None:
