@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -35,13 +36,14 @@ from matcher.catalog.yamlfiles import (
     schema_path,
     yaml_type,
 )
-from matcher.errors import CatalogError, UnknownMatter
+from matcher.errors import CatalogError, InputError, UnknownMatter
 
 __all__ = [
     "Catalog",
     "EvidenceSpec",
     "Material",
     "Matter",
+    "Situation",
     "load_catalog",
     "schema_path",
 ]
@@ -94,7 +96,18 @@ class Material(BaseModel):
     issued_by_city: bool
     issuer: Text | None = None
     accept_commitment: bool = False
+    # Asked for only in this situation (情形, one of the matter's): 夫妻共同出资, 法人股东 …
+    situation: Code | None = None
     evidence: tuple[EvidenceSpec, ...]
+
+
+class Situation(BaseModel):
+    """A situation (情形) in which a matter asks for more: the application names it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: Code
+    name: Text
 
 
 class Matter(BaseModel):
@@ -110,6 +123,7 @@ class Matter(BaseModel):
     # The holder's consent token (授权) must come with a check: their records are asked for
     # only with it.
     requires_consent: bool = False
+    situations: tuple[Situation, ...] = ()
     materials: Annotated[tuple[Material, ...], Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -118,7 +132,29 @@ class Matter(BaseModel):
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValueError(f"duplicate material codes: {', '.join(duplicates)}")
+        known = {s.code for s in self.situations}
+        unknown = sorted({m.situation for m in self.materials if m.situation} - known)
+        if unknown:
+            raise ValueError(f"materials name situations the matter does not list: {unknown}")
         return self
+
+    def asked(self, situations: Collection[str] = ()) -> Matter:
+        """The matter as one application meets it: a material asked for only in a situation
+        stays only when the application names that situation. An unknown situation is an
+        input error (the application names a situation this matter does not have)."""
+        known = {s.code for s in self.situations}
+        for i, code in enumerate(situations):
+            if code not in known:
+                raise InputError(
+                    f"事项「{self.name}」没有情形 {code}"
+                    + (f"（可选：{'、'.join(sorted(known))}）" if known else ""),
+                    field=f"situations[{i}]",
+                )
+        if not any(m.situation for m in self.materials):
+            return self
+        named = set(situations)
+        kept = tuple(m for m in self.materials if m.situation is None or m.situation in named)
+        return self.model_copy(update={"materials": kept})
 
     def material(self, code: str) -> Material:
         """The material with this code; CatalogError if the matter has none."""

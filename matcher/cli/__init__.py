@@ -14,6 +14,7 @@ from pathlib import Path
 from matcher.cli.adapters import _add_adapters_commands
 from matcher.cli.admin import _check_config, _data, _db, _keys, _records, _users
 from matcher.cli.archive import _add_archive_commands
+from matcher.cli.catalog import _add_catalog_commands
 from matcher.cli.demo import _demo
 from matcher.cli.extract import _extract
 from matcher.cli.sandbox import _add_sandbox_options, _sandbox, sandbox_from_env
@@ -109,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_records)
 
     _add_archive_commands(sub)
+    _add_catalog_commands(sub)
 
     p = sub.add_parser("keys", help="callers' API keys (kept hashed in the records database)")
     keys = p.add_subparsers(dest="action", required=True)

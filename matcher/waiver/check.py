@@ -156,7 +156,8 @@ class WaiveCheckService:
         extra: Sequence[tuple[str, EvidenceKind, str]] = (),
     ) -> tuple[Matter, dict[str, Holder], list[str], list[Lookup]]:
         """Stage 1: the matter, its holders (checked) and warnings, and the lookups to make."""
-        matter = self.catalog.get(request.matter_code)
+        # The matter as this application meets it: its named situations' materials only.
+        matter = self.catalog.get(request.matter_code).asked(request.situations)
         require_consent(matter, request)
         self.uploads.check(matter, request)
         holders, warnings = check_holders(

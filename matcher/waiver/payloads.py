@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from matcher.problems.models import AssessmentOut, DataProblemOut, DataProblemPage
 
@@ -82,6 +82,14 @@ class WaiveCheckRequest(BaseModel):
         description="the caller's application number; also the idempotency key",
     )
     consent_token: str | None = Field(default=None, max_length=2048)
+    situations: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="the situations (情形) that apply, by the matter's codes "
+        "(GET /v1/matters/{code}): a material asked for only in a situation is asked for only "
+        "when it is named",
+        examples=[["spouses-joint-investment"]],
+    )
     uploads: list[Upload] = Field(
         default_factory=list,
         max_length=20,

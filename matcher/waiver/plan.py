@@ -79,7 +79,7 @@ class Planner:
 
     def __init__(self, adapters: Sequence[Adapter]) -> None:
         self.adapters = list(adapters)
-        self._plans: dict[tuple[str, frozenset[str]], list[Question]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...], frozenset[str]], list[Question]] = {}
 
     def plan(self, matter: Matter, holders: dict[str, Holder]) -> list[Lookup]:
         """The fewest registry questions that cover every required material's evidence specs."""
@@ -88,10 +88,12 @@ class Planner:
         used = frozenset(
             spec.holder_role for m in matter.materials if m.required for spec in m.evidence
         )
-        shape = (matter.code, used.intersection(holders))
+        # The materials asked for are part of the shape: a situation adds some (Matter.asked).
+        asked = tuple(m.code for m in matter.materials if m.required)
+        shape = (matter.code, asked, used.intersection(holders))
         template = self._plans.get(shape)
         if template is None:
-            template = self._plans[shape] = self._template(matter, shape[1])
+            template = self._plans[shape] = self._template(matter, shape[2])
         return [
             Lookup(adapter, role, EvidenceQuery(kind=kind, holder=holders[role], types=types))
             for adapter, role, kind, types in template

@@ -97,7 +97,7 @@ def test_one_check_waives_materials_from_three_registries(
         decisions = _check(_api(stack, tmp_path, city, province), holders["zhang_wei"])
 
     waived = [d for d in decisions.values() if d["decision"] == "waive"]
-    assert len(waived) == 8 and len(decisions) == 10
+    assert len(waived) == 7 and len(decisions) == 9
     eligibility = decisions["legal-rep-eligibility"]
     assert eligibility["basis"] == "e_licence"
     assert "浙江省公安厅" in eligibility["reason"]

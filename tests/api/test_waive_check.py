@@ -39,7 +39,7 @@ def test_valid_licences_and_certificates_waive_with_verified_evidence(
     body = _check(api, holders["zhang_wei"], "ent-establish")
     d = _decisions(body)
     with_evidence = [m for m in d.values() if m["basis"] != "no_evidence_source"]
-    assert len(with_evidence) >= 8
+    assert len(with_evidence) >= 7
     assert all(m["decision"] == "waive" for m in with_evidence)
     id_card = d["legal-rep-id"]
     assert id_card["basis"] == "e_licence"
@@ -120,7 +120,7 @@ def test_holder_with_nothing_on_record_brings_only_what_the_city_did_not_issue(
     matter = catalog_matter("ent-establish")
     for d in body["decisions"]:
         material = matter.material(d["material_code"])
-        if material.issued_by_city and material.evidence:
+        if material.issued_by_city:
             # 本市核发材料一律免交: obtained from the issuer, never waived, never required.
             assert (d["decision"], d["basis"]) == ("review", "city_issued"), d
             assert material.issuer in d["reason"] and "部门协查" in d["reason"]

@@ -7,7 +7,7 @@ there into a new venv (``python3 -m venv``, the pip that comes with it), as a ne
 build would:
 
 - ``readme``: the README's first command, ``pip install .`` (the base install; the target is at
-  most 300 MB), then ``matcher demo`` and its printed waive-check (8 of 10 waived);
+  most 300 MB), then ``matcher demo`` and its printed waive-check (7 of 9 waived);
 - ``base-lock``: what the image does with ``EXTRAS=base``: the lock with hashes, ``--no-deps``,
   the project as a wheel, ``pip check``;
 - ``ocr``: ``pip install '.[ocr]'``, then ``matcher extract`` reads a photographed ID card
