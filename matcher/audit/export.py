@@ -62,9 +62,14 @@ def catalog_from_rows(rows: Iterable[dict[str, Any]], directory: Directory) -> d
     return {"matters": list(matters.values())}
 
 
+# libyaml's emitter (PyYAML's wheels carry it): the pure-Python one spent 8 of 19 s of a
+# 9,660-row audit here. Same safe representer, same document.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
 def write_catalog(catalog: dict[str, Any], path: Path) -> None:
     header = "# 由材料清单审计导出的事项与材料清单（schemas/catalog.schema.json）\n"
-    body = yaml.safe_dump(catalog, allow_unicode=True, sort_keys=False, width=100)
+    body = yaml.dump(catalog, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=100)
     path.write_text(header + body, encoding="utf-8")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,17 @@ def audit_material_rows(
     return [classify_row(row, matcher, city) for row in rows]
 
 
+def write_json_rows(rows: Iterable[dict[str, Any]], path: Path) -> None:
+    """A JSON array written one row per line, as it goes: each row through the C encoder
+    (``indent`` would send the whole document through the pure-Python one)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[")
+        for i, row in enumerate(rows):
+            out.write(",\n" if i else "\n")
+            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+        out.write("\n]\n")
+
+
 def write_material_reports(
     results: list[dict[str, Any]],
     file_problems: Sequence[RowProblem],
@@ -95,10 +106,7 @@ def write_material_reports(
     }
     write_xlsx(report, paths["xlsx"])
     write_html(report, paths["html"])
-    paths["json"].write_text(
-        json.dumps([{k: r[k] for k in JSON_FIELDS} for r in results], ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
+    write_json_rows(({k: r[k] for k in JSON_FIELDS} for r in results), paths["json"])
     summary = {
         "headline": dict(report.headline),
         **report.extra,

@@ -23,6 +23,7 @@ from matcher.audit.materials import (
     audit_material_rows,
     load_material_lists,
     row_from_dict,
+    write_json_rows,
     write_material_reports,
 )
 from matcher.audit.replay import read_applications, replay_applications
@@ -226,7 +227,7 @@ def finalize(worker: AuditWorker, store: JobStore, job_id: str) -> dict[str, str
         }
         write_xlsx(report, paths["xlsx"])
         write_html(report, paths["html"])
-        paths["json"].write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_json_rows(rows, paths["json"])
         summary = {"headline": dict(report.headline), **report.extra}
         paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
     reports = {name: str(path) for name, path in paths.items()}

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from matcher.audit.report import Report, Table
-from matcher.problems.export import xlsx_as_text
+from matcher.problems.export import FORMULA_STARTS, xlsx_as_text
 
 __all__ = ["write_xlsx"]
 
@@ -28,26 +29,42 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _write_table(sheet: Worksheet, table: Table, start_row: int = 1) -> int:
-    """Writes heading and rows from ``start_row``; returns the row of the heading."""
-    sheet.cell(start_row, 1, table.title).font = Font(bold=True, size=13)
-    head = start_row + 1
+def _text(sheet: Any, value: Any, font: Font | None = None) -> Cell:
+    cell = WriteOnlyCell(sheet, value)
+    if font is not None:
+        cell.font = font
+    xlsx_as_text([cell])  # a material name from an uploaded list is never a formula
+    return cell
+
+
+def _write_table(sheet: Any, table: Table) -> int:
+    """Writes the title, the heading and the rows, from the sheet's first row, as a stream
+    (a write-only sheet: no cell is kept after its row is written); returns the heading's row."""
     for col, (_, heading) in enumerate(table.columns, start=1):
-        sheet.cell(head, col, heading).font = _BOLD
         sheet.column_dimensions[get_column_letter(col)].width = max(
             10, min(40, 2 * len(heading) + 4)
         )
-    for r, row in enumerate(table.rows, start=head + 1):
-        for col, (key, _) in enumerate(table.columns, start=1):
-            cell = sheet.cell(r, col, _value(row.get(key)))
-            xlsx_as_text([cell])  # a material name from an uploaded list is never a formula
-            if key == "rate":
-                cell.number_format = "0.0%"
+    head = 2
     sheet.freeze_panes = f"A{head + 1}"
+    sheet.append([_text(sheet, table.title, Font(bold=True, size=13))])
+    sheet.append([_text(sheet, heading, _BOLD) for _, heading in table.columns])
+    keys = [key for key, _ in table.columns]
+    rate_at = keys.index("rate") if "rate" in keys else None
+    for row in table.rows:
+        values = [_value(row.get(key)) for key in keys]
+        if rate_at is not None or any(
+            isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in values
+        ):
+            cells = [_text(sheet, v) for v in values]
+            if rate_at is not None:
+                cells[rate_at].number_format = "0.0%"
+            sheet.append(cells)
+        else:
+            sheet.append(values)
     return head
 
 
-def _chart(source: Worksheet, table: Table, head: int) -> BarChart | None:
+def _chart(source: Any, table: Table, head: int) -> BarChart | None:
     """A native bar chart over the table's rows in ``source`` (heading on row ``head``)."""
     spec = table.chart
     if spec is None or not table.rows:
@@ -77,30 +94,26 @@ def _chart(source: Worksheet, table: Table, head: int) -> BarChart | None:
 
 
 def write_xlsx(report: Report, path: Path) -> None:
-    book = Workbook()
-    summary = book.create_sheet("汇总", 0)
-    del book[book.sheetnames[1]]  # the default empty sheet
-    summary["A1"] = report.title
-    summary["A1"].font = Font(bold=True, size=15)
-    summary["A2"] = report.subtitle
-    for i, (label, value) in enumerate(report.headline, start=4):
-        summary.cell(i, 1, label).font = _BOLD
-        summary.cell(i, 2, value)
+    """The workbook, written as a stream (openpyxl's write-only mode): a 100,000-row detail
+    sheet costs a pass over its rows, not a cell object each held until the end."""
+    book = Workbook(write_only=True)
+    summary = book.create_sheet("汇总")
     summary.column_dimensions["A"].width = 24
     summary.column_dimensions["B"].width = 24
+    summary.append([_text(summary, report.title, Font(bold=True, size=15))])
+    summary.append([_text(summary, report.subtitle)])
+    summary.append([])
+    for label, value in report.headline:
+        summary.append([_text(summary, label, _BOLD), _text(summary, value)])
     for i, table in enumerate(report.tables):
         sheet = book.create_sheet(table.sheet[:31])
-        assert isinstance(sheet, Worksheet)
         head = _write_table(sheet, table)
         chart = _chart(sheet, table, head)
         if chart is not None:
             sheet.add_chart(chart, f"{get_column_letter(len(table.columns) + 2)}2")
         if i == 0 and (again := _chart(sheet, table, head)) is not None:
-            assert isinstance(summary, Worksheet)
             summary.add_chart(again, "D4")  # the first chart on the summary sheet too
     for listing in (report.detail, report.problems):
         if listing is not None:
-            sheet = book.create_sheet(listing.sheet[:31])
-            assert isinstance(sheet, Worksheet)
-            _write_table(sheet, listing)
+            _write_table(book.create_sheet(listing.sheet[:31]), listing)
     book.save(path)

@@ -1,6 +1,8 @@
-"""Audit benchmark: material rows matched per second, and applications replayed per second.
+"""Audit benchmark: material rows matched per second, the whole `matcher audit materials`
+command per second, and applications replayed per second.
 
-    python tests/bench/audit.py [--rows 20000] [--applications 1000] [--workers 1,2,4]
+    python tests/bench/audit.py [--rows 20000] [--e2e-rows 100000] [--applications 1000]
+                                [--workers 1,2,4] [--skip-replay]
 
 1. Matching, on one core (the process pinned to one CPU): rows of the two generated lists
    (realistic: names repeat, as in real lists), then rows whose names are all different (every
@@ -205,9 +207,84 @@ def bench_replay(applications: int, worker_counts: list[int]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
+def bench_end_to_end(count: int) -> None:
+    """``matcher audit materials`` on a CSV list of ``count`` rows, in this process, with every
+    report written: rows per second for the whole command, and where its time goes. Baseline in
+    the same run: matching the same rows alone."""
+    import cProfile
+    import pstats
+
+    from matcher.cli import main as matcher_main
+    from tests.audit.gen_common import write_cases
+
+    half = count // 2
+    cases = gen_portal.generate(half) + gen_clerk.generate(count - half)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        listing = write_cases(cases, folder / "list.csv")
+        config = folder / "matcher.toml"
+        config.write_text(f'state_dir = "{folder / "state"}"\n', encoding="utf-8")
+        directory = load_directory()
+        rows = rows_of([c.cells[3] for c in cases])
+        start = time.perf_counter()
+        audit_material_rows(rows, MaterialMatcher(directory), "舟山市")
+        matching = time.perf_counter() - start
+        argv = ["audit", "materials", str(listing), "--out", str(folder / "out")]
+        start = time.perf_counter()
+        code = matcher_main([*argv, "--config", str(config)])
+        whole = time.perf_counter() - start
+        assert code == 0
+        sizes = {p.name: p.stat().st_size for p in (folder / "out").iterdir() if p.is_file()}
+        # where the time goes: the same command again on a tenth of the rows, profiled
+        small = write_cases(cases[: count // 10], folder / "small.csv")
+        profile = cProfile.Profile()
+        profile.enable()
+        matcher_main(
+            [
+                "audit",
+                "materials",
+                str(small),
+                "--out",
+                str(folder / "small"),
+                "--config",
+                str(config),
+            ]
+        )
+        profile.disable()
+    print(f"== `matcher audit materials`, {count:,} rows, every report (target ≥ 10,000 rows/s)")
+    print(f"  whole command   {whole:7.2f} s   {count / whole:10,.0f} rows/s")
+    print(f"  matching alone  {matching:7.2f} s   {count / matching:10,.0f} rows/s  (baseline)")
+    print(f"  ratio whole/matching time: {whole / matching:.2f}")
+    print(f"  reports: {', '.join(f'{k} {v / 1e6:.1f} MB' for k, v in sorted(sizes.items()))}")
+    stats = pstats.Stats(profile)
+    print(f"  where the time goes, profiled on {count // 10:,} rows (cumulative s):")
+    wanted = (
+        "write_xlsx",
+        "write_html",
+        "write_catalog",
+        "json",
+        "audit_material_rows",
+        "load_material_lists",
+        "material_report",
+        "catalog_from_rows",
+        "save",
+    )
+    shown = 0
+    for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in sorted(
+        stats.stats.items(),
+        key=lambda kv: -kv[1][3],  # type: ignore[attr-defined]
+    ):
+        if any(w == name for w in wanted) and shown < 12:
+            print(f"    {ct:7.2f}  {name}  ({Path(file).name})")
+            shown += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument(
+        "--e2e-rows", type=int, default=100_000, help="rows for the whole-command run (0: skip)"
+    )
     parser.add_argument("--applications", type=int, default=1000)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--skip-replay", action="store_true")
@@ -218,6 +295,8 @@ def main() -> None:
     )
     bench_accuracy()
     bench_matching(args.rows)
+    if args.e2e_rows:
+        bench_end_to_end(args.e2e_rows)
     if not args.skip_replay:
         if hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
