@@ -28,6 +28,7 @@ import anyio.to_thread
 from pydantic import BaseModel, Field, StringConstraints
 
 from adapters.model import EvidenceKind
+from matcher.applications.approval import with_form_condition
 from matcher.applications.forms import Form, FormField, Forms
 from matcher.applications.prefill import (
     FoundRecord,
@@ -43,7 +44,7 @@ from matcher.store.applications import ApplicationRow, ApplicationStore, EditRow
 from matcher.store.records import DataProblem
 from matcher.waiver.check import WaiveCheckService
 from matcher.waiver.evidence import trust_entry
-from matcher.waiver.payloads import WaiveCheckRequest, WaiveCheckResponse
+from matcher.waiver.payloads import AutoApproval, WaiveCheckRequest, WaiveCheckResponse
 
 __all__ = [
     "ApplicationNotFound",
@@ -125,6 +126,12 @@ class ApplicationResponse(BaseModel):
         default_factory=dict, description="the clerk's latest value per field key"
     )
     confirmation: Confirmation | None = None
+    auto_approval: AutoApproval | None = Field(
+        default=None,
+        description="no-touch approval (智能秒办), for a matter marked for it: the check's "
+        "conditions and, with a form, every required field filled from a verified source "
+        "without conflict",
+    )
 
 
 def _hash(request: ApplicationRequest) -> str:
@@ -380,6 +387,7 @@ class ApplicationService:
             form=form,
             edits=edits,
             confirmation=confirmation,
+            auto_approval=with_form_condition(check.auto_approval, form),
         )
 
     # -- the clerk's work ------------------------------------------------------------------------

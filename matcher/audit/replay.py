@@ -184,6 +184,9 @@ async def _replay_one(
         # An audit holds no holder's consent: what the registries hold stays unasked, unknown.
         return _rows(app, matter, "unknown", "该事项须经持证主体授权方可调取，审计未调取")
     decisions = {d.material_code: d for d in result.response.decisions}
+    # Would it have gone through untouched (智能秒办, for a matter marked for it)?
+    approval = result.response.auto_approval
+    untouched = approval is not None and approval.status == "eligible"
     out = []
     for row, given in zip(_rows(app, matter, "needed", ""), app["materials"], strict=True):
         material = _material(matter, given)
@@ -202,6 +205,7 @@ async def _replay_one(
         if material is not None:
             row["material_name"] = material.name
         row["status_text"] = STATUS_TEXT[row["status"]]
+        row["untouched"] = untouched
         out.append(row)
     return out
 

@@ -37,6 +37,7 @@ _TYPE_NAME = re.compile(r"《([^》]+)》")
 def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     by: dict[str, dict[str, Any]] = {}
     apps: dict[str, set[str]] = {}
+    untouched: dict[str, set[str]] = {}
     for r in rows:
         if r["status"] == "invalid":
             continue
@@ -44,11 +45,14 @@ def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
             r[key], {key: r[key] or "（未知）", "collected": 0, "needless": 0, "unknown": 0}
         )
         apps.setdefault(r[key], set()).add(r["application_id"])
+        if r.get("untouched"):
+            untouched.setdefault(r[key], set()).add(r["application_id"])
         g["collected"] += 1
         g["needless"] += r["status"] == "needless"
         g["unknown"] += r["status"] == "unknown"
     for k, g in by.items():
         g["applications"] = len(apps[k])
+        g["untouched"] = len(untouched.get(k, ()))
         g["rate"] = rate(g["needless"], g["collected"])
     return list(by.values())
 
@@ -106,7 +110,12 @@ def replay_report(rows: list[dict[str, Any]]) -> Report:
             Table(
                 "按事项",
                 "按事项",
-                (("matter_code", "事项编码"), ("matter_name", "事项名称"), *_COUNTS),
+                (
+                    ("matter_code", "事项编码"),
+                    ("matter_name", "事项名称"),
+                    *_COUNTS,
+                    ("untouched", "可秒办申请"),
+                ),
                 matters,
                 Chart("本可免收最多的事项", "matter_code", (("needless", "本可免收"),), "材料数"),
             ),

@@ -123,6 +123,9 @@ class Matter(BaseModel):
     # The holder's consent token (授权) must come with a check: their records are asked for
     # only with it.
     requires_consent: bool = False
+    # Eligible for no-touch approval (智能秒办) when every material is waived on verified
+    # evidence, nothing needs review and (with a form) every required field is verified.
+    auto_approval: bool = False
     situations: tuple[Situation, ...] = ()
     materials: Annotated[tuple[Material, ...], Field(min_length=1)]
 

@@ -209,6 +209,7 @@ class WaiveCheckService:
             decisions=decisions,
             summary=judge.summary(decisions),
             warnings=warnings,
+            auto_approval=judge.auto_approval(matter, decisions),
         )
         return _Answer(response, found, read, upload_pairs)
 

@@ -14,7 +14,13 @@ from matcher.extract.kinds import DocKinds
 from matcher.observe import DECISIONS
 from matcher.waiver.decide import Considered, SpecOutcome, decide
 from matcher.waiver.evidence import check_evidence
-from matcher.waiver.payloads import MaterialDecision, Summary, UploadCheck
+from matcher.waiver.payloads import (
+    AutoApproval,
+    MaterialDecision,
+    Summary,
+    UnmetCondition,
+    UploadCheck,
+)
 from matcher.waiver.plan import Lookup
 from matcher.waiver.uploads import ReadUpload, compare_upload
 
@@ -101,6 +107,35 @@ def decisions(
     for d in made:
         DECISIONS.labels(d.decision, d.basis).inc()
     return made
+
+
+VERIFIED_BASES = frozenset({"e_licence", "data_certificate", "upload_verified"})
+
+
+def auto_approval(matter: Matter, made: list[MaterialDecision]) -> AutoApproval | None:
+    """The material conditions of no-touch approval (智能秒办), for a matter marked for it."""
+    if not matter.auto_approval:
+        return None
+    unmet = []
+    brought = [d.material_name for d in made if d.decision == "require"]
+    if brought:
+        unmet.append(
+            UnmetCondition(
+                condition="materials_waived",
+                reason="有材料未能以已核验的电子证照或数据凭证免交",
+                items=brought,
+            )
+        )
+    reviewed = [
+        d.material_name
+        for d in made
+        if d.decision == "review" or (d.decision == "waive" and d.basis not in VERIFIED_BASES)
+    ]
+    if reviewed:
+        unmet.append(
+            UnmetCondition(condition="no_review", reason="有材料需要人工核查", items=reviewed)
+        )
+    return AutoApproval(status="not_eligible" if unmet else "eligible", unmet=unmet)
 
 
 def summary(made: list[MaterialDecision]) -> Summary:

@@ -149,6 +149,24 @@ class Summary(BaseModel):
     review: int
 
 
+class UnmetCondition(BaseModel):
+    """One condition of no-touch approval (智能秒办) the application does not meet."""
+
+    condition: Literal["materials_waived", "no_review", "fields_verified"]
+    reason: str = Field(description="中文说明")
+    items: list[str] = Field(
+        default_factory=list, description="the materials or fields that keep it unmet"
+    )
+
+
+class AutoApproval(BaseModel):
+    """Whether the application meets the conditions of no-touch approval (智能秒办) its matter is
+    marked for. The service never approves: it tells the business system that it may."""
+
+    status: Literal["eligible", "not_eligible"]
+    unmet: list[UnmetCondition] = Field(default_factory=list)
+
+
 class WaiveCheckResponse(BaseModel):
     check_id: str
     matter_code: str
@@ -158,6 +176,11 @@ class WaiveCheckResponse(BaseModel):
     decisions: list[MaterialDecision]
     summary: Summary
     warnings: list[str] = Field(default_factory=list)
+    auto_approval: AutoApproval | None = Field(
+        default=None,
+        description="null unless the matter is marked for no-touch approval (智能秒办); an "
+        "application's form conditions are judged in the application's answer",
+    )
 
 
 class FieldOut(BaseModel):

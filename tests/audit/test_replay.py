@@ -197,3 +197,46 @@ def test_answers_are_cached_across_applications_of_one_holder(
 
     # the first of the ten asks the registries; the cache answers the nine after it
     assert one > 0 and ten == one
+
+
+def test_the_matter_table_counts_applications_that_would_have_gone_through_untouched(
+    tmp_path: Path, start_sandbox: Any
+) -> None:
+    url, trust = start_sandbox()
+    settings = sandbox_settings(url, tmp_path, trust)
+    holders = load_holders()
+
+    def proof(app_id: str, who: str) -> dict[str, Any]:
+        return {
+            **zhang_wei_app(app_id),
+            "matter_code": "social-insurance-proof",  # marked for 智能秒办 in the sample
+            "applicant_id": holders[who].id,
+            "applicant_name": holders[who].name,
+            "materials": ["居民身份证或社会保障卡"],
+        }
+
+    apps = [proof("S-1", "zhang_wei"), proof("S-2", "li_na"), proof("S-3", "wang_fang")]
+    path = gen_applications.write_jsonl([*apps, zhang_wei_app("E-1")], tmp_path / "apps.jsonl")
+    store = FileJobStore(tmp_path / "jobs")
+    spec = create_job(
+        store, settings, "applications", [path], tmp_path / "out", options={"purpose": PURPOSE}
+    )
+    runner = InProcessRunner(settings, store)
+    try:
+        reports = runner.run(spec.id)
+    finally:
+        runner.close()
+    rows = json.loads(Path(reports["json"]).read_text("utf-8"))
+    untouched = {r["application_id"] for r in rows if r["untouched"]}
+    assert untouched == {"S-1", "S-2"}  # 王芳's ID card has expired: a person must look
+    # the report's per-matter table (its XLSX sheet 按事项) counts them
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(reports["xlsx"], read_only=True)["按事项"]
+    table = list(sheet.iter_rows(min_row=2, values_only=True))
+    heading = list(table[0])
+    by_matter = {
+        row[heading.index("事项编码")]: dict(zip(heading, row, strict=True)) for row in table[1:]
+    }
+    assert by_matter["social-insurance-proof"]["可秒办申请"] == 2
+    assert by_matter["ent-establish"]["可秒办申请"] == 0  # not marked for it

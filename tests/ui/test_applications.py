@@ -238,3 +238,15 @@ def test_a_clerk_sees_only_their_departments_applications_and_a_window_sees_all(
     assert shown == {"SCOPE-AMR", "SCOPE-NRP"} and "显示各部门事项的申请" in page
     shown, page = sees("nobody-clerk")
     assert shown == set() and "未设所属部门" in page
+
+
+def test_the_page_says_whether_no_touch_approval_is_met(workbench: Workbench) -> None:
+    met = workbench.submit("AUTO-UI-1", matter="social-insurance-proof")
+    unmet = workbench.submit("AUTO-UI-2", holder="wang_fang", matter="social-insurance-proof")
+    with _signed_in(workbench) as client:
+        page = client.get(f"/ui/applications/{met['id']}").text
+        assert 'id="auto-approval"' in page and '智能秒办：<b class="ok">符合条件</b>' in page
+        page = client.get(f"/ui/applications/{unmet['id']}").text
+        assert "不符合条件" in page and "居民身份证或社会保障卡" in page
+        plain = client.get(f"/ui/applications/{workbench.submit('AUTO-UI-3')['id']}").text
+        assert 'id="auto-approval"' not in plain  # 企业设立登记 is not marked for it

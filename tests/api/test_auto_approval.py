@@ -1,0 +1,70 @@
+"""No-touch approval (智能秒办): a matter marked for it says, in the answer, whether the application
+meets its conditions — every material waived on verified evidence, nothing for review, and (with
+a form) every required field filled from a verified source without conflict — and names each
+unmet one. The service never approves."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from matcher.catalog.matters import load_catalog
+from tests.api.conftest import ApiFactory, Sandbox, applicant
+
+PACKAGED = Path(load_catalog.__code__.co_filename).parents[1] / "data" / "catalog"
+
+
+def _check(api: Any, holder: Any, matter: str) -> dict[str, Any]:
+    r = api.check({"matter_code": matter, "applicant": applicant(holder)})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def test_met_and_each_material_condition_unmet(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any]
+) -> None:
+    api = make_api(sandbox)
+    # 张伟's ID card is on file and verifies: eligible, nothing unmet
+    met = _check(api, holders["zhang_wei"], "social-insurance-proof")["auto_approval"]
+    assert met == {"status": "eligible", "unmet": []}
+    # an expired ID card: the material is required, so not eligible, and it is named
+    expired = _check(api, holders["wang_fang"], "social-insurance-proof")["auto_approval"]
+    assert expired["status"] == "not_eligible"
+    assert [(u["condition"], u["items"]) for u in expired["unmet"]] == [
+        ("materials_waived", ["居民身份证或社会保障卡"])
+    ]
+    # a card signed by a key the trust store lacks: it goes to review
+    unknown = _check(api, holders["zhao_lei"], "social-insurance-proof")["auto_approval"]
+    assert [u["condition"] for u in unknown["unmet"]] == ["no_review"]
+    # a matter not marked for it says nothing either way
+    assert _check(api, holders["zhang_wei"], "ent-establish")["auto_approval"] is None
+
+
+def test_an_application_adds_the_form_condition(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
+) -> None:
+    # the city's own catalog marks 企业设立登记 for it (a copy of the packaged one)
+    catalog = tmp_path / "catalog"
+    shutil.copytree(PACKAGED, catalog)
+    business = catalog / "business.yaml"
+    text = business.read_text(encoding="utf-8")
+    marked = text.replace(
+        "    form: company-registration\n",
+        "    form: company-registration\n    auto_approval: true\n",
+    )
+    assert marked != text
+    business.write_text(marked, encoding="utf-8")
+    api = make_api(sandbox, catalog=str(catalog))
+    body = {
+        "matter_code": "ent-establish",
+        "applicant": applicant(holders["zhang_wei"]),
+        "application_id": "AUTO-1",
+    }
+    app = api.client.post("/v1/applications", json=body).json()
+    check_unmet = {u["condition"] for u in app["check"]["auto_approval"]["unmet"]}
+    assert check_unmet == {"materials_waived"}  # 申请书 and 章程 have no electronic source
+    unmet = {u["condition"]: u["items"] for u in app["auto_approval"]["unmet"]}
+    assert app["auto_approval"]["status"] == "not_eligible"
+    assert unmet["fields_verified"] == ["移动电话"]  # the one field no registry holds
