@@ -36,22 +36,30 @@ def rows_by_material(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["material"]: r for r in rows}
 
 
-def test_materials_collected_needlessly_are_named_with_their_evidence(
-    tmp_path: Path, start_sandbox: Any
-) -> None:
+def replay(tmp_path: Path, start_sandbox: Any, apps: list[dict[str, Any]]) -> dict[str, str]:
+    """Run a replay audit of ``apps`` in process, against a sandbox; its reports' paths."""
     url, trust = start_sandbox()
     settings = sandbox_settings(url, tmp_path, trust)
-    bad = {**zhang_wei_app("A-2"), "applicant_id": "330902198103150315"}  # wrong check digit
-    path = gen_applications.write_jsonl([zhang_wei_app(), bad], tmp_path / "apps.jsonl")
+    path = gen_applications.write_jsonl(apps, tmp_path / "apps.jsonl")
     store = FileJobStore(tmp_path / "jobs")
     spec = create_job(
         store, settings, "applications", [path], tmp_path / "out", options={"purpose": PURPOSE}
     )
     runner = InProcessRunner(settings, store)
     try:
-        reports = runner.run(spec.id)
+        reports: dict[str, str] = runner.run(spec.id)
     finally:
         runner.close()
+    # the chunk inputs (holder ID numbers) are not kept once the job is done
+    assert list((tmp_path / "jobs" / spec.id / "inputs").glob("*.json")) == []
+    return reports
+
+
+def test_materials_collected_needlessly_are_named_with_their_evidence(
+    tmp_path: Path, start_sandbox: Any
+) -> None:
+    bad = {**zhang_wei_app("A-2"), "applicant_id": "330902198103150315"}  # wrong check digit
+    reports = replay(tmp_path, start_sandbox, [zhang_wei_app(), bad])
 
     rows = json.loads(Path(reports["json"]).read_text("utf-8"))
     good = rows_by_material([r for r in rows if r["application_id"] == "A-1"])
@@ -61,8 +69,6 @@ def test_materials_collected_needlessly_are_named_with_their_evidence(
     assert good["application"]["status"] == "needed"
     invalid = [r for r in rows if r["application_id"] == "A-2"]
     assert invalid and all(r["status"] == "invalid" for r in invalid)
-    # the chunk inputs (holder ID numbers) are not kept once the job is done
-    assert list((tmp_path / "jobs" / spec.id / "inputs").glob("*.json")) == []
     assert "applicant.id" in invalid[0]["reason"] or "校验" in invalid[0]["reason"]
 
 
@@ -202,8 +208,6 @@ def test_answers_are_cached_across_applications_of_one_holder(
 def test_the_matter_table_counts_applications_that_would_have_gone_through_untouched(
     tmp_path: Path, start_sandbox: Any
 ) -> None:
-    url, trust = start_sandbox()
-    settings = sandbox_settings(url, tmp_path, trust)
     holders = load_holders()
 
     def proof(app_id: str, who: str) -> dict[str, Any]:
@@ -216,16 +220,7 @@ def test_the_matter_table_counts_applications_that_would_have_gone_through_untou
         }
 
     apps = [proof("S-1", "zhang_wei"), proof("S-2", "li_na"), proof("S-3", "wang_fang")]
-    path = gen_applications.write_jsonl([*apps, zhang_wei_app("E-1")], tmp_path / "apps.jsonl")
-    store = FileJobStore(tmp_path / "jobs")
-    spec = create_job(
-        store, settings, "applications", [path], tmp_path / "out", options={"purpose": PURPOSE}
-    )
-    runner = InProcessRunner(settings, store)
-    try:
-        reports = runner.run(spec.id)
-    finally:
-        runner.close()
+    reports = replay(tmp_path, start_sandbox, [*apps, zhang_wei_app("E-1")])
     rows = json.loads(Path(reports["json"]).read_text("utf-8"))
     untouched = {r["application_id"] for r in rows if r["untouched"]}
     assert untouched == {"S-1", "S-2"}  # 王芳's ID card has expired: a person must look
