@@ -162,6 +162,15 @@ async def _replay_one(
         matter = catalog.get(app["matter_code"])
     except CatalogError:
         return _rows(app, None, "invalid", f"事项编码 {app['matter_code']} 不在事项目录中")
+    # A past application names no situations (情形); a material it collected that is asked for
+    # only in one says that situation applied.
+    situations = sorted(
+        {
+            m.situation
+            for given in app["materials"]
+            if (m := _material(matter, given)) and m.situation
+        }
+    )
     try:
         request = WaiveCheckRequest.model_validate(
             {
@@ -169,6 +178,7 @@ async def _replay_one(
                 "applicant": app["applicant"],
                 "parties": app["parties"],
                 "application_id": app["application_id"],
+                "situations": situations,
             }
         )
         result = await checker.check(

@@ -59,7 +59,9 @@ def test_materials_collected_needlessly_are_named_with_their_evidence(
     tmp_path: Path, start_sandbox: Any
 ) -> None:
     bad = {**zhang_wei_app("A-2"), "applicant_id": "330902198103150315"}  # wrong check digit
-    reports = replay(tmp_path, start_sandbox, [zhang_wei_app(), bad])
+    # 婚姻状况证明 is asked for only when spouses invest jointly: collecting it says they did
+    joint = {**zhang_wei_app("A-3"), "materials": ["法定代表人婚姻状况证明（夫妻共同出资）"]}
+    reports = replay(tmp_path, start_sandbox, [zhang_wei_app(), bad, joint])
 
     rows = json.loads(Path(reports["json"]).read_text("utf-8"))
     good = rows_by_material([r for r in rows if r["application_id"] == "A-1"])
@@ -70,6 +72,8 @@ def test_materials_collected_needlessly_are_named_with_their_evidence(
     invalid = [r for r in rows if r["application_id"] == "A-2"]
     assert invalid and all(r["status"] == "invalid" for r in invalid)
     assert "applicant.id" in invalid[0]["reason"] or "校验" in invalid[0]["reason"]
+    (marriage,) = [r for r in rows if r["application_id"] == "A-3"]
+    assert marriage["status"] == "needless" and "《结婚证》" in marriage["evidence"]
 
 
 def test_audit_checks_are_recorded_as_audit_use_with_the_purpose(
