@@ -5,19 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from matcher.catalog.ids import check_citizen_id
+from matcher.catalog.ids import check_citizen_id, mask_id
 from matcher.errors import InvalidIdentifier
 
 __all__ = ["mask_id", "mask_ids_in"]
 
 _CITIZEN_LIKE = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
-
-
-def mask_id(id_type: str, value: str) -> str:
-    """A citizen ID as the window shows it (330902********0314); a credit code is public."""
-    if id_type != "citizen_id" or len(value) < 10:
-        return value
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
 def _mask_match(match: re.Match[str]) -> str:

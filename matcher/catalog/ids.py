@@ -16,7 +16,14 @@ from stdnum.exceptions import ValidationError
 
 from matcher.errors import InvalidIdentifier
 
-__all__ = ["IdCheck", "check_citizen_id", "check_holder_id", "check_uscc", "normalise_holder_id"]
+__all__ = [
+    "IdCheck",
+    "check_citizen_id",
+    "check_holder_id",
+    "check_uscc",
+    "mask_id",
+    "normalise_holder_id",
+]
 
 _CITIZEN_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -79,3 +86,11 @@ def check_holder_id(id_type: str, value: str, *, accept_pre_standard_uscc: bool 
     if id_type == "uscc":
         return check_uscc(value, accept_pre_standard=accept_pre_standard_uscc)
     raise InvalidIdentifier(f"不支持的证件类型：{id_type}", field="id_type")
+
+
+def mask_id(id_type: str, value: str) -> str:
+    """A citizen ID with its birth date and sequence hidden, as the workbench shows it
+    (330902********0314); a credit code (public) as it is."""
+    if id_type != "citizen_id" or len(value) < 10:
+        return value
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from matcher.catalog.ids import check_citizen_id
+from matcher.catalog.ids import check_citizen_id, mask_id
 from matcher.errors import InputError
 
 __all__ = [
@@ -66,14 +66,6 @@ def verification_code(problem: str) -> str | None:
 
 # GB 11643 shape: 17 digits and a check character. Masked wherever it appears in report text.
 _CITIZEN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
-def mask_id(id_type: str, value: str) -> str:
-    """A citizen ID with its birth date and sequence hidden, as the workbench shows it
-    (330902********0314); a credit code (public) as it is."""
-    if id_type == "citizen_id" and len(value) >= 10:
-        return value[:6] + "*" * (len(value) - 10) + value[-4:]
-    return value
 
 
 def mask_name(name: str | None) -> str | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from adapters.model import Evidence
-from matcher.catalog.ids import check_citizen_id
+from matcher.catalog.ids import check_citizen_id, mask_id
 from matcher.catalog.matters import EvidenceSpec, Material
 from matcher.errors import InvalidIdentifier
 from matcher.waiver.evidence import Verification
@@ -97,7 +97,7 @@ def _shown(number: str) -> str:
         check_citizen_id(number)
     except InvalidIdentifier:
         return number
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    return mask_id("citizen_id", number)
 
 
 def _label(c: Considered) -> str:
