@@ -409,18 +409,12 @@ class Settings(BaseSettings):
 
     def retired_public_keys(self) -> list[Ed25519PublicKey]:
         """The public halves of the service keys used before the current one."""
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ed25519
+        from matcher.store.checkpoints import load_public_key
 
-        from matcher.store.checkpoints import public_key_entry
-
-        out = []
-        for i, pem in enumerate(self.retired_service_keys):
-            public_key_entry(pem, where=f"retired_service_keys[{i}]")  # an Ed25519 key, or stop
-            key = serialization.load_pem_public_key(pem.encode())
-            assert isinstance(key, ed25519.Ed25519PublicKey)
-            out.append(key)
-        return out
+        return [
+            load_public_key(pem, f"retired_service_keys[{i}]")
+            for i, pem in enumerate(self.retired_service_keys)
+        ]
 
     def published_service_keys(self) -> list[dict[str, Any]]:
         """The service's public keys, current first, as ``/service-keys`` publishes them."""
@@ -428,8 +422,8 @@ class Settings(BaseSettings):
 
         current = self.service_key()
         keys = [{**public_key_entry(current.public), "current": True}]
-        for i, pem in enumerate(self.retired_service_keys):
-            entry = public_key_entry(pem, where=f"retired_service_keys[{i}]")
+        for key in self.retired_public_keys():
+            entry = public_key_entry(key)
             if entry["key_id"] != keys[0]["key_id"]:
                 keys.append({**entry, "current": False})
         return keys

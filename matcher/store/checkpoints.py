@@ -45,6 +45,7 @@ __all__ = [
     "check_tail",
     "checkpoint_file",
     "latest_checkpoint",
+    "load_public_key",
     "public_key_entry",
     "service_key_id",
     "stored_service_key",
@@ -88,16 +89,19 @@ def service_key_id(public: Ed25519PublicKey) -> str:
     return "svc-" + hashlib.sha256(raw).hexdigest()[:16]
 
 
-def public_key_entry(key: Ed25519PublicKey | str, where: str = "key") -> dict[str, str]:
-    """A service public key as published: id, algorithm and PEM (from a key or its PEM)."""
-    if isinstance(key, str):
-        try:
-            loaded = serialization.load_pem_public_key(key.encode())
-        except ValueError as exc:
-            raise ConfigError(f"{where}: not a PEM public key ({exc})") from None
-        if not isinstance(loaded, Ed25519PublicKey):
-            raise ConfigError(f"{where}: a service key is an Ed25519 key")
-        key = loaded
+def load_public_key(pem: str, where: str) -> Ed25519PublicKey:
+    """A service public key from its PEM; ConfigError naming ``where`` for anything else."""
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except ValueError as exc:
+        raise ConfigError(f"{where}: not a PEM public key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigError(f"{where}: a service key is an Ed25519 key")
+    return key
+
+
+def public_key_entry(key: Ed25519PublicKey) -> dict[str, str]:
+    """A service public key as published: id, algorithm and PEM."""
     pem = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
