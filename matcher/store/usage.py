@@ -123,23 +123,31 @@ class UsageQueries:
         """One check's usage records as their links were made: place, hash, the hash before it
         and the material hashed — what lets anyone check each link without the database."""
         query = self._chain_query().where(usage_records.c.check_id == check_id)
-        links = []
         try:
             with self.engine.connect() as conn:
-                for row in conn.execute(query.order_by(usage_records.c.seq)).all():
-                    if row.seq is None:
-                        continue
-                    before = conn.execute(
-                        select(usage_records.c.row_hash).where(usage_records.c.seq == row.seq - 1)
-                    ).scalar()
-                    links.append(
-                        {
-                            "seq": row.seq,
-                            "row_hash": row.row_hash,
-                            "prev_hash": GENESIS if row.seq == 1 else before,
-                            "material": list(self._material(row)[3:]),
-                        }
-                    )
+                rows = [
+                    r
+                    for r in conn.execute(query.order_by(usage_records.c.seq)).all()
+                    if r.seq is not None
+                ]
+                # the link before each one, in one query (the record before may be another
+                # check's)
+                before = dict(
+                    conn.execute(
+                        select(usage_records.c.seq, usage_records.c.row_hash).where(
+                            usage_records.c.seq.in_([r.seq - 1 for r in rows])
+                        )
+                    ).all()
+                )
+            links = [
+                {
+                    "seq": row.seq,
+                    "row_hash": row.row_hash,
+                    "prev_hash": GENESIS if row.seq == 1 else before.get(row.seq - 1),
+                    "material": list(self._material(row)[3:]),
+                }
+                for row in rows
+            ]
         except SQLAlchemyError as exc:
             raise _unavailable(exc) from exc
         return links
