@@ -159,6 +159,23 @@ def new_privacy() -> Any:
     )
 
 
+def numbers_in_rows(engine: Any, numbers: list[str]) -> list[str]:
+    """Where any of ``numbers`` stands in clear in a database: ``table.column``, every table,
+    every row (bytes read as Latin-1, so a number in a blob shows too)."""
+    from sqlalchemy import MetaData, Table, inspect
+
+    found = set()
+    with engine.connect() as conn:
+        for name in inspect(conn).get_table_names():
+            table = Table(name, MetaData(), autoload_with=conn)
+            for row in conn.execute(table.select()).mappings():
+                for column, value in row.items():
+                    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                    if any(n in text for n in numbers):
+                        found.add(f"{name}.{column}")
+    return sorted(found)
+
+
 def state_privacy(state: Path) -> Any:
     """The keys a service keeps in its state folder (no key variables set): what a test needs
     to read the answers that service sealed."""

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import MetaData, Table, inspect
 
 from matcher.store.applications import ApplicationStore
 from tests.api.conftest import ApiFactory, Sandbox, applicant
+from tests.conftest import numbers_in_rows
 
 PEOPLE = ("zhang_wei", "li_na", "lin_hai")
 
@@ -48,19 +48,10 @@ def _in_redis(url: str, numbers: list[str]) -> list[str]:
 
 def _in_rows(api: Any, numbers: list[str]) -> list[str]:
     store = api.records()
-    found = set()
     try:
-        with store.engine.connect() as conn:
-            for name in inspect(conn).get_table_names():
-                table = Table(name, MetaData(), autoload_with=conn)
-                for row in conn.execute(table.select()).mappings():
-                    for column, value in row.items():
-                        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-                        if any(n in text for n in numbers):
-                            found.add(f"{name}.{column}")
+        return numbers_in_rows(store.engine, numbers)
     finally:
         store.close()
-    return sorted(found)
 
 
 def _use_the_service(api: Any, holders: dict[str, Any]) -> list[str]:

@@ -29,7 +29,6 @@ from sqlalchemy import (
     Text,
     create_engine,
     insert,
-    inspect,
     select,
     text,
 )
@@ -41,7 +40,7 @@ from matcher.settings import load_settings
 from matcher.store.migrations import head_revision, schema_state, upgrade
 from matcher.store.records import CheckRecord, Records, UsageRecord, make_engine
 from matcher.store.schema import target_metadata
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, numbers_in_rows
 
 # The tables as the code before migrations made them (matcher/records.py and matcher/files.py of
 # that release), frozen here: the upgrade must accept exactly what is out there.
@@ -237,19 +236,11 @@ def _dump(url: str) -> dict[str, list[tuple[object, ...]]]:
 
 
 def _numbers_in_clear(url: str, numbers: list[str]) -> list[str]:
-    """Where any of ``numbers`` sits in clear in the database: table.column, every table."""
     engine = make_engine(url)
-    found = []
-    with engine.connect() as conn:
-        for name in inspect(conn).get_table_names():
-            table = Table(name, MetaData(), autoload_with=conn)
-            for row in conn.execute(table.select()).mappings():
-                for column, value in row.items():
-                    text_value = value.decode("latin-1") if isinstance(value, bytes) else value
-                    if isinstance(text_value, str) and any(n in text_value for n in numbers):
-                        found.append(f"{name}.{column}")
-    engine.dispose()
-    return sorted(set(found))
+    try:
+        return numbers_in_rows(engine, numbers)
+    finally:
+        engine.dispose()
 
 
 @both
