@@ -10,7 +10,7 @@ import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from matcher.api.auth import caller_of, scopes_of
 from matcher.api.deps import RequesterHeader, ServicesDep, requester_name
@@ -142,13 +142,24 @@ class MatterSummary(BaseModel):
     code: str
     name: str
     department: str
+    domain: str | None = Field(default=None, description="领域: 商事登记, 不动产登记 …")
     materials: int
+    form: str | None = Field(default=None, description="its application form's code, if any")
+    auto_approval: bool = Field(default=False, description="marked for 智能秒办")
 
 
 @v1.get("/matters", response_model=list[MatterSummary], summary="事项列表")
 async def list_matters(services: ServicesDep) -> list[MatterSummary]:
     return [
-        MatterSummary(code=m.code, name=m.name, department=m.department, materials=len(m.materials))
+        MatterSummary(
+            code=m.code,
+            name=m.name,
+            department=m.department,
+            domain=m.domain,
+            materials=len(m.materials),
+            form=m.form,
+            auto_approval=m.auto_approval,
+        )
         for m in services.catalog.matters
     ]
 

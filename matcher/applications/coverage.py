@@ -60,7 +60,7 @@ class MatterCoverage:
 
 
 def _brought(material: Material) -> bool:
-    return not material.evidence and not material.issued_by_city
+    return not material.evidence and not material.issued_by_city and not material.application_form
 
 
 def coverage(catalog: Catalog, forms: Forms) -> list[MatterCoverage]:

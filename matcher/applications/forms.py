@@ -109,7 +109,7 @@ class RequestSource(_Frozen):
     """What the business system sent: a party's name, id, id type in words, or the matter."""
 
     kind: Literal["request"]
-    field: Literal["name", "id", "id_type_name", "matter_name"]
+    field: Literal["name", "id", "id_type_name", "matter_name", "phone"]
     role: str = "applicant"
 
 

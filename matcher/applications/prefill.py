@@ -142,6 +142,7 @@ class Party:
     id_type: str
     id: str
     name: str
+    phone: str | None = None  # the real-name account's number, where the request gives it
 
 
 @dataclass
@@ -270,7 +271,7 @@ def _values(spec: FormField, source: Source, ctx: _Context) -> list[Candidate]:
             elif source.field == "id_type_name":
                 raw = ID_TYPE_NAMES.get(party.id_type, party.id_type)
             else:
-                raw = party.name if source.field == "name" else party.id
+                raw = {"name": party.name, "id": party.id, "phone": party.phone}[source.field]
             ref = SourceRef(kind="request", field=source.field, role=source.role)
             c = _candidate(spec, raw, ref, verified=False, usable=True)
             return [c] if c else []

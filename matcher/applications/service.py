@@ -201,7 +201,7 @@ class ApplicationService:
             if kept.request_hash != req_hash:
                 raise ConflictError(f"申请编号 {request.application_id} 已用于内容不同的申请")
             if not await anyio.to_thread.run_sync(self._should_rerun, kept):
-                return await anyio.to_thread.run_sync(self._view, kept)
+                return await anyio.to_thread.run_sync(self.view, kept)
         matter = self.checker.catalog.get(request.matter_code)
         form = self.forms.get(matter.form) if matter.form else None
         _check_answers(form, request.answers)
@@ -212,7 +212,8 @@ class ApplicationService:
         if form is not None:
             parties = {"applicant": Party(**request.applicant.model_dump())}
             parties |= {
-                p.role: Party(id_type=p.id_type, id=p.id, name=p.name) for p in request.parties
+                p.role: Party(id_type=p.id_type, id=p.id, name=p.name, phone=p.phone)
+                for p in request.parties
             }
             filled = prefill(
                 form,
@@ -267,7 +268,7 @@ class ApplicationService:
         stored = await anyio.to_thread.run_sync(self.store.insert, row)
         if stored.id != row.id and stored.request_hash != req_hash:
             raise ConflictError(f"申请编号 {request.application_id} 已用于内容不同的申请")
-        return await anyio.to_thread.run_sync(self._view, stored)
+        return await anyio.to_thread.run_sync(self.view, stored)
 
     def _kept_records(self, records: list[FoundRecord]) -> str:
         """The registry records the check was given, each exactly as its registry signed it and
@@ -309,14 +310,14 @@ class ApplicationService:
         row = self.store.find(requester, application_id)
         if row is None:
             raise ApplicationNotFound(f"申请 {application_id} 不存在")
-        return self._view(row)
+        return self.view(row)
 
     def load(self, key: str) -> ApplicationResponse:
         """An application by the service's own id; ApplicationNotFound if none."""
         row = self.store.get(key)
         if row is None:
             raise ApplicationNotFound(f"申请 {key} 不存在")
-        return self._view(row)
+        return self.view(row)
 
     def recent(
         self,
@@ -351,7 +352,7 @@ class ApplicationService:
             raise ApplicationNotFound(f"申请 {row.application_id} 的核验记录缺失")
         return WaiveCheckResponse.model_validate(body)
 
-    def _view(self, row: ApplicationRow) -> ApplicationResponse:
+    def view(self, row: ApplicationRow) -> ApplicationResponse:
         check = self._check(row)
         form = PrefillResult.model_validate_json(row.prefill_json) if row.prefill_json else None
         edits = {

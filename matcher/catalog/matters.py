@@ -13,7 +13,7 @@ import functools
 import json
 from collections.abc import Collection
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 from pydantic import (
@@ -95,6 +95,13 @@ class Material(BaseModel):
     required: bool
     issued_by_city: bool
     issuer: Text | None = None
+    # As the portal lists it (来源渠道, 纸质/电子, 份数); None where the list does not say.
+    channel: Literal["applicant", "government", "intermediary", "other"] | None = None
+    medium: Literal["paper", "electronic", "either"] | None = None
+    copies: int | None = None
+    # The matter's application form itself: pre-filled by the service, confirmed by the
+    # applicant, never a paper to bring (the matter must name its form).
+    application_form: bool = False
     accept_commitment: bool = False
     # Asked for only in this situation (情形, one of the matter's): 夫妻共同出资, 法人股东 …
     situation: Code | None = None
@@ -118,6 +125,9 @@ class Matter(BaseModel):
     code: Code
     name: Text
     department: Text
+    implementation_code: str | None = None  # 实施编码, where known
+    domain: Text | None = None  # 领域: 商事登记, 不动产登记 …
+    list_source: Text | None = None  # the rule or published guide the list follows
     description: str | None = None
     form: Code | None = None  # its application form's code (matcher.applications.forms)
     # The holder's consent token (授权) must come with a check: their records are asked for
@@ -135,6 +145,15 @@ class Matter(BaseModel):
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
             raise ValueError(f"duplicate material codes: {', '.join(duplicates)}")
+        forms = [m.code for m in self.materials if m.application_form]
+        if forms and self.form is None:
+            raise ValueError(
+                f"material {forms[0]} is marked application_form, but the matter names no form"
+            )
+        if len(forms) > 1:
+            raise ValueError(
+                f"more than one material is marked application_form: {', '.join(forms)}"
+            )
         known = {s.code for s in self.situations}
         unknown = sorted({m.situation for m in self.materials if m.situation} - known)
         if unknown:

@@ -159,6 +159,14 @@ def _decide(material: Material, outcomes: Sequence[SpecOutcome]) -> MaterialDeci
             }
         )
 
+    if material.application_form:
+        # Filled in by the service from the verified records (POST /v1/applications): the
+        # applicant confirms it on line and brings nothing.
+        return make(
+            "require",
+            "application_form",
+            "申请表由系统依据已核验的数据预填，申请人核对确认即可，无需另行准备",
+        )
     if not material.evidence:
         if material.issued_by_city:
             # No electronic source is connected, but the city issued it: still not the

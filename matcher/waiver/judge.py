@@ -117,7 +117,10 @@ def auto_approval(matter: Matter, made: list[MaterialDecision]) -> AutoApproval 
     if not matter.auto_approval:
         return None
     unmet = []
-    brought = [d.material_name for d in made if d.decision == "require"]
+    # The application form is the form's condition (fields_verified), not a material's.
+    brought = [
+        d.material_name for d in made if d.decision == "require" and d.basis != "application_form"
+    ]
     if brought:
         unmet.append(
             UnmetCondition(

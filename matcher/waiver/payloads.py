@@ -41,6 +41,7 @@ Basis = Literal[
     "upload_mismatch",
     "upload_unverified",
     "city_issued",
+    "application_form",
 ]
 IdType = Literal["citizen_id", "uscc"]
 
@@ -53,6 +54,13 @@ class Person(BaseModel):
     id_type: IdType
     id: str = Field(min_length=1, max_length=32, examples=["330902198101011236"])
     name: str = Field(min_length=1, max_length=100, examples=["张伟"])
+    phone: str | None = Field(
+        default=None,
+        pattern=r"^[0-9+() -]{5,24}$",
+        description="the contact number of the holder's real-name account (实名账号), where the "
+        "caller has it: a form's 联系电话 is filled from it instead of being typed",
+        examples=["13905800123"],
+    )
 
 
 class Party(Person):

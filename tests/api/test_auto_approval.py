@@ -64,7 +64,48 @@ def test_an_application_adds_the_form_condition(
     }
     app = api.client.post("/v1/applications", json=body).json()
     check_unmet = {u["condition"] for u in app["check"]["auto_approval"]["unmet"]}
-    assert check_unmet == {"materials_waived"}  # 申请书 and 章程 have no electronic source
+    assert check_unmet == {"materials_waived"}  # 章程 and 任职文件 have no electronic source
+    brought = next(u["items"] for u in app["check"]["auto_approval"]["unmet"])
+    assert "公司登记（备案）申请书" not in brought  # the pre-filled form is not a material brought
     unmet = {u["condition"]: u["items"] for u in app["auto_approval"]["unmet"]}
     assert app["auto_approval"]["status"] == "not_eligible"
     assert unmet["fields_verified"] == ["移动电话"]  # the one field no registry holds
+
+
+def test_a_prefilled_form_and_the_accounts_phone_make_an_application_eligible(
+    sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
+) -> None:
+    # the city marks 不动产变更登记 for it: its 申请书 is the form the service pre-fills
+    catalog = tmp_path / "catalog"
+    shutil.copytree(PACKAGED, catalog)
+    estate = catalog / "real_estate.yaml"
+    text = estate.read_text(encoding="utf-8")
+    marked = text.replace(
+        "  - code: re-change-name\n", "  - code: re-change-name\n    auto_approval: true\n"
+    )
+    assert marked != text
+    estate.write_text(marked, encoding="utf-8")
+    api = make_api(sandbox, catalog=str(catalog))
+    zhang = holders["zhang_wei"]
+
+    def submit(app_id: str, **more: str) -> dict[str, Any]:
+        body = {
+            "matter_code": "re-change-name",
+            "applicant": {**applicant(zhang), **more},
+            "application_id": app_id,
+        }
+        r = api.client.post("/v1/applications", json=body)
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    # every material on record, the form filled from the registries and his account's phone
+    met = submit("AUTO-PHONE-1", phone=zhang.phone)
+    assert met["check"]["auto_approval"] == {"status": "eligible", "unmet": []}
+    assert met["auto_approval"] == {"status": "eligible", "unmet": []}
+    # without the phone, the one field left is named; the 申请书 itself never is
+    typed = submit("AUTO-PHONE-2")
+    assert typed["auto_approval"]["status"] == "not_eligible"
+    assert [(u["condition"], u["items"]) for u in typed["auto_approval"]["unmet"]] == [
+        ("fields_verified", ["联系电话"])
+    ]

@@ -14,11 +14,14 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from matcher.catalog.licences import load_directory
 from matcher.catalog.matters import EvidenceSpec, load_catalog, schema_path
 from matcher.errors import CatalogError, UnknownMatter
 from tests.sample_types import LICENCE_TYPES
 
 REPO = Path(__file__).resolve().parents[2]
+DIRECTORY_TYPES = {t.code for t in load_directory().licence_types}
+DIRECTORY_CERTS = {t.code for t in load_directory().certificate_types}
 
 CERT_TYPES = {
     "social_insurance_record",
@@ -90,7 +93,7 @@ def test_sample_catalog_has_at_least_12_matters_and_60_materials() -> None:
     assert sum(len(m.materials) for m in catalog.matters) >= 60
 
 
-def test_sample_licence_evidence_uses_only_the_sandbox_type_codes() -> None:
+def test_sample_licence_evidence_uses_only_the_directorys_type_codes() -> None:
     used = {
         spec.type
         for m in load_catalog().matters
@@ -99,10 +102,12 @@ def test_sample_licence_evidence_uses_only_the_sandbox_type_codes() -> None:
         if spec.kind == "e_licence"
     }
 
-    assert used <= LICENCE_TYPES.keys()
+    # the sandbox registry holds a part of them; the licence directory knows them all
+    assert LICENCE_TYPES.keys() <= DIRECTORY_TYPES
+    assert used <= DIRECTORY_TYPES
 
 
-def test_sample_certificate_evidence_uses_only_the_sandbox_cert_types() -> None:
+def test_sample_certificate_evidence_uses_only_the_directorys_cert_types() -> None:
     used = {
         spec.type
         for m in load_catalog().matters
@@ -111,25 +116,36 @@ def test_sample_certificate_evidence_uses_only_the_sandbox_cert_types() -> None:
         if spec.kind == "data_certificate"
     }
 
-    assert used <= CERT_TYPES
+    assert CERT_TYPES <= DIRECTORY_CERTS
+    assert used <= DIRECTORY_CERTS
 
 
-def test_sample_ent_establish_has_eight_required_materials_with_applicant_evidence() -> None:
-    materials = load_catalog().get("ent-establish").materials
-
-    backed = [
-        m
-        for m in materials
-        if m.required and m.evidence and all(s.holder_role == "applicant" for s in m.evidence)
+def test_sample_ent_establish_asks_for_the_real_list_and_situations_apart() -> None:
+    matter = load_catalog().get("ent-establish")
+    always = [m.name for m in matter.materials if m.situation is None]
+    # 《市场主体登记管理条例实施细则》: no 户籍、居住、无犯罪、社保或纳税证明
+    assert always == [
+        "公司登记（备案）申请书",
+        "公司章程",
+        "股东的主体资格文件或自然人身份证明",
+        "法定代表人身份证明",
+        "法定代表人、董事、监事和高级管理人员的任职文件",
+        "住所（经营场所）使用证明",
     ]
+    assert {m.situation for m in matter.materials if m.situation} == {
+        "spouses-joint-investment",
+        "corporate-shareholder",
+        "agent",
+    }
+    assert [m.code for m in matter.materials if m.application_form] == ["application"]
 
-    assert len(backed) >= 8
 
-
-def test_sample_has_a_matter_for_an_organisation_with_licence_and_credit_report() -> None:
-    types = {s.type for m in load_catalog().get("ent-change").materials for s in m.evidence}
-
-    assert {"11100000MB0143888D001", "enterprise_credit_record"} <= types
+def test_sample_has_a_matter_for_an_organisation_with_its_licence() -> None:
+    # 食品经营许可: the market entity applies; its own 营业执照 stands in.
+    licence = load_catalog().get("food-business-licence").material("business-licence")
+    assert [(s.type, s.holder_role) for s in licence.evidence] == [
+        ("11100000MB0143888D001", "applicant")
+    ]
 
 
 def test_sample_matters_keep_file_order() -> None:
@@ -182,6 +198,53 @@ def test_accept_commitment_defaults_to_false(tmp_path: Path) -> None:
     catalog = load_catalog(write_catalog(tmp_path, "c.yaml", matter()))
 
     assert catalog.get("m1").materials[0].accept_commitment is False
+
+
+def test_the_portal_list_fields_load_and_default_to_unknown(tmp_path: Path) -> None:
+    def listed(m: dict[str, Any]) -> None:
+        m |= {"domain": "商事登记", "list_source": "《市场主体登记管理条例实施细则》"}
+        m["materials"][0] |= {"channel": "government", "medium": "electronic", "copies": 1}
+
+    catalog = load_catalog(write_catalog(tmp_path, "c.yaml", matter("m1", listed), matter("m2")))
+
+    m1, m2 = catalog.get("m1"), catalog.get("m2")
+    assert (m1.domain, m1.implementation_code) == ("商事登记", None)
+    assert (m1.materials[0].channel, m1.materials[0].medium, m1.materials[0].copies) == (
+        "government",
+        "electronic",
+        1,
+    )
+    assert (m2.domain, m2.list_source, m2.materials[0].channel, m2.materials[0].copies) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def _application_form(m: dict[str, Any]) -> None:
+    m["materials"][1]["application_form"] = True
+
+
+def test_an_application_form_material_needs_the_matters_form(tmp_path: Path) -> None:
+    no_form = write_catalog(tmp_path, "a.yaml", matter("m1", _application_form))
+    with pytest.raises(CatalogError, match="marked application_form, but the matter names no form"):
+        load_catalog(no_form)
+
+    def two(m: dict[str, Any]) -> None:
+        _application_form(m)
+        m["form"] = "company-registration"
+        m["materials"][0]["application_form"] = True
+
+    with pytest.raises(CatalogError, match="more than one material is marked application_form"):
+        load_catalog(write_catalog(tmp_path, "b.yaml", matter("m1", two)))
+
+    def with_form(m: dict[str, Any]) -> None:
+        _application_form(m)
+        m["form"] = "company-registration"
+
+    loaded = load_catalog(write_catalog(tmp_path, "c.yaml", matter("m1", with_form)))
+    assert [x.application_form for x in loaded.get("m1").materials] == [False, True]
 
 
 def test_get_returns_the_matter_with_that_code(tmp_path: Path) -> None:
