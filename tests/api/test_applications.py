@@ -97,7 +97,7 @@ def test_demo_application_values_are_shown_as_printed(api: Api, holders: dict[st
     assert fields["lr_native_region"]["source"]["kind"] == "derived"
     assert fields["lr_native_region"]["verified"] is True
     assert fields["lr_mobile"]["value"] is None and app["form"]["missing"] == ["lr_mobile"]
-    assert app["check"]["summary"]["waived"] == 7  # 婚姻状况证明 only when spouses invest jointly
+    assert app["check"]["summary"]["waived"] == 3  # 婚姻状况证明 only when spouses invest jointly
     assert app["status"] == "prefilled"
 
 

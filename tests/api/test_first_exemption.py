@@ -34,6 +34,8 @@ def test_no_city_issued_material_is_required_of_an_applicant_the_registries_do_n
                 "applicant": STRANGER,
                 "application_id": f"EXEMPT-{matter.code}",
                 "consent_token": "ct-exempt-1",
+                # every situation, so that every material of the matter is asked for
+                "situations": [s.code for s in matter.situations],
             }
         )
         assert r.status_code == 200, (matter.code, r.text)

@@ -71,7 +71,7 @@ def test_an_answer_that_met_a_down_registry_is_checked_again_when_it_is_back(
     now = api.client.get(f"/v1/waive-check/{app_id}")
     answer = now.json()
     assert answer["check_id"] != first.json()["check_id"]
-    assert answer["summary"]["waived"] >= 7
+    assert answer["summary"]["waived"] == 3
     assert not any(d["basis"] == "registry_unavailable" for d in answer["decisions"])
     assert api.usage(answer["check_id"])  # the re-check's lookups are on record
     # the business system's own retry now gets the new answer too

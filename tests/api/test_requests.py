@@ -175,4 +175,4 @@ def test_redis_down_still_answers_checks(
     api = make_api(sandbox, redis_url="redis://127.0.0.1:1/0")
     r = api.check({"matter_code": "ent-establish", "applicant": applicant(holders["zhang_wei"])})
     assert r.status_code == 200
-    assert r.json()["summary"]["waived"] >= 7
+    assert r.json()["summary"]["waived"] == 3

@@ -38,20 +38,33 @@ def test_valid_licences_and_certificates_waive_with_verified_evidence(
 ) -> None:
     body = _check(api, holders["zhang_wei"], "ent-establish")
     d = _decisions(body)
-    with_evidence = [m for m in d.values() if m["basis"] != "no_evidence_source"]
-    assert len(with_evidence) >= 7
+    unsourced = {"no_evidence_source", "application_form"}
+    with_evidence = [m for m in d.values() if m["basis"] not in unsourced]
+    assert [m["material_code"] for m in with_evidence] == [
+        "shareholder-id",
+        "legal-rep-id",
+        "premises",
+    ]
     assert all(m["decision"] == "waive" for m in with_evidence)
     id_card = d["legal-rep-id"]
     assert id_card["basis"] == "e_licence"
     assert id_card["evidence"] and all(e["verified"] for e in id_card["evidence"])
     assert id_card["evidence"][0]["registry"] == "zs-elicence"
-    assert d["legal-rep-eligibility"]["basis"] == "data_certificate"
-    assert d["application"]["decision"] == "require"
+    # the pre-filled application form is confirmed, not brought; 章程 and 任职文件 are brought
+    assert (d["application"]["decision"], d["application"]["basis"]) == (
+        "require",
+        "application_form",
+    )
+    assert d["articles"]["basis"] == d["appointments"]["basis"] == "no_evidence_source"
     assert body["summary"] == {
         "waived": len(with_evidence),
         "required": len(d) - len(with_evidence),
         "review": 0,
     }
+    # the city's registries hold his 无犯罪记录证明 as a data certificate only
+    taxi = _decisions(_check(api, holders["zhang_wei"], "taxi-driver-qualification"))
+    assert taxi["no-violent-crime"]["decision"] == "waive"
+    assert taxi["no-violent-crime"]["basis"] == "data_certificate"
 
 
 def test_response_matches_the_published_schema(api: Api, holders: dict[str, Any]) -> None:
@@ -108,8 +121,9 @@ def test_unusable_licence_is_never_waived(
 def test_tampered_licence_files_a_data_problem(api: Api, holders: dict[str, Any]) -> None:
     body = _check(api, holders["yang_fan"], "re-change-name")
     problems = api.problems(body["check_id"])
-    # Beside the tampered 不动产权证书: 户籍变更证明, which the city issues, has no record.
-    assert sorted(p["problem"] for p in problems) == ["record_missing", "signature_invalid"]
+    # Only the tampered 不动产权证书: 户籍变更证明 comes from the police where the household is
+    # registered (not necessarily this city), so its missing record files nothing.
+    assert sorted(p["problem"] for p in problems) == ["signature_invalid"]
 
 
 def test_holder_with_nothing_on_record_brings_only_what_the_city_did_not_issue(
@@ -126,19 +140,19 @@ def test_holder_with_nothing_on_record_brings_only_what_the_city_did_not_issue(
             assert material.issuer in d["reason"] and "部门协查" in d["reason"]
         else:
             assert d["decision"] == "require"
-            assert d["basis"] in {"no_evidence", "no_evidence_source"}
+            assert d["basis"] in {"no_evidence", "no_evidence_source", "application_form"}
     assert (
         body["summary"]["review"] == sum(d["basis"] == "city_issued" for d in body["decisions"]) > 0
     )
 
 
 def test_data_certificate_found_and_no_data(api: Api, holders: dict[str, Any]) -> None:
-    found = _decisions(_check(api, holders["zhang_wei"], "seafarer-passport"))
-    assert found["no-criminal-record"]["decision"] == "waive"
-    assert found["no-criminal-record"]["evidence"][0]["kind"] == "data_certificate"
-    none = _decisions(_check(api, holders["lin_hai"], "seafarer-passport"))
-    # 无犯罪记录证明 is issued by the city's police: with no record the window obtains it.
-    assert (none["no-criminal-record"]["decision"], none["no-criminal-record"]["basis"]) == (
+    found = _decisions(_check(api, holders["zhang_wei"], "taxi-driver-qualification"))
+    assert found["no-violent-crime"]["decision"] == "waive"
+    assert found["no-violent-crime"]["evidence"][0]["kind"] == "data_certificate"
+    none = _decisions(_check(api, holders["lin_hai"], "taxi-driver-qualification"))
+    # 无暴力犯罪记录的证明 is issued by the city's police: with no record the window obtains it.
+    assert (none["no-violent-crime"]["decision"], none["no-violent-crime"]["basis"]) == (
         "review",
         "city_issued",
     )
@@ -176,7 +190,9 @@ def test_registry_fault_is_review_within_budget(
     started = time.monotonic()
     body = _check(api, holders["zhang_wei"], "ent-establish")
     elapsed = time.monotonic() - started
-    with_evidence = [d for d in body["decisions"] if d["basis"] != "no_evidence_source"]
+    with_evidence = [
+        d for d in body["decisions"] if d["basis"] not in ("no_evidence_source", "application_form")
+    ]
     assert with_evidence
     assert all(
         (d["decision"], d["basis"]) == ("review", "registry_unavailable") for d in with_evidence

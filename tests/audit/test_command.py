@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from matcher.cli import main
+from matcher.sandbox import load_holders
 from tests.audit import gen_applications, gen_clerk
 from tests.audit.conftest import sandbox_settings
 from tests.audit.gen_common import write_cases
@@ -72,7 +73,22 @@ def test_applications_replay_against_the_sandbox(
         f'[[registries]]\nname = "d"\nadapter = "datacert"\nbase_url = "{url}"\n',
         encoding="utf-8",
     )
-    apps = gen_applications.write_csv(gen_applications.generate(20), tmp_path / "a.csv")
+    # 19 drawn at random, and one the sandbox knows that collected papers its registries hold
+    # (张伟's 居民身份证 and 不动产权证书), so that the replay has something needless to find
+    # whatever the draw.
+    holder = load_holders()["zhang_wei"]
+    known = {
+        "application_id": "ZS-KNOWN-1",
+        "matter_code": "indiv-establish",
+        "date": "2026-05-01",
+        "applicant_id_type": "citizen_id",
+        "applicant_id": holder.id,
+        "applicant_name": holder.name,
+        "parties": [],
+        "materials": ["application", "operator-id", "premises"],
+    }
+    generated = [*gen_applications.generate(19), known]
+    apps = gen_applications.write_csv(generated, tmp_path / "a.csv")
 
     code = main(
         [
