@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from matcher.applications.coverage import coverage
+from matcher.applications.forms import Forms
 from matcher.audit.matching import normalise_name
 from matcher.catalog.matters import Catalog, Matter
 from matcher.errors import CatalogError, ConsentRequired, InputError
@@ -154,7 +156,12 @@ def _rows(
 
 
 async def _replay_one(
-    app: dict[str, Any], checker: WaiveCheckService, catalog: Catalog, requester: str, purpose: str
+    app: dict[str, Any],
+    checker: WaiveCheckService,
+    catalog: Catalog,
+    requester: str,
+    purpose: str,
+    zero_fields: dict[str, str],
 ) -> list[dict[str, Any]]:
     if app["problems"]:
         return _rows(app, None, "invalid", "；".join(app["problems"]))
@@ -197,6 +204,11 @@ async def _replay_one(
     # Would it have gone through untouched (智能秒办, for a matter marked for it)?
     approval = result.response.auto_approval
     untouched = approval is not None and approval.status == "eligible"
+    # Would the applicant have had nothing to bring (申请零材料)? The pre-filled application
+    # form is confirmed on line, not brought.
+    nothing = not any(
+        d.decision == "require" and d.basis != "application_form" for d in result.response.decisions
+    )
     out = []
     for row, given in zip(_rows(app, matter, "needed", ""), app["materials"], strict=True):
         material = _material(matter, given)
@@ -216,6 +228,9 @@ async def _replay_one(
             row["material_name"] = material.name
         row["status_text"] = STATUS_TEXT[row["status"]]
         row["untouched"] = untouched
+        row["zero_materials"] = nothing
+        row["auto_approval_marked"] = matter.auto_approval
+        row["zero_fields"] = zero_fields.get(matter.code, "无申请表")
         out.append(row)
     return out
 
@@ -228,13 +243,20 @@ async def replay_applications(
     requester: str,
     purpose: str,
     concurrency: int = 16,
+    forms: Forms | None = None,
 ) -> list[dict[str, Any]]:
     """Every application replayed, at most ``concurrency`` at once; rows in input order."""
     gate = asyncio.Semaphore(concurrency)
+    # 填报零字段 is the matter's form's: does it leave any field for the applicant to type?
+    zero_fields = {
+        c.code: ("是" if c.zero_fields else "否")
+        for c in (coverage(catalog, forms) if forms is not None else [])
+        if c.form is not None
+    }
 
     async def one(app: dict[str, Any]) -> list[dict[str, Any]]:
         async with gate:
-            return await _replay_one(app, checker, catalog, requester, purpose)
+            return await _replay_one(app, checker, catalog, requester, purpose, zero_fields)
 
     done = await asyncio.gather(*(one(app) for app in apps))
     return [row for rows in done for row in rows]

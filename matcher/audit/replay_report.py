@@ -38,6 +38,7 @@ def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     by: dict[str, dict[str, Any]] = {}
     apps: dict[str, set[str]] = {}
     untouched: dict[str, set[str]] = {}
+    zero: dict[str, set[str]] = {}
     for r in rows:
         if r["status"] == "invalid":
             continue
@@ -47,12 +48,17 @@ def _group(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
         apps.setdefault(r[key], set()).add(r["application_id"])
         if r.get("untouched"):
             untouched.setdefault(r[key], set()).add(r["application_id"])
+        if r.get("zero_materials"):
+            zero.setdefault(r[key], set()).add(r["application_id"])
         g["collected"] += 1
         g["needless"] += r["status"] == "needless"
         g["unknown"] += r["status"] == "unknown"
     for k, g in by.items():
         g["applications"] = len(apps[k])
         g["untouched"] = len(untouched.get(k, ()))
+        g["zero_materials"] = len(zero.get(k, ()))
+        g["zero_share"] = rate(g["zero_materials"], g["applications"])
+        g["untouched_share"] = rate(g["untouched"], g["applications"])
         g["rate"] = rate(g["needless"], g["collected"])
     return list(by.values())
 
@@ -66,8 +72,16 @@ def replay_report(rows: list[dict[str, Any]]) -> Report:
     months = sorted(_group(rows, "month"), key=lambda g: g["month"])
     matters = sorted(_group(rows, "matter_code"), key=lambda g: -g["needless"])
     names = {r["matter_code"]: r["matter_name"] for r in rows}
+    fields = {r["matter_code"]: r.get("zero_fields", "") for r in rows}
+    marked = {r["matter_code"]: r.get("auto_approval_marked", False) for r in rows}
     for m in matters:
         m["matter_name"] = names.get(m["matter_code"], "")
+        m["zero_fields"] = fields.get(m["matter_code"], "")
+        if not marked.get(m["matter_code"]):
+            m["untouched"] = m["untouched_share"] = "未开通"
+        # Applications through the service are kept with their records and signed (存档零纸件);
+        # a past paper application is not.
+        m["archive"] = "是" if m["matter_name"] else ""
     evidence = Counter(
         name
         for r in rows
@@ -114,7 +128,12 @@ def replay_report(rows: list[dict[str, Any]]) -> Report:
                     ("matter_code", "事项编码"),
                     ("matter_name", "事项名称"),
                     *_COUNTS,
+                    ("zero_materials", "零材料申请"),
+                    ("zero_share", "零材料比例"),
+                    ("zero_fields", "零字段（申请表）"),
                     ("untouched", "可秒办申请"),
+                    ("untouched_share", "秒办比例"),
+                    ("archive", "经本服务受理可电子存档"),
                 ),
                 matters,
                 Chart("本可免收最多的事项", "matter_code", (("needless", "本可免收"),), "材料数"),

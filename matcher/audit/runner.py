@@ -176,6 +176,7 @@ class AuditWorker:
             requester=f"{s.audit_requester}:{spec.id}"[:128],
             purpose=str(spec.options["purpose"]),
             concurrency=int(spec.options.get("concurrency") or s.audit_concurrency),
+            forms=self._services.forms,
         )
 
     def close(self) -> None:

@@ -329,6 +329,31 @@ class ApplicationStore:
             raise self._fail(exc) from exc
         return [self._row(r) for r in rows]
 
+    def between(
+        self,
+        since: dt.datetime,
+        until: dt.datetime,
+        *,
+        matters: Collection[str] | None = None,
+        limit: int = 20_000,
+    ) -> list[ApplicationRow]:
+        """Applications made in [since, until), oldest first, at most ``limit``; ``matters``:
+        only these matters' (None: all)."""
+        query = (
+            select(applications)
+            .where(applications.c.created_at >= since, applications.c.created_at < until)
+            .order_by(applications.c.created_at)
+            .limit(limit)
+        )
+        if matters is not None:
+            query = query.where(applications.c.matter_code.in_(sorted(matters)))
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise self._fail(exc) from exc
+        return [self._row(r) for r in rows]
+
 
 def reseal_applications(store: ApplicationStore) -> int:
     """Seal every kept application and edit again under the current key; how many rows."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -18,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
+from matcher.applications.zeros import MatterZeros, five_zeros
 from matcher.errors import Forbidden as NotYours
 from matcher.errors import InputError, NotFound, TransitionNotAllowed
 from matcher.extras import charts_available
@@ -267,12 +269,37 @@ async def _assessment(
 Month = Annotated[str | None, Query(max_length=7)]
 
 
+def _zeros(services: Services, session: Session, start: str, end: str) -> list[MatterZeros]:
+    """The five zeros per matter for the months ``start``..``end`` (the account's department's
+    matters; every matter for the office)."""
+    zone = ZoneInfo(services.settings.timezone)
+    since = dt.datetime.fromisoformat(f"{start}-01").replace(tzinfo=zone)
+    after = dt.datetime.fromisoformat(f"{end}-01") + dt.timedelta(days=32)
+    until = after.replace(day=1, tzinfo=zone)
+    department = _department(session)
+    matters = None if department is None else services.applications.matters_of(department)
+    return five_zeros(
+        services.applications,
+        since.astimezone(dt.UTC),
+        until.astimezone(dt.UTC),
+        matters=matters,
+    )
+
+
 @router.get("/assessment.json")
 async def assessment_json(
     services: ServicesDep, session: OfficerDep, since: Month = None, until: Month = None
 ) -> JSONResponse:
     start, end, rows = await _assessment(services, session, since, until)
-    return JSONResponse({"since": start, "until": end, "rows": [r.as_dict() for r in rows]})
+    zeros = await anyio.to_thread.run_sync(_zeros, services, session, start, end)
+    return JSONResponse(
+        {
+            "since": start,
+            "until": end,
+            "rows": [r.as_dict() for r in rows],
+            "five_zeros": [z.as_dict() for z in zeros],
+        }
+    )
 
 
 @router.get("/assessment.png")
@@ -304,6 +331,7 @@ async def assessment_page(
             "since": start,
             "until": end,
             "rows": rows,
+            "zeros": await anyio.to_thread.run_sync(_zeros, services, session, start, end),
             "deadline": services.settings.problem_fix_deadline_days,
             "charts": charts_available(),
         },

@@ -28,7 +28,12 @@ def zhang_wei_app(app_id: str = "A-1") -> dict[str, Any]:
         "applicant_id": holder.id,
         "applicant_name": holder.name,
         "parties": [],
-        "materials": ["application", "legal-rep-id", "法定代表人社会保险参保证明"],
+        "materials": [
+            "application",
+            "legal-rep-id",
+            "住所（经营场所）使用证明",
+            "法定代表人社会保险参保证明",
+        ],
     }
 
 
@@ -67,7 +72,11 @@ def test_materials_collected_needlessly_are_named_with_their_evidence(
     good = rows_by_material([r for r in rows if r["application_id"] == "A-1"])
     assert good["legal-rep-id"]["status"] == "needless"
     assert "《居民身份证》" in good["legal-rep-id"]["evidence"]
-    assert good["法定代表人社会保险参保证明"]["status"] == "needless"
+    assert good["住所（经营场所）使用证明"]["status"] == "needless"
+    assert "《不动产权证书》" in good["住所（经营场所）使用证明"]["evidence"]
+    # a paper the real list does not ask for: collected beyond the list, never "needless"
+    beyond = good["法定代表人社会保险参保证明"]
+    assert beyond["status"] == "needed" and "清单外收取" in beyond["reason"]
     assert good["application"]["status"] == "needed"
     invalid = [r for r in rows if r["application_id"] == "A-2"]
     assert invalid and all(r["status"] == "invalid" for r in invalid)
@@ -117,7 +126,7 @@ def test_a_registry_outage_marks_rows_unknown_never_needless(
 
     rows = rows_by_material(store.results(spec.id))
     assert rows["legal-rep-id"]["status"] == "unknown"
-    assert rows["法定代表人社会保险参保证明"]["status"] == "unknown"
+    assert rows["住所（经营场所）使用证明"]["status"] == "unknown"
     assert not any(r["status"] == "needless" for r in rows.values())
     # an audit's check is not queued for the service's re-check when the registry is back
     records = Records(settings.resolved_database_url())
@@ -237,5 +246,12 @@ def test_the_matter_table_counts_applications_that_would_have_gone_through_untou
     by_matter = {
         row[heading.index("事项编码")]: dict(zip(heading, row, strict=True)) for row in table[1:]
     }
-    assert by_matter["social-insurance-proof"]["可秒办申请"] == 2
-    assert by_matter["ent-establish"]["可秒办申请"] == 0  # not marked for it
+    proof = by_matter["social-insurance-proof"]
+    assert proof["可秒办申请"] == 2 and proof["秒办比例"] == round(2 / 3, 4)
+    # the five zeros beside it: 零材料 (王芳 brings her ID card), 零字段 (no form), 存档
+    assert (proof["零材料申请"], proof["零材料比例"]) == (2, round(2 / 3, 4))
+    assert proof["零字段（申请表）"] == "无申请表" and proof["经本服务受理可电子存档"] == "是"
+    establish = by_matter["ent-establish"]
+    assert establish["可秒办申请"] == "未开通"  # not marked for it
+    # 章程 and 任职文件 are his to bring; with his account's phone the form needs nothing typed
+    assert establish["零材料申请"] == 0 and establish["零字段（申请表）"] == "是"

@@ -121,6 +121,6 @@ def test_an_officer_acknowledges_a_report_and_sees_the_assessment_chart_in_a_bro
         " return i.complete && i.naturalWidth > 0; }"
     )
     assert chart.evaluate("i => i.naturalWidth") >= 800
-    table = page.locator("table.list").inner_text()
+    table = page.locator("table.list").first.inner_text()
     assert "舟山市自然资源和规划局" in table
     page.screenshot(path=keep(artifacts_dir / "data-problem-assessment.png"), full_page=True)
