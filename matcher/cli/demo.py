@@ -33,7 +33,12 @@ def demo_curl(base_url: str, endpoint: str = "waive-check") -> str:
     holder = load_holders()["zhang_wei"]
     body = {
         "matter_code": "ent-establish",
-        "applicant": {"id_type": holder.id_type, "id": holder.id, "name": holder.name},
+        "applicant": {
+            "id_type": holder.id_type,
+            "id": holder.id,
+            "name": holder.name,
+            "phone": holder.phone,
+        },
         "application_id": "DEMO-0001",
     }
     payload = json.dumps(body, ensure_ascii=False)
@@ -115,12 +120,15 @@ def demo_applications() -> list[tuple[str, str, dict[str, Any]]]:
 
     def person(key: str) -> dict[str, str]:
         h = holders[key]
-        return {"id_type": h.id_type, "id": h.id, "name": h.name}
+        out = {"id_type": h.id_type, "id": h.id, "name": h.name}
+        if h.phone:  # the real-name account's number, as the portal sends it
+            out["phone"] = h.phone
+        return out
 
     return [
         (
             "SAMPLE-1",
-            "企业设立登记，张伟：材料全部来自证照库，申请表只差移动电话",
+            "企业设立登记，张伟：身份证明、住所证明来自证照库，申请表全部由数据填写；章程、任职文件需自备",
             {"matter_code": "ent-establish", "applicant": person("zhang_wei")},
         ),
         (
@@ -137,6 +145,16 @@ def demo_applications() -> list[tuple[str, str, dict[str, Any]]]:
             "SAMPLE-4",
             "不动产登记，杨帆：证照签名验证失败，只作为未采用的来源显示",
             {"matter_code": "re-change-name", "applicant": person("yang_fan")},
+        ),
+        (
+            "SAMPLE-5",
+            "不动产变更登记，张伟：零材料、零字段——材料都有已核验的证照，申请表全部由数据填写",
+            {"matter_code": "re-change-name", "applicant": person("zhang_wei")},
+        ),
+        (
+            "SAMPLE-6",
+            "社会保险参保缴费证明开具，张伟：符合智能秒办条件，业务系统可直接办结",
+            {"matter_code": "social-insurance-proof", "applicant": person("zhang_wei")},
         ),
     ]
 

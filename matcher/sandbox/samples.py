@@ -77,6 +77,9 @@ class SampleHolder(_Strict):
     id_type: HolderIdType
     id: Text
     name: Text
+    # The number of the holder's real-name account (实名账号), as a portal sends it with an
+    # application: forms fill 联系电话 from it. Made up.
+    phone: str | None = None
     scenario: Text
 
     def wire(self) -> dict[str, str]:

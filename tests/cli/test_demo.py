@@ -102,13 +102,26 @@ def test_the_demo_runs_twice_on_one_state_folder_on_the_base_install(
             assert text.endswith("Ctrl+C stops the demo.\n"), text + log.read_text()
             curl = next(line for line in text.splitlines() if line.startswith("curl "))
             answer = json.loads(subprocess.run(["bash", "-c", curl], capture_output=True).stdout)
-            assert answer["summary"] == {"waived": 7, "required": 2, "review": 0}
+            # 申请书 (pre-filled), 章程 and 任职文件 are the applicant's; the rest is on record
+            assert answer["summary"] == {"waived": 3, "required": 3, "review": 0}
             clerk = re.search(r"user: (demo-clerk)\s+password: (\S+)", text)
             officer = re.search(r"user: (demo-officer)\s+password: (\S+)", text)
             assert clerk is not None and officer is not None, text
             passwords.append((clerk.group(2), officer.group(2)))
             samples = dict(re.findall(r"(SAMPLE-\d)\s.*\n\s+(http://\S+)", text))
-            assert sorted(samples) == ["SAMPLE-1", "SAMPLE-2", "SAMPLE-3", "SAMPLE-4"]
+            assert sorted(samples) == [f"SAMPLE-{i}" for i in range(1, 7)]
+            with httpx.Client(base_url=base, timeout=60, headers={"X-Requester": "demo"}) as api:
+                matters = api.get("/v1/matters").json()
+                assert len(matters) >= 100 and sum(m["form"] is not None for m in matters) >= 30
+                # 零材料、零字段: nothing to bring but the pre-filled form, nothing to type
+                five = api.get("/v1/applications/SAMPLE-5").json()
+                assert {
+                    d["basis"] for d in five["check"]["decisions"] if d["decision"] == "require"
+                } == {"application_form"}
+                assert five["form"]["missing"] == [] and five["form"]["fields"]
+                # 智能秒办: the business system may approve it untouched
+                six = api.get("/v1/applications/SAMPLE-6").json()
+                assert six["auto_approval"] == {"status": "eligible", "unmet": []}
             with httpx.Client(base_url=base, timeout=60) as client:
                 _sign_in(client, *clerk.groups())
                 for url in samples.values():  # each printed link opens its application
