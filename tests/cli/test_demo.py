@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -83,6 +84,30 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
+def _a_stranger_is_never_sent_for_city_issued_papers(
+    api: httpx.Client, matters: list[dict[str, Any]]
+) -> None:
+    """Every matter, every situation, for a valid ID the registries know nothing of: each check
+    answers 200, and no city-issued paper comes back ``require`` but for a party not named."""
+    stranger = {"id_type": "citizen_id", "id": "11010519491231002X", "name": "路人甲"}
+    for listed in matters:
+        matter = api.get(f"/v1/matters/{listed['code']}").json()
+        r = api.post(
+            "/v1/waive-check",
+            json={
+                "matter_code": matter["code"],
+                "applicant": stranger,
+                "situations": [s["code"] for s in matter["situations"]],
+                "consent_token": "ct-demo-stranger",
+            },
+        )
+        assert r.status_code == 200, (matter["code"], r.text)
+        city = {m["code"] for m in matter["materials"] if m["issued_by_city"]}
+        for d in r.json()["decisions"]:
+            if d["material_code"] in city:
+                assert d["decision"] != "require" or d["basis"] == "party_missing", d
+
+
 @pytest.fixture
 def ports() -> Iterator[tuple[int, int, int]]:
     yield _free_port(), _free_port(), _free_port()
@@ -113,6 +138,8 @@ def test_the_demo_runs_twice_on_one_state_folder_on_the_base_install(
             with httpx.Client(base_url=base, timeout=60, headers={"X-Requester": "demo"}) as api:
                 matters = api.get("/v1/matters").json()
                 assert len(matters) >= 100 and sum(m["form"] is not None for m in matters) >= 30
+                if run == 1:
+                    _a_stranger_is_never_sent_for_city_issued_papers(api, matters)
                 # 零材料、零字段: nothing to bring but the pre-filled form, nothing to type
                 five = api.get("/v1/applications/SAMPLE-5").json()
                 assert {
