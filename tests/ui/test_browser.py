@@ -34,9 +34,13 @@ def test_a_clerk_settles_and_confirms_a_sandbox_application(
     page.wait_for_url(f"**/ui/applications/{app['id']}")
 
     # a waived material and its evidence
-    waived = page.locator("tr.d-waive").filter(has_text="法定代表人户籍证明")
+    # the pre-filled 申请书 is confirmed on line, not counted as a paper to bring
+    form_row = page.locator("tr.d-require").filter(has_text="公司登记（备案）申请书")
+    assert "在线确认" in form_row.inner_text() and "需提交" not in form_row.inner_text()
+    assert "需提交 2" in page.locator("#checklist-h").inner_text()
+    waived = page.locator("tr.d-waive").filter(has_text="住所（经营场所）使用证明")
     assert "免交" in waived.inner_text() and "✓ 已核验" in waived.inner_text()
-    assert "居民户口簿" in waived.inner_text() or "户籍" in waived.inner_text()
+    assert "不动产权证书" in waived.inner_text()
     # every conflict is highlighted with both candidates
     name_row = page.locator("#f-lr_name")
     assert "张伟" in name_row.inner_text() and other.truth["name"] in name_row.inner_text()
