@@ -5,12 +5,12 @@
 0. A diagnostic: one certificate asked of the sandbox directly, to show its own overhead.
 1. Latency: the sandbox registry (own process) answers after 30 ms; the API (own process, cache
    off) checks 企业设立登记 for the all-valid sample holder, one request at a time. Target:
-   p50 ≤ registry latency + 15 ms. Then wrk drives the same server with many clients at once
+   p50 ≤ registry latency + 5 ms. Then wrk drives the same server with many clients at once
    (cache off: every check asks both registries), for information.
 2. Throughput with a warm cache: wrk drives the API, then a bare FastAPI endpoint that parses the
    same request model and returns a response of the same shape, both under the same uvicorn
-   settings. Target: ratio ≥ 0.25. Usage records are counted afterwards: each answered check must
-   have left its rows in the database.
+   settings (uvloop and httptools where installed, as in the base install). Target: ratio ≥ 0.5.
+   Usage records are counted afterwards: each answered check must have left its rows.
 3. Retries under load: 200 clients at once against two worker processes sharing the database and
    Redis; every request a new application of one of the sample applicants, except that one in ten
    retries one sent a moment before (often still running). Target: zero non-200 answers and zero
@@ -154,7 +154,9 @@ def sequential_posts(
 
 
 def all_waived(status: int, answer: bytes) -> bool:
-    return status == 200 and json.loads(answer)["summary"]["waived"] >= 7
+    # 企业设立登记's real list (since 2026-12-07): 3 materials stand on registry records, each
+    # waived for 张伟; before, the padded list had 7 (figures before that date are not alike)
+    return status == 200 and json.loads(answer)["summary"]["waived"] >= 3
 
 
 def run_wrk(
@@ -393,7 +395,7 @@ def main() -> None:
         )
         print(
             f"[latency] p50 {p50:.1f} ms   p99 {p99:.1f} ms   "
-            f"p50 - registry latency = {p50 - REGISTRY_LATENCY_MS:.1f} ms (target ≤ 15 ms)"
+            f"p50 - registry latency = {p50 - REGISTRY_LATENCY_MS:.1f} ms (target ≤ 5 ms)"
         )
 
         print(
@@ -458,7 +460,7 @@ def main() -> None:
     print(f"[throughput] waive-check, warm cache: {rps_matcher:8.1f} req/s (median)")
     print(f"[throughput] bare FastAPI POST:       {rps_bare:8.1f} req/s (median)")
     spread = ", ".join(f"{m / b:.3f}" for m, b in rounds)
-    print(f"[throughput] ratio {ratio:.3f}, median of rounds ({spread}) (target ≥ 0.25)")
+    print(f"[throughput] ratio {ratio:.3f}, median of rounds ({spread}) (target ≥ 0.5)")
     written = n_usage - before_usage
     verdict = "ok" if written == done * per_check else "MISMATCH"
     print(
