@@ -190,6 +190,14 @@ class ApplicationStore:
             raise self._fail(exc) from exc
         return self._row(found) if found is not None else None
 
+    def _all(self, query: Any) -> list[ApplicationRow]:
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise self._fail(exc) from exc
+        return [self._row(r) for r in rows]
+
     def insert(self, row: ApplicationRow) -> ApplicationRow:
         """Keep a new application; where another request kept one under the same number first,
         that one is returned instead."""
@@ -322,12 +330,7 @@ class ApplicationStore:
                     applications.c.holder_key.in_(holder),
                 )
             )
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
-        except SQLAlchemyError as exc:
-            raise self._fail(exc) from exc
-        return [self._row(r) for r in rows]
+        return self._all(query)
 
     def between(
         self,
@@ -347,12 +350,7 @@ class ApplicationStore:
         )
         if matters is not None:
             query = query.where(applications.c.matter_code.in_(sorted(matters)))
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
-        except SQLAlchemyError as exc:
-            raise self._fail(exc) from exc
-        return [self._row(r) for r in rows]
+        return self._all(query)
 
 
 def reseal_applications(store: ApplicationStore) -> int:

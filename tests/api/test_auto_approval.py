@@ -15,6 +15,19 @@ from tests.api.conftest import ApiFactory, Sandbox, applicant
 PACKAGED = Path(load_catalog.__code__.co_filename).parents[1] / "data" / "catalog"
 
 
+def _marked(tmp_path: Path, file: str, line: str) -> Path:
+    """A copy of the packaged catalog with ``auto_approval: true`` added after ``line`` (a line
+    of the matter's mapping, or its first)."""
+    catalog = tmp_path / "catalog"
+    shutil.copytree(PACKAGED, catalog)
+    path = catalog / file
+    text = path.read_text(encoding="utf-8")
+    marked = text.replace(line, f"{line}    auto_approval: true\n", 1)
+    assert marked != text
+    path.write_text(marked, encoding="utf-8")
+    return catalog
+
+
 def _check(api: Any, holder: Any, matter: str) -> dict[str, Any]:
     r = api.check({"matter_code": matter, "applicant": applicant(holder)})
     assert r.status_code == 200, r.text
@@ -46,16 +59,7 @@ def test_an_application_adds_the_form_condition(
     sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
 ) -> None:
     # the city's own catalog marks 企业设立登记 for it (a copy of the packaged one)
-    catalog = tmp_path / "catalog"
-    shutil.copytree(PACKAGED, catalog)
-    business = catalog / "business.yaml"
-    text = business.read_text(encoding="utf-8")
-    marked = text.replace(
-        "    form: company-registration\n",
-        "    form: company-registration\n    auto_approval: true\n",
-    )
-    assert marked != text
-    business.write_text(marked, encoding="utf-8")
+    catalog = _marked(tmp_path, "business.yaml", "    form: company-registration\n")
     api = make_api(sandbox, catalog=str(catalog))
     body = {
         "matter_code": "ent-establish",
@@ -76,15 +80,7 @@ def test_a_prefilled_form_and_the_accounts_phone_make_an_application_eligible(
     sandbox: Sandbox, make_api: ApiFactory, holders: dict[str, Any], tmp_path: Path
 ) -> None:
     # the city marks 不动产变更登记 for it: its 申请书 is the form the service pre-fills
-    catalog = tmp_path / "catalog"
-    shutil.copytree(PACKAGED, catalog)
-    estate = catalog / "real_estate.yaml"
-    text = estate.read_text(encoding="utf-8")
-    marked = text.replace(
-        "  - code: re-change-name\n", "  - code: re-change-name\n    auto_approval: true\n"
-    )
-    assert marked != text
-    estate.write_text(marked, encoding="utf-8")
+    catalog = _marked(tmp_path, "real_estate.yaml", "  - code: re-change-name\n")
     api = make_api(sandbox, catalog=str(catalog))
     zhang = holders["zhang_wei"]
 
