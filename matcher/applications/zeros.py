@@ -19,21 +19,24 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 
-from matcher.applications.service import ApplicationResponse, ApplicationService
+from matcher.applications.approval import with_form_condition
+from matcher.applications.prefill import PrefillResult
+from matcher.applications.service import ApplicationService
+from matcher.waiver.payloads import WaiveCheckResponse
 
-__all__ = ["MatterZeros", "five_zeros", "nothing_to_bring", "nothing_typed"]
+__all__ = ["LIMIT", "MatterZeros", "five_zeros", "nothing_to_bring", "nothing_typed"]
 
 
-def nothing_to_bring(view: ApplicationResponse) -> bool:
+def nothing_to_bring(check: WaiveCheckResponse) -> bool:
     return not any(
-        d.decision == "require" and d.basis != "application_form" for d in view.check.decisions
+        d.decision == "require" and d.basis != "application_form" for d in check.decisions
     )
 
 
-def nothing_typed(view: ApplicationResponse) -> bool:
-    if view.form is None:
+def nothing_typed(form: PrefillResult | None) -> bool:
+    if form is None:
         return False
-    return all(f.value is not None and f.source is not None for f in view.form.fields if f.required)
+    return all(f.value is not None and f.source is not None for f in form.fields if f.required)
 
 
 @dataclass
@@ -58,32 +61,43 @@ class MatterZeros:
         return out
 
 
+# Applications counted per report at most: each is opened (its check unsealed) to be counted.
+LIMIT = 5_000
+
+
 def five_zeros(
     service: ApplicationService,
     since: dt.datetime,
     until: dt.datetime,
     *,
     matters: Collection[str] | None = None,
+    limit: int = LIMIT,
 ) -> list[MatterZeros]:
-    """One row per matter with applications made in [since, until), most applications first."""
+    """One row per matter with applications made in [since, until) (the first ``limit``), most
+    applications first. Reads each application's check and pre-filled form as kept, not the
+    clerk's edits since (the zeros are what the service did on its own)."""
     catalog = service.checker.catalog
+    records = service.checker.records
     rows: dict[str, MatterZeros] = {}
-    for kept in service.store.between(since, until, matters=matters):
-        view = service.view(kept)
+    for kept in service.store.between(since, until, matters=matters, limit=limit):
+        body = records.get_check(kept.check_id)
+        if body is None:  # the row's foreign key makes this a broken database
+            continue
+        check = WaiveCheckResponse.model_validate(body)
+        form = PrefillResult.model_validate_json(kept.prefill_json) if kept.prefill_json else None
+        approval = with_form_condition(check.auto_approval, form)
         z = rows.get(kept.matter_code)
         if z is None:
             marked = kept.matter_code in catalog and catalog.get(kept.matter_code).auto_approval
             z = rows[kept.matter_code] = MatterZeros(
                 kept.matter_code,
-                view.matter_name,
-                has_form=view.form is not None,
+                check.matter_name,
+                has_form=form is not None,
                 auto_approval_marked=marked,
             )
         z.applications += 1
-        z.zero_materials += nothing_to_bring(view)
-        z.zero_fields += nothing_typed(view)
-        z.auto_approval_eligible += (
-            view.auto_approval is not None and view.auto_approval.status == "eligible"
-        )
+        z.zero_materials += nothing_to_bring(check)
+        z.zero_fields += nothing_typed(form)
+        z.auto_approval_eligible += approval is not None and approval.status == "eligible"
         z.archived += kept.evidence_json is not None
     return sorted(rows.values(), key=lambda z: (-z.applications, z.matter_code))

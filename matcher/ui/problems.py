@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from matcher.access.users import Session
 from matcher.api.deps import ServicesDep
+from matcher.applications import zeros as zeros_report
 from matcher.applications.zeros import MatterZeros, five_zeros
 from matcher.errors import Forbidden as NotYours
 from matcher.errors import InputError, NotFound, TransitionNotAllowed
@@ -283,6 +284,7 @@ def _zeros(services: Services, session: Session, start: str, end: str) -> list[M
         since.astimezone(dt.UTC),
         until.astimezone(dt.UTC),
         matters=matters,
+        limit=zeros_report.LIMIT,
     )
 
 
@@ -332,6 +334,7 @@ async def assessment_page(
             "until": end,
             "rows": rows,
             "zeros": await anyio.to_thread.run_sync(_zeros, services, session, start, end),
+            "zeros_limit": zeros_report.LIMIT,
             "deadline": services.settings.problem_fix_deadline_days,
             "charts": charts_available(),
         },

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from matcher.applications import zeros
 from matcher.sandbox import load_holders
 from tests.ui.conftest import PASSWORD, Workbench, keep
 
@@ -83,3 +85,19 @@ def test_the_assessment_counts_the_five_zeros_per_matter(
     assert "社会保险参保缴费证明开具" in second and "无申请表" in second
     assert second.count("1（100%）") == 3
     page.screenshot(path=keep(artifacts_dir / "assessment-five-zeros.png"), full_page=True)
+
+
+def test_the_five_zeros_say_when_they_counted_only_the_first_applications(
+    workbench: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each application is opened to be counted, so a report counts a bounded number of them
+    monkeypatch.setattr(zeros, "LIMIT", 2)
+    for i in range(3):
+        _apply(workbench, f"CAP-{i}", "zhang_wei", "social-insurance-proof", phone=True)
+    workbench.add_user("office", "admin")
+    with workbench.client() as client:
+        workbench.sign_in(client, "office")
+        counted = client.get("/ui/assessment.json").json()["five_zeros"]
+        page = client.get("/ui/assessment").text
+    assert [z["applications"] for z in counted] == [2]
+    assert 'id="five-zeros-capped"' in page and "最早的 2 件" in page
