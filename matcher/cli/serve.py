@@ -71,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level="info",
             log_config=None,
+            http="h11",  # every answer carries its X-Request-Id (pyproject: not httptools)
         )
     else:
         uvicorn.run(
@@ -79,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=args.port,
             log_level="info",
             log_config=None,
+            http="h11",  # every answer carries its X-Request-Id (pyproject: not httptools)
         )
     return 0
 

@@ -42,6 +42,9 @@ class ServerThread:
             lifespan="on",
             # No websockets: the optional library may warn on import, and nothing here needs it.
             ws="none",
+            # Stopped from another thread: uvloop would leave handles open at its close.
+            loop="asyncio",
+            http="h11",  # as `matcher serve`: every answer carries its X-Request-Id
             # Requests still open at exit (a `timeout` fault) are cancelled after this long.
             timeout_graceful_shutdown=graceful_shutdown_s,
         )

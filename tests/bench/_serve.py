@@ -36,6 +36,7 @@ def main() -> None:
             workers=int(sys.argv[4]),
             log_level="warning",
             access_log=False,
+            http="h11",
         )
         return
     if kind == "matcher":
@@ -43,7 +44,8 @@ def main() -> None:
     else:
         with open(sys.argv[3], encoding="utf-8") as f:
             app = bare_app(WaiveCheckResponse.model_validate_json(f.read()))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    # as `matcher serve` runs: uvicorn's auto loop (uvloop where installed) and h11, both sides
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, http="h11")
 
 
 if __name__ == "__main__":
