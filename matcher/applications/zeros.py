@@ -22,15 +22,14 @@ from dataclasses import asdict, dataclass
 from matcher.applications.approval import with_form_condition
 from matcher.applications.prefill import PrefillResult
 from matcher.applications.service import ApplicationService
+from matcher.waiver.judge import to_bring
 from matcher.waiver.payloads import WaiveCheckResponse
 
 __all__ = ["LIMIT", "MatterZeros", "five_zeros", "nothing_to_bring", "nothing_typed"]
 
 
 def nothing_to_bring(check: WaiveCheckResponse) -> bool:
-    return not any(
-        d.decision == "require" and d.basis != "application_form" for d in check.decisions
-    )
+    return not to_bring(check.decisions)
 
 
 def nothing_typed(form: PrefillResult | None) -> bool:

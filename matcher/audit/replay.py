@@ -25,6 +25,7 @@ from matcher.audit.matching import normalise_name
 from matcher.catalog.matters import Catalog, Matter
 from matcher.errors import CatalogError, ConsentRequired, InputError
 from matcher.waiver.check import WaiveCheckService
+from matcher.waiver.judge import to_bring
 from matcher.waiver.payloads import WaiveCheckRequest
 
 __all__ = ["STATUS_TEXT", "read_applications", "replay_applications"]
@@ -206,9 +207,7 @@ async def _replay_one(
     untouched = approval is not None and approval.status == "eligible"
     # Would the applicant have had nothing to bring (申请零材料)? The pre-filled application
     # form is confirmed on line, not brought.
-    nothing = not any(
-        d.decision == "require" and d.basis != "application_form" for d in result.response.decisions
-    )
+    nothing = not to_bring(result.response.decisions)
     out = []
     for row, given in zip(_rows(app, matter, "needed", ""), app["materials"], strict=True):
         material = _material(matter, given)

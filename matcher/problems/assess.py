@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["AssessmentRow", "assess", "month_of"]
+__all__ = ["AssessmentRow", "assess", "month_of", "months_span"]
 
 OPEN = ("open", "acknowledged")
 FIXED = ("fixed", "verified")
@@ -41,6 +41,14 @@ class AssessmentRow:
 
 def month_of(moment: dt.datetime, tz: dt.tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m")
+
+
+def months_span(since: str, until: str) -> tuple[dt.date, dt.date]:
+    """The first day of month ``since`` and the first day after month ``until`` (YYYY-MM):
+    the months ``since``..``until`` inclusive are [first, after)."""
+    first = dt.date.fromisoformat(f"{since}-01")
+    after = (dt.date.fromisoformat(f"{until}-01") + dt.timedelta(days=32)).replace(day=1)
+    return first, after
 
 
 def _percentile(values: Sequence[float], q: float) -> float | None:

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from matcher.catalog.departments import Directory
 from matcher.errors import Forbidden, InputError, NotFound, TransitionNotAllowed
-from matcher.problems.assess import AssessmentRow, assess
+from matcher.problems.assess import AssessmentRow, assess, months_span
 from matcher.problems.codes import PROBLEM_TEXT, STATUS_TEXT
 from matcher.store.records import Records, data_problem_events, data_problems
 
@@ -169,9 +169,8 @@ class ProblemStore:
         self, since: str, until: str, department: str | None, deadline_days: int
     ) -> list[AssessmentRow]:
         """考核 rows for the months ``since``..``until`` (YYYY-MM, inclusive)."""
-        first = dt.date.fromisoformat(f"{since}-01")
-        after = dt.date.fromisoformat(f"{until}-01") + dt.timedelta(days=32)
-        last = after.replace(day=1) - dt.timedelta(days=1)
+        first, after = months_span(since, until)
+        last = after - dt.timedelta(days=1)
         reports = self.all(ProblemQuery(department=department, since=first, until=last))
         names = {code: d.name for code, d in self.directory.departments.items()}
         return assess(

@@ -24,6 +24,7 @@ from matcher.applications.zeros import MatterZeros, five_zeros
 from matcher.errors import Forbidden as NotYours
 from matcher.errors import InputError, NotFound, TransitionNotAllowed
 from matcher.extras import charts_available
+from matcher.problems.assess import months_span
 from matcher.problems.charts import assessment_png
 from matcher.problems.codes import PROBLEM_TEXT, STATUS_TEXT
 from matcher.problems.store import DEPARTMENT_MOVES, ProblemQuery
@@ -274,9 +275,9 @@ def _zeros(services: Services, session: Session, start: str, end: str) -> list[M
     """The five zeros per matter for the months ``start``..``end`` (the account's department's
     matters; every matter for the office)."""
     zone = ZoneInfo(services.settings.timezone)
-    since = dt.datetime.fromisoformat(f"{start}-01").replace(tzinfo=zone)
-    after = dt.datetime.fromisoformat(f"{end}-01") + dt.timedelta(days=32)
-    until = after.replace(day=1, tzinfo=zone)
+    since, until = (
+        dt.datetime.combine(day, dt.time(), tzinfo=zone) for day in months_span(start, end)
+    )
     department = _department(session)
     matters = None if department is None else services.applications.matters_of(department)
     return five_zeros(

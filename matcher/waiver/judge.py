@@ -6,6 +6,7 @@ evidence waives."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from adapters.model import Evidence, Holder
 from matcher.applications.prefill import FoundRecord
@@ -24,7 +25,7 @@ from matcher.waiver.payloads import (
 from matcher.waiver.plan import Lookup
 from matcher.waiver.uploads import ReadUpload, compare_upload
 
-__all__ = ["compare_uploads", "decisions", "found_records", "outcomes", "summary"]
+__all__ = ["compare_uploads", "decisions", "found_records", "outcomes", "summary", "to_bring"]
 
 
 def outcomes(
@@ -112,15 +113,19 @@ def decisions(
 VERIFIED_BASES = frozenset({"e_licence", "data_certificate", "upload_verified"})
 
 
+def to_bring(made: Iterable[MaterialDecision]) -> list[MaterialDecision]:
+    """What the applicant still brings (申请零材料 when none): every ``require`` but the
+    pre-filled application form, which is confirmed on line."""
+    return [d for d in made if d.decision == "require" and d.basis != "application_form"]
+
+
 def auto_approval(matter: Matter, made: list[MaterialDecision]) -> AutoApproval | None:
     """The material conditions of no-touch approval (智能秒办), for a matter marked for it."""
     if not matter.auto_approval:
         return None
     unmet = []
     # The application form is the form's condition (fields_verified), not a material's.
-    brought = [
-        d.material_name for d in made if d.decision == "require" and d.basis != "application_form"
-    ]
+    brought = [d.material_name for d in to_bring(made)]
     if brought:
         unmet.append(
             UnmetCondition(
