@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.model import HolderIdType
-from matcher.access.keys import ALL_SCOPES, check_scopes
+from matcher.access.scopes import ALL_SCOPES, check_scopes
 from matcher.errors import ConfigError, InputError
 from matcher.extract.ocr.base import DEFAULT_ENGINE
 
@@ -136,7 +136,7 @@ class CallerConfig(BaseModel):
     )
     scopes: list[str] = Field(
         default_factory=lambda: list(ALL_SCOPES),
-        description="what the key may call (matcher.access.keys.ALL_SCOPES); default every scope",
+        description="what the key may call (matcher.access.scopes.ALL_SCOPES); default every scope",
     )
     rate_per_min: int | None = Field(
         default=None, ge=1, description="requests a minute; none: no limit"

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from matcher.access.scopes import ALL_SCOPES, check_scopes
 from matcher.errors import InputError, RecordsUnavailable
 from matcher.store.callers import keys_table
 
@@ -38,19 +39,6 @@ __all__ = [
 
 # A department directory code, as a key's department.
 DEPARTMENT_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
-
-# What a key may be allowed to do; "admin" implies every other scope.
-ALL_SCOPES = (
-    "waive-check",
-    "applications",
-    "extract",
-    "usage",
-    # the holder's view for the citizen portal: every caller's uses of a holder's records
-    "holder-usage",
-    "audits",
-    "data-problems",
-    "admin",
-)
 
 # /v1/ path prefix → the scope it needs (first match wins); a path not listed needs "admin".
 _SCOPES_BY_PREFIX: tuple[tuple[str, str | None], ...] = (
@@ -104,18 +92,6 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
-
-
-def check_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
-    chosen = tuple(dict.fromkeys(s.strip() for s in scopes if s.strip()))
-    unknown = [s for s in chosen if s not in ALL_SCOPES]
-    if unknown or not chosen:
-        raise InputError(
-            f"unknown scope(s) {', '.join(unknown) or '(none given)'}; "
-            f"known: {', '.join(ALL_SCOPES)}",
-            field="scopes",
-        )
-    return chosen
 
 
 class KeyStore:

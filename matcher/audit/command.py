@@ -76,6 +76,8 @@ def _run(args: argparse.Namespace, kind: str, options: dict[str, object]) -> int
     settings = _settings(args)
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if kind == "materials" and settings.audit_runner != "celery":
+        return _materials_here(args, settings, out, options)
     store: JobStore
     if settings.audit_runner == "celery":
         from matcher.audit.jobs import RedisJobStore
@@ -121,6 +123,27 @@ def _run(args: argparse.Namespace, kind: str, options: dict[str, object]) -> int
                 runner.close()
     if spec.file_problems:
         print(f"{len(spec.file_problems)} 个文件无法读取，见报告的问题行", file=sys.stderr)
+    for name, path in reports.items():
+        print(f"{name}\t{path}")
+    return 0
+
+
+def _materials_here(
+    args: argparse.Namespace, settings: Settings, out: Path, options: dict[str, object]
+) -> int:
+    """A material list in this process, no job kept: a second run does the work again, which
+    costs less than keeping it (see ``audit_materials_here``)."""
+    from tqdm import tqdm
+
+    from matcher.audit.runner import audit_materials_here
+
+    tqdm.monitor_interval = 0  # no monitor thread: the workbook is written by a forked process
+    with tqdm(unit="行", desc="审计", disable=None, file=sys.stderr) as bar:
+        reports, _rows, problems = audit_materials_here(
+            settings, args.files, out, options, on_rows=bar.update
+        )
+    if problems:
+        print(f"{problems} 个文件无法读取，见报告的问题行", file=sys.stderr)
     for name, path in reports.items():
         print(f"{name}\t{path}")
     return 0

@@ -58,10 +58,11 @@ def _figure(table: Table, chart: Chart) -> str:
             f'<p class="note">（{html.escape(chart.title)}：图表需安装 matplotlib，'
             "pip install 'matcher[reports]'；数据见下表与 XLSX 中的图表。）</p>"
         )
+    # The object-oriented API with Agg's canvas: no pyplot (0.9 s to import) and no figure
+    # manager, which a server's thread and a forked process both do without.
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     rows = table.rows[: chart.limit]
     family = cjk_font()
@@ -69,32 +70,31 @@ def _figure(table: Table, chart: Chart) -> str:
     style: dict[str, Any] = {"font.size": 10, "axes.unicode_minus": False}
     if family:
         style["font.family"] = [family]
-    with plt.rc_context(style):  # type: ignore[arg-type]
-        fig, ax = plt.subplots(figsize=(8.0, 0.42 * len(rows) + 1.6), dpi=110)
-        try:
-            width = 0.8 / len(chart.series)
-            positions = range(len(rows))
-            for i, (key, label) in enumerate(chart.series):
-                values = [float(r.get(key) or 0) * (100 if chart.percent else 1) for r in rows]
-                bars = ax.barh(
-                    [p + i * width - 0.4 + width / 2 for p in positions],
-                    values,
-                    height=width,
-                    label=label,
-                )
-                ax.bar_label(bars, fmt="%.1f%%" if chart.percent else "%g", fontsize=8, padding=2)
-            ax.set_yticks(list(positions), labels)
-            ax.invert_yaxis()
-            ax.set_xlabel(chart.value_title + ("（%）" if chart.percent else ""))
-            ax.set_title(chart.title)
-            ax.spines[["top", "right"]].set_visible(False)
-            if len(chart.series) > 1:
-                ax.legend(loc="lower right")
-            fig.tight_layout()
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png")
-        finally:
-            plt.close(fig)
+    with matplotlib.rc_context(style):  # type: ignore[arg-type]
+        fig = Figure(figsize=(8.0, 0.42 * len(rows) + 1.6), dpi=110)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        width = 0.8 / len(chart.series)
+        positions = range(len(rows))
+        for i, (key, label) in enumerate(chart.series):
+            values = [float(r.get(key) or 0) * (100 if chart.percent else 1) for r in rows]
+            bars = ax.barh(
+                [p + i * width - 0.4 + width / 2 for p in positions],
+                values,
+                height=width,
+                label=label,
+            )
+            ax.bar_label(bars, fmt="%.1f%%" if chart.percent else "%g", fontsize=8, padding=2)
+        ax.set_yticks(list(positions), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel(chart.value_title + ("（%）" if chart.percent else ""))
+        ax.set_title(chart.title)
+        ax.spines[["top", "right"]].set_visible(False)
+        if len(chart.series) > 1:
+            ax.legend(loc="lower right")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
     data = base64.b64encode(buf.getvalue()).decode()
     return (
         f'<img class="chart" alt="{html.escape(chart.title)}" src="data:image/png;base64,{data}">'

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from matcher.errors import RecordsUnavailable
 from matcher.store.sealed import Sealer, SealError
 
@@ -76,13 +78,14 @@ class JobStore(Protocol):
     def results(self, job_id: str) -> list[dict[str, Any]]: ...
     def progress(self, job_id: str) -> Progress | None: ...
     def set_state(self, job_id: str, **state: Any) -> None: ...
+    def mark_started(self, job_id: str) -> None: ...
     def claim_finalize(self, job_id: str) -> bool: ...
     def job_ids(self) -> list[str]: ...
     def drop_inputs(self, job_id: str) -> None: ...
 
 
 def _dump(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(value)
 
 
 def _seal_input(sealer: Sealer | None, job_id: str, rows: list[dict[str, Any]]) -> bytes:
@@ -97,7 +100,7 @@ def _open_input(sealer: Sealer | None, job_id: str, blob: bytes) -> list[dict[st
             blob = sealer.open(blob, f"audit:{job_id}".encode())
         except SealError as exc:
             raise RecordsUnavailable(f"an audit chunk cannot be opened: {exc}") from None
-    rows: list[dict[str, Any]] = json.loads(blob)
+    rows: list[dict[str, Any]] = orjson.loads(blob)
     return rows
 
 
@@ -162,7 +165,7 @@ class FileJobStore:
     def results(self, job_id: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for path in self._result_files(job_id):
-            rows += json.loads(path.read_bytes())["rows"]
+            rows += orjson.loads(path.read_bytes())["rows"]
         return rows
 
     def _state(self, job_id: str) -> dict[str, Any]:
@@ -175,6 +178,11 @@ class FileJobStore:
         tmp = path.with_name(f".state.{uuid.uuid4().hex}")
         tmp.write_bytes(_dump(merged))
         os.replace(tmp, path)
+
+    def mark_started(self, job_id: str) -> None:
+        """Running, from now, unless a chunk started before (one process: no race here)."""
+        if "started_at" not in self._state(job_id):
+            self.set_state(job_id, status="running", started_at=time.time())
 
     def progress(self, job_id: str) -> Progress | None:
         spec = self.spec(job_id)
@@ -290,13 +298,20 @@ class RedisJobStore:
         stored = self.client.hgetall(self._key(job_id, "out"))
         rows: list[dict[str, Any]] = []
         for index in sorted(stored, key=int):
-            rows += json.loads(stored[index])
+            rows += orjson.loads(stored[index])
         return rows
 
     def set_state(self, job_id: str, **state: Any) -> None:
         values = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in state.items()}
         values["updated_at"] = time.time()
         self.client.hset(self._key(job_id, "state"), mapping=values)
+
+    def mark_started(self, job_id: str) -> None:
+        """Running, from now, unless another worker's chunk started before."""
+        key = self._key(job_id, "state")
+        now = time.time()
+        if self.client.hsetnx(key, "started_at", now):
+            self.client.hset(key, mapping={"status": "running", "updated_at": now})
 
     def progress(self, job_id: str) -> Progress | None:
         spec = self.spec(job_id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from matcher.audit.bulk import beside
 from matcher.audit.classify import classify_row
 from matcher.audit.export import catalog_from_rows, write_catalog
 from matcher.audit.html import write_html
@@ -54,7 +56,7 @@ def load_material_lists(
 
 
 def row_to_dict(row: MaterialRow) -> dict[str, Any]:
-    return asdict(row)
+    return row.as_dict()
 
 
 def row_from_dict(data: dict[str, Any]) -> MaterialRow:
@@ -70,14 +72,20 @@ def audit_material_rows(
 
 
 def write_json_rows(rows: Iterable[dict[str, Any]], path: Path) -> None:
-    """A JSON array written one row per line, as it goes: each row through the C encoder
-    (``indent`` would send the whole document through the pure-Python one)."""
-    with path.open("w", encoding="utf-8") as out:
-        out.write("[")
-        for i, row in enumerate(rows):
-            out.write(",\n" if i else "\n")
-            out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-        out.write("\n]\n")
+    """A JSON array written one row per line, as it goes (orjson: UTF-8, compact)."""
+    with path.open("wb") as out:
+        out.write(b"[")
+        lead = b"\n"
+        batch: list[bytes] = []
+        for row in rows:
+            batch.append(orjson.dumps(row))
+            if len(batch) == 5000:
+                out.write(lead + b",\n".join(batch))
+                lead = b",\n"
+                batch.clear()
+        if batch:
+            out.write(lead + b",\n".join(batch))
+        out.write(b"\n]\n")
 
 
 def write_material_reports(
@@ -85,8 +93,12 @@ def write_material_reports(
     file_problems: Sequence[RowProblem],
     out: Path,
     directory: Directory,
+    *,
+    two_processes: bool = False,
 ) -> dict[str, Path]:
-    """report.xlsx, report.html, materials.json (a row per material), summary.json, catalog.yaml."""
+    """report.xlsx, report.html, materials.json (a row per material), summary.json, catalog.yaml.
+    With ``two_processes`` the workbook and the page are written by forked processes beside
+    this one (the command line does; a server's or a Celery worker's thread does not fork)."""
     out.mkdir(parents=True, exist_ok=True)
     problems = [
         {
@@ -104,14 +116,23 @@ def write_material_reports(
         "summary": out / "summary.json",
         "catalog": out / "catalog.yaml",
     }
-    write_xlsx(report, paths["xlsx"])
-    write_html(report, paths["html"])
-    write_json_rows(({k: r[k] for k in JSON_FIELDS} for r in results), paths["json"])
-    summary = {
-        "headline": dict(report.headline),
-        **report.extra,
-        "tables": {t.sheet: t.rows for t in report.tables[:3]},
-    }
-    paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
-    write_catalog(catalog_from_rows(results, directory), paths["catalog"])
+    waits = []
+    for write, path in ((write_xlsx, paths["xlsx"]), (write_html, paths["html"])):
+        if two_processes:
+            waits.append(beside(write, report, path))
+        else:
+            write(report, path)
+    try:
+        write_json_rows(({k: r[k] for k in JSON_FIELDS} for r in results), paths["json"])
+        summary = {
+            "headline": dict(report.headline),
+            **report.extra,
+            "tables": {t.sheet: t.rows for t in report.tables[:3]},
+        }
+        text = json.dumps(summary, ensure_ascii=False, indent=1)
+        paths["summary"].write_text(text, encoding="utf-8")
+        write_catalog(catalog_from_rows(results, directory), paths["catalog"])
+    finally:
+        for wait in waits:
+            wait()
     return paths

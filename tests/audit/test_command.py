@@ -43,14 +43,19 @@ def test_materials_prints_the_report_paths(
     assert all("人工复核" in r["match_reason"] for r in service_books)
 
 
-def test_a_second_run_with_the_same_files_resumes_the_same_job(tmp_path: Path) -> None:
+def test_a_second_run_of_a_material_list_writes_the_same_reports_and_keeps_no_job(
+    tmp_path: Path,
+) -> None:
     listing = write_cases(gen_clerk.generate(50), tmp_path / "list.csv")
     out = tmp_path / "out"
 
     assert main(["audit", "materials", str(listing), "--out", str(out)]) == 0
+    first = (out / "materials.json").read_bytes(), (out / "catalog.yaml").read_bytes()
     assert main(["audit", "materials", str(listing), "--out", str(out)]) == 0
 
-    assert len(list((out / ".jobs").glob("*/spec.json"))) == 1
+    assert ((out / "materials.json").read_bytes(), (out / "catalog.yaml").read_bytes()) == first
+    assert len(json.loads(first[0])) == 50
+    assert not (out / ".jobs").exists()  # matching again costs less than keeping a job
 
 
 def test_applications_need_a_purpose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -98,3 +98,78 @@ def test_exported_catalog_loads_in_the_waive_check_service(
         if spec.type == "11100000000013888E001"
     ]
     assert id_cards
+
+
+def test_xlsx_detail_sheet_holds_every_row_as_the_json_does(
+    audited: tuple[Path, list[Any]],
+) -> None:
+    from matcher.audit.report import MATERIAL_DETAIL_COLUMNS
+
+    out, _ = audited
+    rows = json.loads((out / "materials.json").read_text("utf-8"))
+    sheet = openpyxl.load_workbook(out / "report.xlsx", read_only=True)["材料明细"]
+    table = list(sheet.iter_rows(values_only=True))
+
+    assert table[1] == tuple(heading for _, heading in MATERIAL_DETAIL_COLUMNS)
+    assert len(table) == 2 + len(rows)
+    keys = [key for key, _ in MATERIAL_DETAIL_COLUMNS]
+    for row, cells in zip(rows, table[2:], strict=True):
+        cells = cells + (None,) * (len(keys) - len(cells))  # trailing empty cells are not kept
+        for key, cell in zip(keys, cells, strict=True):
+            if key not in row:
+                continue
+            want = row[key]
+            if isinstance(want, bool):
+                want = "是" if want else None
+            elif isinstance(want, list):
+                want = "；".join(str(v) for v in want) or None
+            elif want == "":
+                want = None
+            assert cell == want, (key, row["row"])
+
+
+def test_xlsx_keeps_hostile_names_as_text(tmp_path: Path) -> None:
+    listing = tmp_path / "list.csv"
+    names = ['=HYPERLINK("http://x")', "A & B <营业执照>", " 前后空格 ", "控制\x07字符", "+1"]
+    listing.write_text(
+        "事项编码,事项名称,实施部门,材料名称\n"
+        + "".join(f'X-1,事项,舟山市民政局,"{n.replace(chr(34), chr(34) * 2)}"\n' for n in names),
+        "utf-8",
+    )
+    rows, problems = load_material_lists([listing])
+    directory = load_directory()
+    results = audit_material_rows(rows, MaterialMatcher(directory), "舟山市")
+    write_material_reports(results, problems, tmp_path / "out", directory)
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")["材料明细"]
+
+    cells = [sheet.cell(row=3 + i, column=7) for i in range(len(rows))]
+    assert sheet.cell(row=2, column=7).value == "材料名称"
+    assert [c.data_type for c in cells] == ["s"] * len(rows)  # no formula among them
+    assert [c.value for c in cells] == [r.name for r in rows]
+    assert rows[3].name == "控制字符"  # the pasted control character is dropped on reading
+
+
+def test_catalog_yaml_loads_back_to_the_exported_catalog(
+    audited: tuple[Path, list[Any]],
+) -> None:
+    import yaml
+
+    from matcher.audit.export import catalog_from_rows
+
+    out, results = audited
+    loaded = yaml.safe_load((out / "catalog.yaml").read_text("utf-8"))
+
+    assert loaded == catalog_from_rows(results, load_directory())
+    assert sum(len(m["materials"]) for m in loaded["matters"]) == 800  # the invalid row is left out
+
+
+@pytest.mark.parametrize("count", [0, 1, 4999, 5000, 5001, 10000])
+def test_json_rows_file_is_one_valid_array_whatever_the_count(tmp_path: Path, count: int) -> None:
+    from matcher.audit.materials import write_json_rows
+
+    rows = [{"row": i, "name": f"材料{i}", "evidence": [], "score": i / 3} for i in range(count)]
+    write_json_rows(iter(rows), tmp_path / "rows.json")
+
+    text = (tmp_path / "rows.json").read_text("utf-8")
+    assert json.loads(text) == rows
+    assert text.count("\n") == count + 2  # "[", one row a line, "]"
