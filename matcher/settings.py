@@ -301,7 +301,16 @@ class Settings(BaseSettings):
         default=None, description="licence directory YAML file or folder; none = the shipped one"
     )
     audit_city: str = Field(default="舟山市", min_length=1, description="本市, for 本市核发")
-    audit_chunk_size: int = Field(default=200, ge=1, le=100_000)
+    audit_chunk_size: int = Field(
+        default=200, ge=1, le=100_000, description="applications per chunk (each asks registries)"
+    )
+    audit_material_chunk_size: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000,
+        description="material rows per chunk: matching costs microseconds a row, a chunk's "
+        "round trip through the job store milliseconds, so a chunk holds many",
+    )
     audit_concurrency: int = Field(default=16, ge=1, le=1000, description="applications at once")
     audit_rate_per_s: float = Field(
         default=50.0, gt=0, description="requests per second to each registry, all workers together"

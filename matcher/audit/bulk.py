@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["beside", "no_gc_pauses"]
+__all__ = ["beside", "in_halves", "no_gc_pauses"]
 
 
 @contextmanager
@@ -39,7 +39,11 @@ def beside(fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
     for stream in (sys.stdout, sys.stderr):  # else the child would write their buffers again
         stream.flush()
     child = multiprocessing.get_context("fork").Process(target=fn, args=args, daemon=True)
-    child.start()
+    try:
+        child.start()
+    except AssertionError:  # a daemonic process (a Celery prefork child) may have no children
+        fn(*args)
+        return lambda: None
 
     def wait() -> None:
         child.join()
@@ -47,3 +51,43 @@ def beside(fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
             raise RuntimeError(f"{getattr(fn, '__name__', fn)} failed in its process")
 
     return wait
+
+
+def in_halves(items: list[Any], fn: Callable[[list[Any]], list[Any]]) -> list[Any]:
+    """``fn(items)``, the second half done by a forked child at the same time as the first half
+    here. ``fn`` returns JSON values: the child sends its half back as one orjson document
+    (50,000 audit rows in about 0.1 s each way). Without fork, one CPU or few items: here."""
+    import orjson
+
+    if (
+        len(items) < 20_000
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or (os.cpu_count() or 1) < 2
+    ):
+        return fn(items)
+    half = len(items) // 2
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its half, sent back, and out without running anything else
+        code = 1
+        try:
+            os.close(read_end)
+            data = orjson.dumps(fn(items[half:]))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        first = fn(items[:half])
+    finally:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    if status != 0:
+        raise RuntimeError("the second half failed in its process")
+    second: list[Any] = orjson.loads(data)
+    return first + second

@@ -53,7 +53,7 @@ def make_celery(settings: Settings) -> Any:
 
     def context() -> tuple[AuditWorker, JobStore]:
         if "worker" not in state:  # one per worker process, made on its first task
-            state["worker"] = AuditWorker(settings)
+            state["worker"] = AuditWorker(settings, may_fork=True)
             assert settings.redis_url
             state["store"] = RedisJobStore(settings.redis_url, sealer=Sealer(*settings.data_keys()))
         return state["worker"], state["store"]

@@ -21,27 +21,6 @@ from matcher.catalog.licences import Directory
 
 __all__ = ["audit_material_rows", "load_material_lists", "write_material_reports"]
 
-JSON_FIELDS = (
-    "file",
-    "row",
-    "matter_code",
-    "matter_name",
-    "department",
-    "city",
-    "name",
-    "type_name",
-    "type_code",
-    "type_kind",
-    "score",
-    "match_reason",
-    "needs_review",
-    "classification",
-    "classification_text",
-    "reason",
-    "evidence",
-    "problems",
-)
-
 
 def load_material_lists(
     paths: Sequence[Path], mapping: dict[str, str] | None = None
@@ -116,6 +95,7 @@ def write_material_reports(
         "summary": out / "summary.json",
         "catalog": out / "catalog.yaml",
     }
+    # The workbook and the page, each in a process of its own beside this one.
     waits = []
     for write, path in ((write_xlsx, paths["xlsx"]), (write_html, paths["html"])):
         if two_processes:
@@ -123,7 +103,7 @@ def write_material_reports(
         else:
             write(report, path)
     try:
-        write_json_rows(({k: r[k] for k in JSON_FIELDS} for r in results), paths["json"])
+        write_json_rows(results, paths["json"])  # each row as classified: nothing left out
         summary = {
             "headline": dict(report.headline),
             **report.extra,

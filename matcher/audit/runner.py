@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from matcher.audit.bulk import no_gc_pauses
+from matcher.audit.bulk import in_halves, no_gc_pauses
 from matcher.audit.export import read_reviewed
 from matcher.audit.html import write_html
 from matcher.audit.jobs import FileJobStore, JobSpec, JobStore, RedisJobStore, new_job_id
@@ -99,10 +99,10 @@ def create_job(
         file_problems = []
     else:
         raise InputError(f"未知的审计类型 {kind!r}（materials 或 applications）", field="kind")
-    if job_id == "auto":
-        job_id = _digest(paths, options, kind)
+    if job_id == "auto":  # the same files, options and folder for the reports: the same job
+        job_id = _digest(paths, {**options, "out": str(out_dir or "")}, kind)
     job_id = job_id or new_job_id()
-    size = settings.audit_chunk_size
+    size = settings.audit_material_chunk_size if kind == "materials" else settings.audit_chunk_size
     chunks = [items[i : i + size] for i in range(0, len(items), size)] or [[]]
     out = out_dir or settings.resolved_audit_dir() / job_id / "reports"
     spec = JobSpec(job_id, kind, len(items), len(chunks), str(out), options, file_problems)
@@ -117,8 +117,10 @@ class AuditWorker:
     """What one process needs to run chunks: the directory, matchers, and for replays the
     waive-check service on an event loop of its own, with rate-limited adapters."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, may_fork: bool = False) -> None:
         self.settings = settings
+        # A Celery worker process may fork report writers; a server's thread may not.
+        self.may_fork = may_fork
         self._directory: Directory | None = None
         self._matchers: dict[str, MaterialMatcher] = {}
         self._loop = asyncio.Runner()
@@ -142,9 +144,10 @@ class AuditWorker:
 
     def process(self, spec: JobSpec, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if spec.kind == "materials":
-            rows = [row_from_dict(item) for item in items]
-            city = spec.options.get("city") or self.settings.audit_city
-            return audit_material_rows(rows, self.matcher(spec.options), city)
+            with no_gc_pauses():
+                rows = [row_from_dict(item) for item in items]
+                city = spec.options.get("city") or self.settings.audit_city
+                return audit_material_rows(rows, self.matcher(spec.options), city)
         return self._loop.run(self._replay(spec, items))
 
     async def _replay(self, spec: JobSpec, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -231,7 +234,9 @@ def _finalize(worker: AuditWorker, store: JobStore, job_id: str, spec: JobSpec) 
         from matcher.audit.sheets import RowProblem
 
         problems = [RowProblem(**p) for p in spec.file_problems]
-        paths = write_material_reports(rows, problems, out, worker.directory)
+        paths = write_material_reports(
+            rows, problems, out, worker.directory, two_processes=worker.may_fork
+        )
     else:
         from matcher.audit.replay_report import replay_report
 
@@ -275,9 +280,9 @@ def _audit_materials_here(
     options: dict[str, Any],
     on_rows: Callable[[int], None] | None,
 ) -> tuple[dict[str, str], int, int]:
-    rows, problems = load_material_lists(paths, options.get("columns") or {})
-    if on_rows is not None:
-        on_rows(0)
+    from matcher.audit.classify import classify_row
+    from matcher.audit.sheets import RowProblem, read_list_body
+
     directory = load_directory(settings.audit_directory)
     matcher = MaterialMatcher(
         directory,
@@ -286,14 +291,21 @@ def _audit_materials_here(
     )
     city = options.get("city") or settings.audit_city
     results: list[dict[str, Any]] = []
-    step = 10_000
-    for start in range(0, len(rows), step):
-        part = rows[start : start + step]
-        results += audit_material_rows(part, matcher, city)
+    problems: list[RowProblem] = []
+    for path in paths:
+        body, file_problems = read_list_body(path, options.get("columns") or {})
+        problems += file_problems
+        if body is None:
+            continue
+
+        def classify(part: list[tuple[int, list[str]]], body: Any = body) -> list[dict[str, Any]]:
+            return [classify_row(body.row(number, cells), matcher, city) for number, cells in part]
+
+        results += in_halves(body.cells, classify)  # two processes, a half each
         if on_rows is not None:
-            on_rows(len(part))
+            on_rows(len(body.cells))
     written = write_material_reports(results, problems, out, directory, two_processes=True)
-    return {name: str(path) for name, path in written.items()}, len(rows), len(problems)
+    return {name: str(path) for name, path in written.items()}, len(results), len(problems)
 
 
 def pending_chunks(store: JobStore, spec: JobSpec) -> list[int]:

@@ -174,37 +174,60 @@ def read_table(path: Path) -> Iterator[list[str]]:
     raise InputError(f"{path.name}: 只支持 .xlsx 和 .csv 文件")
 
 
-def read_material_rows(
+@dataclass
+class ListBody:
+    """A list's rows as read, before each is made a :class:`MaterialRow` (see ``row``)."""
+
+    label: str
+    index: dict[str, int]
+    headings: dict[str, str]
+    cells: list[tuple[int, list[str]]]  # (row number as a spreadsheet shows it, cells)
+
+    def row(self, number: int, cells: list[str]) -> MaterialRow:
+        return _material_row(self.label, number, cells, self.index, self.headings)
+
+
+def read_list_body(
     path: Path, mapping: Mapping[str, str] | None = None, *, label: str | None = None
-) -> tuple[list[MaterialRow], list[RowProblem]]:
-    """The material rows of one list, and problems that concern the whole file."""
+) -> tuple[ListBody | None, list[RowProblem]]:
+    """One list's heading found and its non-empty rows, or the problem that stops the file."""
     label = label or path.name
     headings = {**HEADINGS, **(mapping or {})}
     try:
         table = read_table(path)
         rows = list(table)
     except InputError as exc:
-        return [], [RowProblem(label, 0, "", str(exc), fatal=True)]
+        return None, [RowProblem(label, 0, "", str(exc), fatal=True)]
     except Exception as exc:  # a corrupt workbook: say so, go on with the other files
-        return [], [RowProblem(label, 0, "", f"文件无法读取：{type(exc).__name__}", fatal=True)]
+        return None, [RowProblem(label, 0, "", f"文件无法读取：{type(exc).__name__}", fatal=True)]
     header_at = next(
         (i for i, r in enumerate(rows[:20]) if headings["name"] in [c.strip() for c in r]), None
     )
     if header_at is None:
         reason = f"前20行中找不到表头「{headings['name']}」（可用列映射指定列名）"
-        return [], [RowProblem(label, 1, headings["name"], reason, fatal=True)]
+        return None, [RowProblem(label, 1, headings["name"], reason, fatal=True)]
     header = [c.strip() for c in rows[header_at]]
     index = {name: header.index(h) for name, h in headings.items() if h in header}
     missing = [headings[name] for name in REQUIRED if name not in index]
     if missing:
         reason = f"缺少必需的列：{'、'.join(missing)}"
-        return [], [RowProblem(label, header_at + 1, missing[0], reason, fatal=True)]
-    out = []
-    for offset, cells in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if not "".join(cells).strip():
-            continue
-        out.append(_material_row(label, offset, cells, index, headings))
-    return out, []
+        return None, [RowProblem(label, header_at + 1, missing[0], reason, fatal=True)]
+    body = [
+        (offset, cells)
+        for offset, cells in enumerate(rows[header_at + 1 :], start=header_at + 2)
+        if "".join(cells).strip()
+    ]
+    return ListBody(label, index, headings, body), []
+
+
+def read_material_rows(
+    path: Path, mapping: Mapping[str, str] | None = None, *, label: str | None = None
+) -> tuple[list[MaterialRow], list[RowProblem]]:
+    """The material rows of one list, and problems that concern the whole file."""
+    body, problems = read_list_body(path, mapping, label=label)
+    if body is None:
+        return [], problems
+    return [body.row(number, cells) for number, cells in body.cells], []
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -4,6 +4,7 @@ completes and every application is counted exactly once."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -132,7 +133,45 @@ def _chunk_rows(store: RedisJobStore, job_id: str, index: int) -> list[dict[str,
     return rows
 
 
-def test_the_cli_sends_a_material_audit_to_celery_workers(
+def test_a_material_job_runs_on_celery_workers_in_large_chunks(
+    tmp_path: Path, redis_url: str, broker: str
+) -> None:
+    from tests.audit import gen_clerk
+    from tests.audit.gen_common import write_cases
+
+    config = write_config(
+        tmp_path,
+        "http://127.0.0.1:9",
+        tmp_path / "unused-trust.json",
+        f"sqlite:///{tmp_path / 'm.db'}",
+        redis_url,
+        broker,
+        audit_material_chunk_size=400,
+    )
+    settings = load_settings(config)
+    store = RedisJobStore(redis_url)
+    worker = start_worker(config, tmp_path, f"mat-{uuid.uuid4().hex[:6]}")
+    try:
+        listing = write_cases(gen_clerk.generate(1000), tmp_path / "list.xlsx")
+        spec = create_job(store, settings, "materials", [listing], tmp_path / "out")
+        assert spec.chunks == 3  # 400 rows a chunk, not audit_chunk_size's 200
+        enqueue(make_celery(settings), store, spec.id)
+        deadline = time.monotonic() + 120
+        while (p := store.progress(spec.id)) is None or p.status != "done":
+            assert time.monotonic() < deadline, p
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        store.close()
+
+    assert p.rows_done == 1000 and Path(p.reports["xlsx"]).exists()
+    rows = json.loads(Path(p.reports["json"]).read_text("utf-8"))
+    assert len(rows) == 1000
+    log = worker.log_path.read_text(encoding="utf-8", errors="replace")
+    assert log.count("] succeeded") == 3  # the chunks ran on the worker
+
+
+def test_the_cli_audits_a_material_list_here_even_with_celery(
     tmp_path: Path, redis_url: str, broker: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from matcher.cli import main
@@ -146,28 +185,24 @@ def test_the_cli_sends_a_material_audit_to_celery_workers(
         f"sqlite:///{tmp_path / 'm.db'}",
         redis_url,
         broker,
-        audit_chunk_size=100,
     )
-    worker = start_worker(config, tmp_path, f"cli-{uuid.uuid4().hex[:6]}")
-    try:
-        listing = write_cases(gen_clerk.generate(1000), tmp_path / "list.xlsx")
-        code = main(
-            [
-                "audit",
-                "materials",
-                str(listing),
-                "--out",
-                str(tmp_path / "out"),
-                "--celery",
-                "--config",
-                str(config),
-            ]
-        )
-    finally:
-        worker.stop()
+    listing = write_cases(gen_clerk.generate(300), tmp_path / "list.xlsx")
+
+    code = main(
+        [
+            "audit",
+            "materials",
+            str(listing),
+            "--out",
+            str(tmp_path / "out"),
+            "--celery",
+            "--config",
+            str(config),
+        ]
+    )  # no worker runs: the list is audited in this process
 
     assert code == 0
-    printed = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
-    assert Path(printed["xlsx"]).exists()
-    log = worker.log_path.read_text(encoding="utf-8", errors="replace")
-    assert log.count("] succeeded") == 10  # the chunks ran on the worker, not in the CLI
+    captured = capsys.readouterr()
+    printed = dict(line.split("\t") for line in captured.out.splitlines())
+    assert len(json.loads(Path(printed["json"]).read_text("utf-8"))) == 300
+    assert "材料清单在本机审计" in captured.err
