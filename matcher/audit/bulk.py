@@ -7,12 +7,14 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["beside", "in_halves", "no_gc_pauses"]
+__all__ = ["Ready", "beside", "in_halves", "no_gc_pauses"]
 
 
 @contextmanager
@@ -91,3 +93,59 @@ def in_halves(items: list[Any], fn: Callable[[list[Any]], list[Any]]) -> list[An
         raise RuntimeError("the second half failed in its process")
     second: list[Any] = orjson.loads(data)
     return first + second
+
+
+class Ready:
+    """A forked process that gets ready now (``prepare``: imports, fonts) while this one reads
+    and classifies a list, and runs ``fn(*args)`` once :meth:`run` sends it the arguments
+    (pickled through a pipe). Where there is no fork or one CPU, :meth:`run` runs ``fn`` here."""
+
+    def __init__(self, prepare: Callable[[], Any], fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.pid: int | None = None
+        if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        read_end, self._write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: get ready, wait for the arguments, run, and out
+            code = 1
+            try:
+                os.close(self._write_end)
+                prepare()
+                with os.fdopen(read_end, "rb") as pipe:
+                    data = pipe.read()
+                if data:  # nothing: the parent gave up before sending
+                    fn(*pickle.loads(data))
+                    code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(read_end)
+        self.pid = pid
+
+    def run(self, *args: Any) -> Callable[[], None]:
+        """Send the arguments; returns the function that waits for the child (raising if it
+        failed)."""
+        if self.pid is None:
+            self.fn(*args)
+            return lambda: None
+        pid, self.pid = self.pid, None
+        with os.fdopen(self._write_end, "wb") as pipe:
+            pipe.write(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL))
+
+        def wait() -> None:
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                raise RuntimeError(f"{getattr(self.fn, '__name__', self.fn)} failed in its process")
+
+        return wait
+
+    def cancel(self) -> None:
+        """The child is not needed (the run failed before it): it ends without running."""
+        if self.pid is not None:
+            os.close(self._write_end)
+            os.waitpid(self.pid, 0)
+            self.pid = None

@@ -52,6 +52,16 @@ def cjk_font() -> str | None:
     return None
 
 
+def prepare_charts() -> None:
+    """Import what drawing charts needs and find the font (1–2 s): a process that will write a
+    page can do it before the page's data is ready."""
+    if charts_available():
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure  # noqa: F401
+
+        cjk_font()
+
+
 def _figure(table: Table, chart: Chart) -> str:
     if not charts_available():
         return (

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from matcher.audit.bulk import beside
+from matcher.audit.bulk import Ready, beside
 from matcher.audit.classify import classify_row
 from matcher.audit.export import catalog_from_rows, write_catalog
 from matcher.audit.html import write_html
@@ -74,6 +75,7 @@ def write_material_reports(
     directory: Directory,
     *,
     two_processes: bool = False,
+    page: Ready | None = None,
 ) -> dict[str, Path]:
     """report.xlsx, report.html, materials.json (a row per material), summary.json, catalog.yaml.
     With ``two_processes`` the workbook and the page are written by forked processes beside
@@ -97,7 +99,13 @@ def write_material_reports(
     }
     # The workbook and the page, each in a process of its own beside this one.
     waits = []
+    if page is not None:  # a process made ready for the page: it needs no detail rows
+        waits.append(
+            page.run(replace(report, detail=replace(report.detail, rows=[])), paths["html"])
+        )
     for write, path in ((write_xlsx, paths["xlsx"]), (write_html, paths["html"])):
+        if write is write_html and page is not None:
+            continue
         if two_processes:
             waits.append(beside(write, report, path))
         else:

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from matcher.audit.bulk import in_halves, no_gc_pauses
+from matcher.audit.bulk import Ready, in_halves, no_gc_pauses
 from matcher.audit.export import read_reviewed
 from matcher.audit.html import write_html
 from matcher.audit.jobs import FileJobStore, JobSpec, JobStore, RedisJobStore, new_job_id
@@ -280,6 +280,24 @@ def _audit_materials_here(
     options: dict[str, Any],
     on_rows: Callable[[int], None] | None,
 ) -> tuple[dict[str, str], int, int]:
+    from matcher.audit.html import prepare_charts
+
+    # The page's process, forked now, imports matplotlib while this one reads the list.
+    page = Ready(prepare_charts, write_html)
+    try:
+        return _audit_list(settings, paths, out, options, on_rows, page)
+    finally:
+        page.cancel()
+
+
+def _audit_list(
+    settings: Settings,
+    paths: Sequence[Path],
+    out: Path,
+    options: dict[str, Any],
+    on_rows: Callable[[int], None] | None,
+    page: Ready,
+) -> tuple[dict[str, str], int, int]:
     from matcher.audit.classify import classify_row
     from matcher.audit.sheets import RowProblem, read_list_body
 
@@ -304,7 +322,9 @@ def _audit_materials_here(
         results += in_halves(body.cells, classify)  # two processes, a half each
         if on_rows is not None:
             on_rows(len(body.cells))
-    written = write_material_reports(results, problems, out, directory, two_processes=True)
+    written = write_material_reports(
+        results, problems, out, directory, two_processes=True, page=page
+    )
     return {name: str(path) for name, path in written.items()}, len(results), len(problems)
 
 

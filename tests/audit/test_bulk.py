@@ -57,3 +57,19 @@ def test_a_report_writer_that_fails_beside_is_reported(tmp_path: Path) -> None:
     wait: Any = beside(_write_or_fail, tmp_path / "no.txt", True)
     with pytest.raises(RuntimeError, match="failed in its process"):
         wait()
+
+
+def test_a_process_made_ready_runs_once_sent_and_ends_when_not_needed(tmp_path: Path) -> None:
+    from matcher.audit.bulk import Ready
+
+    ready = Ready(lambda: None, _write_or_fail)
+    ready.run(tmp_path / "page.txt", False)()
+    assert (tmp_path / "page.txt").read_text("utf-8") == "written"
+
+    failing = Ready(lambda: None, _write_or_fail)
+    with pytest.raises(RuntimeError, match="failed in its process"):
+        failing.run(tmp_path / "no.txt", True)()
+
+    unused = Ready(lambda: None, _write_or_fail)
+    unused.cancel()  # ends without writing, and without waiting forever
+    assert not (tmp_path / "never.txt").exists()
