@@ -199,18 +199,7 @@ class Records(UsageQueries):
 
     def _write(self, batch: Sequence[tuple[CheckRecord, str | None]]) -> list[StoredCheck]:
         with self.engine.begin() as conn:
-            results: list[StoredCheck] = []
-            # Copies of one application in this batch: the first claims, the others get its
-            # answer (the key's row is not committed yet, so no constraint would tell them).
-            claimed: dict[tuple[str, str], StoredCheck] = {}
-            for record, replaces in batch:
-                if record.application_id is None or not record.claims_key:
-                    results.append(self._claim(conn, record, replaces))
-                    continue
-                key = (record.requester, record.application_id)
-                if key not in claimed:
-                    claimed[key] = self._claim(conn, record, replaces)
-                results.append(claimed[key])
+            results = self._claim_all(conn, batch)
             written = {r.check_id for r in results}
             kept = [record for record, _ in batch if record.check_id in written]
             reruns = {record.check_id for record, replaces in batch if replaces is not None}
@@ -387,6 +376,74 @@ class Records(UsageQueries):
             rows if positional else [dict(zip(names, row, strict=True)) for row in rows]
         )
         conn.exec_driver_sql(sql, params)
+
+    def _claim_all(
+        self, conn: Connection, batch: Sequence[tuple[CheckRecord, str | None]]
+    ) -> list[StoredCheck]:
+        """Each record's claim on its application's idempotency key: the stored check that
+        answers it. Copies of one application in this batch: the first claims, the others get
+        its answer (the key's row is not committed yet, so no constraint would tell them). New
+        keys are claimed in one statement (``INSERT … ON CONFLICT DO NOTHING RETURNING``); a key
+        someone holds already is looked up; a re-run's move of its key goes one by one."""
+        first: dict[tuple[str, str], tuple[CheckRecord, str | None]] = {}
+        for record, replaces in batch:
+            if record.application_id is not None and record.claims_key:
+                first.setdefault((record.requester, record.application_id), (record, replaces))
+        claimed: dict[tuple[str, str], StoredCheck] = {}
+        new = [record for record, replaces in first.values() if replaces is None]
+        for key, (record, replaces) in first.items():
+            if replaces is not None:
+                claimed[key] = self._claim(conn, record, replaces)
+        if new and self.engine.dialect.name in ("sqlite", "postgresql"):
+            inserted = self._insert_keys(conn, new)
+            for record in new:
+                key = (record.requester, record.application_id or "")
+                if key in inserted:
+                    claimed[key] = StoredCheck(
+                        record.check_id, record.request_hash, record.response_json
+                    )
+                else:  # committed by another transaction (another batch or process)
+                    existing = self._find(conn, *key)
+                    if existing is None:
+                        raise RecordsUnavailable("an idempotency key is held but not readable")
+                    claimed[key] = existing
+        else:
+            for record in new:
+                key = (record.requester, record.application_id or "")
+                claimed[key] = self._claim(conn, record, None)
+        return [
+            claimed[(record.requester, record.application_id)]
+            if record.application_id is not None and record.claims_key
+            else StoredCheck(record.check_id, record.request_hash, record.response_json)
+            for record, _ in batch
+        ]
+
+    def _insert_keys(
+        self, conn: Connection, records: Sequence[CheckRecord]
+    ) -> set[tuple[str, str]]:
+        """Claim the records' keys in one statement; returns the keys this one inserted."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        table = idempotency_keys
+        keys = [table.c.requester, table.c.application_id]
+        stmt = (
+            postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+            if self.engine.dialect.name == "postgresql"
+            else sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+        ).returning(*keys)
+        rows = conn.execute(
+            stmt,
+            [
+                {
+                    "requester": r.requester,
+                    "application_id": r.application_id,
+                    "request_hash": r.request_hash,
+                    "check_id": r.check_id,
+                }
+                for r in records
+            ],
+        )
+        return {(row.requester, row.application_id) for row in rows}
 
     def _claim(self, conn: Connection, record: CheckRecord, replaces: str | None) -> StoredCheck:
         """Claim the application_id's idempotency key for this check, or find who has it."""

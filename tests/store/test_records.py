@@ -225,3 +225,20 @@ def test_workers_starting_together_on_an_empty_database_all_start(
     ]
     errors = [p.communicate(timeout=60)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * 6, "\n".join(errors)
+
+
+def test_a_batch_claims_new_keys_and_answers_held_ones_with_the_stored_check(
+    records: Records,
+) -> None:
+    held = _record("app-held")
+    records.save_check(held)
+    again, new, copy = _record("app-held", "h2"), _record("app-new"), _record("app-new", "h3")
+
+    results = records.save_checks([(again, None), (new, None), (copy, None), (_record(None), None)])
+
+    assert isinstance(results[0], StoredCheck) and results[0].check_id == held.check_id
+    assert isinstance(results[1], StoredCheck) and results[1].check_id == new.check_id
+    assert results[2] == results[1]  # a copy in the same batch gets the first's answer
+    assert records.get_check(new.check_id) is not None
+    assert records.get_check(again.check_id) is None  # not written: the key was held
+    assert records.get_check(copy.check_id) is None
