@@ -269,23 +269,13 @@ def audit_materials_here(
     """A material-list audit from start to end in this process, with no job kept: matching costs
     a few microseconds a row, less than keeping the rows for a resume would (sealed chunks in,
     results out, read back). Returns the reports, the rows and the files that could not be read."""
-    with no_gc_pauses():
-        return _audit_materials_here(settings, paths, out, options, on_rows)
-
-
-def _audit_materials_here(
-    settings: Settings,
-    paths: Sequence[Path],
-    out: Path,
-    options: dict[str, Any],
-    on_rows: Callable[[int], None] | None,
-) -> tuple[dict[str, str], int, int]:
     from matcher.audit.html import prepare_charts
 
     # The page's process, forked now, imports matplotlib while this one reads the list.
     page = Ready(prepare_charts, write_html)
     try:
-        return _audit_list(settings, paths, out, options, on_rows, page)
+        with no_gc_pauses():
+            return _audit_list(settings, paths, out, options, on_rows, page)
     finally:
         page.cancel()
 

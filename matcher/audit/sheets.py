@@ -58,7 +58,9 @@ _NUMERALS = {
     "八": 8,
     "九": 9,
 }
-_CITY = re.compile(r"^(?:.+?省)?(.+?(?:市|自治州|州|盟|地区))")
+# The first place name a department's name starts with: a city, or a county or district named
+# without its city (岱山县市场监督管理局 → 岱山县, not 岱山县市: the 市 of 市场).
+_CITY = re.compile(r"^(?:.+?省)?(.+?(?:市|自治州|州|盟|地区|县|区))")
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,21 +133,22 @@ def _chunk_rows(store: RedisJobStore, job_id: str, index: int) -> list[dict[str,
     return rows
 
 
+def _list_config(tmp_path: Path, redis_url: str, broker: str, **extra: object) -> Path:
+    """A config for material lists: Redis and the broker; no registry is asked."""
+    unused = tmp_path / "unused-trust.json"
+    database = f"sqlite:///{tmp_path / 'm.db'}"
+    return write_config(
+        tmp_path, "http://127.0.0.1:9", unused, database, redis_url, broker, **extra
+    )
+
+
 def test_a_material_job_runs_on_celery_workers_in_large_chunks(
     tmp_path: Path, redis_url: str, broker: str
 ) -> None:
     from tests.audit import gen_clerk
     from tests.audit.gen_common import write_cases
 
-    config = write_config(
-        tmp_path,
-        "http://127.0.0.1:9",
-        tmp_path / "unused-trust.json",
-        f"sqlite:///{tmp_path / 'm.db'}",
-        redis_url,
-        broker,
-        audit_material_chunk_size=400,
-    )
+    config = _list_config(tmp_path, redis_url, broker, audit_material_chunk_size=400)
     settings = load_settings(config)
     store = RedisJobStore(redis_url)
     worker = start_worker(config, tmp_path, f"mat-{uuid.uuid4().hex[:6]}")
@@ -178,14 +179,7 @@ def test_the_cli_audits_a_material_list_here_even_with_celery(
     from tests.audit import gen_clerk
     from tests.audit.gen_common import write_cases
 
-    config = write_config(
-        tmp_path,
-        "http://127.0.0.1:9",
-        tmp_path / "unused-trust.json",
-        f"sqlite:///{tmp_path / 'm.db'}",
-        redis_url,
-        broker,
-    )
+    config = _list_config(tmp_path, redis_url, broker)
     listing = write_cases(gen_clerk.generate(300), tmp_path / "list.xlsx")
 
     code = main(

@@ -104,3 +104,13 @@ def test_a_file_without_the_headings_is_one_problem_and_no_rows(tmp_path: Path) 
 def test_a_bad_mapping_says_how_to_write_it() -> None:
     with pytest.raises(InputError, match="门户列名=文件列名"):
         parse_column_mapping(["材料=名称"])
+
+
+def test_a_departments_place_is_the_first_place_its_name_starts_with() -> None:
+    from matcher.audit.sheets import city_of
+
+    assert city_of("舟山市市场监督管理局") == "舟山市"
+    assert city_of("岱山县市场监督管理局") == "岱山县"  # not 岱山县市 (the 市 of 市场)
+    assert city_of("浙江省舟山市定海区住房和城乡建设局") == "舟山市"
+    assert city_of("嵊泗县市场监督管理局") == "嵊泗县"
+    assert city_of("市场监督管理局") == "未知"

@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,15 @@ def rows_of(names: list[str]) -> list[MaterialRow]:
         MaterialRow("bench.csv", i + 2, f"M{i // 8}", "事项", "舟山市市场监督管理局", "舟山市", n)
         for i, n in enumerate(names)
     ]
+
+
+def wait_ready(workers: list[Any]) -> None:
+    """Until every Celery worker's log says it is ready (two minutes at the most)."""
+    deadline = time.monotonic() + 120
+    while not all("ready." in w.log_path.read_text(errors="replace") for w in workers):
+        if time.monotonic() > deadline:
+            raise RuntimeError("workers did not start")
+        time.sleep(0.2)
 
 
 def rate(fn: object, n: int, repeat: int = 3) -> float:
@@ -167,11 +177,7 @@ def bench_replay(applications: int, worker_counts: list[int]) -> None:
                 start_worker(config, folder, f"b{n}-{i}-{uuid.uuid4().hex[:4]}") for i in range(n)
             ]
             try:
-                deadline = time.monotonic() + 120
-                while not all("ready." in w.log_path.read_text(errors="replace") for w in workers):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("workers did not start")
-                    time.sleep(0.2)
+                wait_ready(workers)
                 apps = gen_applications.generate(applications, seed=100 + n)
                 path = gen_applications.write_csv(apps, folder / f"apps-{n}.csv")
                 spec = create_job(
@@ -283,11 +289,7 @@ def bench_end_to_end(count: int, repeat: int = 2) -> None:
     alone: list[float] = []
     with_workers: list[float] = []
     try:
-        deadline = time.monotonic() + 120
-        while not all("ready." in w.log_path.read_text(errors="replace") for w in workers):
-            if time.monotonic() > deadline:
-                raise RuntimeError("workers did not start")
-            time.sleep(0.2)
+        wait_ready(workers)
         # Alternating, the workers up throughout: this machine's speed drifts over minutes.
         for i in range(repeat):
             out = ["--out", str(folder / f"out{i}"), "--config", str(local)]
