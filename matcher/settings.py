@@ -304,13 +304,8 @@ class Settings(BaseSettings):
     audit_chunk_size: int = Field(
         default=200, ge=1, le=100_000, description="applications per chunk (each asks registries)"
     )
-    audit_material_chunk_size: int = Field(
-        default=20_000,
-        ge=1,
-        le=1_000_000,
-        description="material rows per chunk: matching costs microseconds a row, a chunk's "
-        "round trip through the job store milliseconds, so a chunk holds many",
-    )
+    # Matching costs microseconds a row, a chunk's round trip milliseconds: many rows a chunk.
+    audit_material_chunk_size: int = Field(default=20_000, ge=1, le=1_000_000)
     audit_concurrency: int = Field(default=16, ge=1, le=1000, description="applications at once")
     audit_rate_per_s: float = Field(
         default=50.0, gt=0, description="requests per second to each registry, all workers together"

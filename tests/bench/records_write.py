@@ -22,25 +22,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import matcher.store.records as store_records
+from matcher.store import claims
 from matcher.store.records import CheckRecord, Records, StoredCheck
 from tests.store.test_records import _record
 
 
-def _one_by_one(self: Records, conn: Any, batch: Any) -> list[StoredCheck]:
+def _one_by_one(conn: Any, batch: Any, find: Any) -> list[StoredCheck]:
     claimed: dict[tuple[str, str | None], StoredCheck] = {}
     out = []
     for record, replaces in batch:
         key = (record.requester, record.application_id)
         if key not in claimed:
-            claimed[key] = self._claim(conn, record, replaces)
+            claimed[key] = claims.claim(conn, record, replaces, find)
         out.append(claimed[key])
     return out
 
 
 def cpu_per_check(batch: int, count: int, one_by_one: bool) -> float:
     records = Records(f"sqlite:///{tempfile.mkdtemp()}/m.db")
-    if one_by_one:
-        records._claim_all = _one_by_one.__get__(records)  # type: ignore[method-assign]
+    store_records.claim_all = _one_by_one if one_by_one else claims.claim_all  # type: ignore[assignment]
     rows: list[CheckRecord] = [
         dataclasses.replace(_record(f"app-{uuid.uuid4().hex}"), problems=()) for _ in range(count)
     ]
