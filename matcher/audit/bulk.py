@@ -14,7 +14,24 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["Ready", "beside", "in_halves", "no_gc_pauses"]
+__all__ = ["Ready", "beside", "here", "in_halves", "no_gc_pauses"]
+
+
+def _can_fork() -> bool:
+    """A second process can help: fork exists here and there is a second CPU."""
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+def _flush_std() -> None:
+    """Before a fork: else the child would write this process's buffered output again."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+
+
+def here(fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
+    """``fn(*args)`` here and now, with :func:`beside`'s shape: the wait that follows is empty."""
+    fn(*args)
+    return lambda: None
 
 
 @contextmanager
@@ -35,17 +52,14 @@ def beside(fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
     """Start ``fn(*args)`` in a forked child process and return the function that waits for it
     (raising if it failed). The child reads this process's memory as it was at the fork, so
     nothing is copied or pickled. Where there is no fork or one CPU, ``fn`` runs here and now."""
-    if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
-        fn(*args)
-        return lambda: None
-    for stream in (sys.stdout, sys.stderr):  # else the child would write their buffers again
-        stream.flush()
+    if not _can_fork():
+        return here(fn, *args)
+    _flush_std()
     child = multiprocessing.get_context("fork").Process(target=fn, args=args, daemon=True)
     try:
         child.start()
     except AssertionError:  # a daemonic process (a Celery prefork child) may have no children
-        fn(*args)
-        return lambda: None
+        return here(fn, *args)
 
     def wait() -> None:
         child.join()
@@ -61,15 +75,10 @@ def in_halves(items: list[Any], fn: Callable[[list[Any]], list[Any]]) -> list[An
     (50,000 audit rows in about 0.1 s each way). Without fork, one CPU or few items: here."""
     import orjson
 
-    if (
-        len(items) < 20_000
-        or "fork" not in multiprocessing.get_all_start_methods()
-        or (os.cpu_count() or 1) < 2
-    ):
+    if len(items) < 20_000 or not _can_fork():
         return fn(items)
     half = len(items) // 2
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+    _flush_std()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: its half, sent back, and out without running anything else
@@ -103,10 +112,9 @@ class Ready:
     def __init__(self, prepare: Callable[[], Any], fn: Callable[..., Any]) -> None:
         self.fn = fn
         self.pid: int | None = None
-        if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        if not _can_fork():
             return
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
+        _flush_std()
         read_end, self._write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: get ready, wait for the arguments, run, and out
@@ -130,8 +138,7 @@ class Ready:
         """Send the arguments; returns the function that waits for the child (raising if it
         failed)."""
         if self.pid is None:
-            self.fn(*args)
-            return lambda: None
+            return here(self.fn, *args)
         pid, self.pid = self.pid, None
         with os.fdopen(self._write_end, "wb") as pipe:
             pipe.write(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL))

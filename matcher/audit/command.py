@@ -130,11 +130,7 @@ def _run(args: argparse.Namespace, kind: str, options: dict[str, object]) -> int
                 reports = runner.run(spec.id, on_chunk=bar.update)
             finally:
                 runner.close()
-    if spec.file_problems:
-        print(f"{len(spec.file_problems)} 个文件无法读取，见报告的问题行", file=sys.stderr)
-    for name, path in reports.items():
-        print(f"{name}\t{path}")
-    return 0
+    return _print_reports(reports, len(spec.file_problems))
 
 
 def _materials_here(
@@ -151,8 +147,13 @@ def _materials_here(
         reports, _rows, problems = audit_materials_here(
             settings, args.files, out, options, on_rows=bar.update
         )
-    if problems:
-        print(f"{problems} 个文件无法读取，见报告的问题行", file=sys.stderr)
+    return _print_reports(reports, problems)
+
+
+def _print_reports(reports: dict[str, str], unreadable: int) -> int:
+    """The report paths on stdout (name, tab, path), the files that could not be read on stderr."""
+    if unreadable:
+        print(f"{unreadable} 个文件无法读取，见报告的问题行", file=sys.stderr)
     for name, path in reports.items():
         print(f"{name}\t{path}")
     return 0

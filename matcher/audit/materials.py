@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from matcher.audit.bulk import Ready, beside
+from matcher.audit.bulk import Ready, beside, here
 from matcher.audit.classify import classify_row
 from matcher.audit.export import catalog_from_rows, write_catalog
 from matcher.audit.html import write_html
@@ -33,10 +33,6 @@ def load_material_lists(
         rows += found
         problems += file_problems
     return rows, problems
-
-
-def row_to_dict(row: MaterialRow) -> dict[str, Any]:
-    return row.as_dict()
 
 
 def row_from_dict(data: dict[str, Any]) -> MaterialRow:
@@ -97,19 +93,15 @@ def write_material_reports(
         "summary": out / "summary.json",
         "catalog": out / "catalog.yaml",
     }
-    # The workbook and the page, each in a process of its own beside this one.
-    waits = []
-    if page is not None:  # a process made ready for the page: it needs no detail rows
-        waits.append(
-            page.run(replace(report, detail=replace(report.detail, rows=[])), paths["html"])
-        )
-    for write, path in ((write_xlsx, paths["xlsx"]), (write_html, paths["html"])):
-        if write is write_html and page is not None:
-            continue
-        if two_processes:
-            waits.append(beside(write, report, path))
-        else:
-            write(report, path)
+    # The page and the workbook, each in a process of its own beside this one. The page's
+    # process gets its arguments first: a process forked after that holds no copy of its pipe.
+    start = beside if two_processes else here
+    waits = [
+        page.run(replace(report, detail=replace(report.detail, rows=[])), paths["html"])
+        if page is not None  # made ready for the page: it needs no detail rows
+        else start(write_html, report, paths["html"]),
+        start(write_xlsx, report, paths["xlsx"]),
+    ]
     try:
         write_json_rows(results, paths["json"])  # each row as classified: nothing left out
         summary = {

@@ -113,6 +113,17 @@ def create_job(
     return spec
 
 
+def material_matcher(directory: Directory, options: dict[str, Any]) -> MaterialMatcher:
+    """The matcher a material job's options ask for: its threshold and reviewed mappings."""
+    threshold = float(options.get("threshold") or DEFAULT_THRESHOLD)
+    return MaterialMatcher(directory, threshold, options.get("reviewed") or {})
+
+
+def audit_city(settings: Settings, options: dict[str, Any]) -> str:
+    """本市 for a material job: its option, else the configured one."""
+    return str(options.get("city") or settings.audit_city)
+
+
 class AuditWorker:
     """What one process needs to run chunks: the directory, matchers, and for replays the
     waive-check service on an event loop of its own, with rate-limited adapters."""
@@ -135,18 +146,18 @@ class AuditWorker:
         return self._directory
 
     def matcher(self, options: dict[str, Any]) -> MaterialMatcher:
-        reviewed = options.get("reviewed") or {}
-        threshold = float(options.get("threshold") or DEFAULT_THRESHOLD)
-        key = json.dumps([threshold, reviewed], sort_keys=True, ensure_ascii=False)
+        key = json.dumps(
+            [options.get("threshold"), options.get("reviewed")], sort_keys=True, ensure_ascii=False
+        )
         if key not in self._matchers:
-            self._matchers[key] = MaterialMatcher(self.directory, threshold, reviewed)
+            self._matchers[key] = material_matcher(self.directory, options)
         return self._matchers[key]
 
     def process(self, spec: JobSpec, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if spec.kind == "materials":
             with no_gc_pauses():
                 rows = [row_from_dict(item) for item in items]
-                city = spec.options.get("city") or self.settings.audit_city
+                city = audit_city(self.settings, spec.options)
                 return audit_material_rows(rows, self.matcher(spec.options), city)
         return self._loop.run(self._replay(spec, items))
 
@@ -292,12 +303,8 @@ def _audit_list(
     from matcher.audit.sheets import RowProblem, read_list_body
 
     directory = load_directory(settings.audit_directory)
-    matcher = MaterialMatcher(
-        directory,
-        float(options.get("threshold") or DEFAULT_THRESHOLD),
-        options.get("reviewed") or {},
-    )
-    city = options.get("city") or settings.audit_city
+    matcher = material_matcher(directory, options)
+    city = audit_city(settings, options)
     results: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     for path in paths:
