@@ -19,6 +19,7 @@ from matcher.api.auth import CallerAuth
 from matcher.api.errors import install_error_handlers
 from matcher.api.extract import ENVELOPE
 from matcher.api.extract import router as extract_router
+from matcher.api.fastpath import WaiveCheckShortcut
 from matcher.api.problems import router as problems_router
 from matcher.api.routes import health, v1
 from matcher.api.telemetry import JsonTooLarge, Telemetry
@@ -81,6 +82,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_body_size=MAX_JSON_BODY,  # larger bodies get 413 before anything parses them
     )
     install_error_handlers(app)
+    # Inside caller authentication: the waive-check's short road (matcher.api.fastpath).
+    app.add_middleware(WaiveCheckShortcut, fastapi=app, max_body=MAX_JSON_BODY)
     app.add_middleware(
         CallerAuth,
         env_grants={
