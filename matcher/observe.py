@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ __all__ = [
     "JsonFormatter",
     "MaskIdentifiers",
     "configure_logging",
+    "labelled",
     "mask_identifiers",
     "metrics_text",
 ]
@@ -82,6 +84,14 @@ RECHECK_QUEUE = Gauge(
     "Materials decided registry_unavailable that wait to be checked again.",
     multiprocess_mode="max",
 )
+
+
+@functools.cache
+def labelled(metric: Any, *values: str) -> Any:
+    """``metric.labels(*values)``, looked up once per set of values: the client checks and
+    converts the values on every call, seven times in each waive-check. Values are words from
+    fixed sets (bases, outcomes, route templates), so the cache stays small."""
+    return metric.labels(*values)
 
 
 def metrics_text() -> tuple[bytes, str]:

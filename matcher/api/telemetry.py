@@ -14,7 +14,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matcher.observe import HTTP_LATENCY, REQUEST_ID
+from matcher.observe import HTTP_LATENCY, REQUEST_ID, labelled
 
 __all__ = ["JsonTooLarge", "Telemetry"]
 
@@ -53,7 +53,7 @@ class Telemetry:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            HTTP_LATENCY.labels(template, scope["method"], str(status)).observe(
+            labelled(HTTP_LATENCY, template, scope["method"], str(status)).observe(
                 time.perf_counter() - started
             )
             REQUEST_ID.reset(token)

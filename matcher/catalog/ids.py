@@ -12,7 +12,6 @@ import datetime as dt
 import re
 
 from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError
 
 from matcher.errors import InvalidIdentifier
 
@@ -51,8 +50,10 @@ def check_citizen_id(value: str, *, today: dt.date | None = None) -> IdCheck:
     if not _CITIZEN_RE.fullmatch(number):
         raise InvalidIdentifier("公民身份号码应为18位：17位数字加1位校验码（数字或X）", field="id")
     try:
-        born = ric.get_birth_date(number)
-    except ValidationError:
+        # the digits are checked above; stdnum's get_birth_date would clean them again (a
+        # third of a warm check's identifier work)
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise InvalidIdentifier("公民身份号码中的出生日期不是有效日期", field="id") from None
     if born > (today or dt.date.today()) or born.year < 1880:
         raise InvalidIdentifier("公民身份号码中的出生日期不合理", field="id")

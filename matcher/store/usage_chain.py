@@ -37,9 +37,14 @@ def chain_table(metadata: MetaData) -> Table:
     )
 
 
+# What json.dumps(..., ensure_ascii=False, separators=(",", ":"), default=str) gives, without
+# building an encoder for every record (a tuple encodes as the same array as a list).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def link(prev_hash: str, material: Sequence[Any]) -> str:
     """The hash of one record: SHA-256 over the previous hash and the record's fields."""
-    body = json.dumps(list(material), ensure_ascii=False, separators=(",", ":"), default=str)
+    body = _encode(material if isinstance(material, list | tuple) else list(material))
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
@@ -32,6 +31,7 @@ from matcher.errors import ConflictError
 from matcher.extract.pipeline import Extractor
 from matcher.problems.detect import Findings, ProblemFinder
 from matcher.problems.loop import ProblemLoop
+from matcher.store.checks import new_check_id
 from matcher.store.files import FileStore
 from matcher.store.recorder import Recorder
 from matcher.store.records import Records, StoredCheck
@@ -201,7 +201,7 @@ class WaiveCheckService:
         compared, upload_pairs = judge.compare_uploads(read, found, kinds)
         decisions = judge.decisions(matter, found, compared)
         response = WaiveCheckResponse(
-            check_id=str(uuid.uuid4()),
+            check_id=new_check_id(),
             matter_code=matter.code,
             matter_name=matter.name,
             application_id=request.application_id,

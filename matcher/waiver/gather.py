@@ -17,7 +17,13 @@ from collections.abc import Sequence
 
 from adapters.errors import RegistryError, RegistryRejected
 from adapters.model import Evidence, RequestContext
-from matcher.observe import BREAKER_OPEN, CACHE_LOOKUPS, REGISTRY_ERRORS, REGISTRY_LATENCY
+from matcher.observe import (
+    BREAKER_OPEN,
+    CACHE_LOOKUPS,
+    REGISTRY_ERRORS,
+    REGISTRY_LATENCY,
+    labelled,
+)
 from matcher.store.sealed import Sealer, SealError
 from matcher.waiver.cache import Cache, cache_key, consent_binding
 from matcher.waiver.evidence import TrustStore, signature_problem
@@ -70,9 +76,9 @@ class Gatherer:
             misses.append((lookup, key))
         hits = len(lookups) - len(misses)
         if hits:
-            CACHE_LOOKUPS.labels("hit").inc(hits)
+            labelled(CACHE_LOOKUPS, "hit").inc(hits)
         if misses:
-            CACHE_LOOKUPS.labels("miss").inc(len(misses))
+            labelled(CACHE_LOOKUPS, "miss").inc(len(misses))
             await asyncio.gather(*(self._ask(lk, key, context) for lk, key in misses))
 
     def signatures(self, items: Sequence[Evidence]) -> list[str | None]:
@@ -118,10 +124,10 @@ class Gatherer:
         try:
             items = await self._lookup(lookup, context)
         finally:
-            REGISTRY_LATENCY.labels(name, lookup.status).observe(time.perf_counter() - started)
+            labelled(REGISTRY_LATENCY, name, lookup.status).observe(time.perf_counter() - started)
             if lookup.error_code is not None:
                 REGISTRY_ERRORS.labels(name, lookup.error_code).inc()
-            BREAKER_OPEN.labels(name).set(1 if lookup.error_code == "circuit_open" else 0)
+            labelled(BREAKER_OPEN, name).set(1 if lookup.error_code == "circuit_open" else 0)
         if items is None:
             return
         ttl = self.cache_ttl_s if items else self.negative_cache_ttl_s

@@ -12,7 +12,7 @@ from adapters.model import Evidence, Holder
 from matcher.applications.prefill import FoundRecord
 from matcher.catalog.matters import EvidenceSpec, Matter
 from matcher.extract.kinds import DocKinds
-from matcher.observe import DECISIONS
+from matcher.observe import DECISIONS, labelled
 from matcher.waiver.decide import Considered, SpecOutcome, decide
 from matcher.waiver.evidence import check_evidence
 from matcher.waiver.payloads import (
@@ -106,7 +106,7 @@ def decisions(
     """One decision per required material, in the matter's order (and counted in /metrics)."""
     made = [decide(m, found[m.code], compared.get(m.code)) for m in matter.materials if m.required]
     for d in made:
-        DECISIONS.labels(d.decision, d.basis).inc()
+        labelled(DECISIONS, d.decision, d.basis).inc()
     return made
 
 

@@ -242,3 +242,20 @@ def test_a_batch_claims_new_keys_and_answers_held_ones_with_the_stored_check(
     assert records.get_check(new.check_id) is not None
     assert records.get_check(again.check_id) is None  # not written: the key was held
     assert records.get_check(copy.check_id) is None
+
+
+def test_check_ids_are_uuids_in_the_order_they_were_made() -> None:
+    """Time-ordered ids (UUID version 7) keep new checks at the end of the key indexes."""
+    from matcher.store.checks import new_check_id
+
+    made = []
+    for _ in range(5):
+        made += [new_check_id() for _ in range(200)]
+        threading.Event().wait(0.002)  # the next millisecond
+    parsed = [uuid.UUID(i) for i in made]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert len(set(made)) == len(made)
+    millis = [u.int >> 80 for u in parsed]
+    assert millis == sorted(millis)  # never earlier than the id made before it
+    now = dt.datetime.now(dt.UTC).timestamp() * 1000
+    assert now - 60_000 < millis[0] <= millis[-1] <= now
