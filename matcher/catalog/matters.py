@@ -138,6 +138,9 @@ class Matter(BaseModel):
     auto_approval: bool = False
     situations: tuple[Situation, ...] = ()
     materials: Annotated[tuple[Material, ...], Field(min_length=1)]
+    # asked()'s answers by the situations named: a matter never changes (frozen), so each set of
+    # situations is worked out once (a copy of the matter cost ~20 µs of every check)
+    _asked: dict[frozenset[str], Matter] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _material_codes_unique(self) -> Self:
@@ -172,11 +175,19 @@ class Matter(BaseModel):
                     + (f"（可选：{'、'.join(sorted(known))}）" if known else ""),
                     field=f"situations[{i}]",
                 )
-        if not any(m.situation for m in self.materials):
-            return self
-        named = set(situations)
-        kept = tuple(m for m in self.materials if m.situation is None or m.situation in named)
-        return self.model_copy(update={"materials": kept})
+        named = frozenset(situations)
+        found = self._asked.get(named)
+        if found is None:
+            found = self
+            if any(m.situation for m in self.materials):
+                kept = tuple(
+                    m for m in self.materials if m.situation is None or m.situation in named
+                )
+                found = self.model_copy(update={"materials": kept})
+                found._asked = {}  # the copy's own: model_copy shares private values
+            if len(self._asked) < 64:  # bounded: only known situations get this far
+                self._asked[named] = found
+        return found
 
     def material(self, code: str) -> Material:
         """The material with this code; CatalogError if the matter has none."""

@@ -6,6 +6,7 @@ evidence waives."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 
 from adapters.model import Evidence, Holder
@@ -105,8 +106,8 @@ def decisions(
 ) -> list[MaterialDecision]:
     """One decision per required material, in the matter's order (and counted in /metrics)."""
     made = [decide(m, found[m.code], compared.get(m.code)) for m in matter.materials if m.required]
-    for d in made:
-        labelled(DECISIONS, d.decision, d.basis).inc()
+    for (decision, basis), n in Counter((d.decision, d.basis) for d in made).items():
+        labelled(DECISIONS, decision, basis).inc(n)
     return made
 
 

@@ -80,16 +80,25 @@ class Planner:
     def __init__(self, adapters: Sequence[Adapter]) -> None:
         self.adapters = list(adapters)
         self._plans: dict[tuple[str, tuple[str, ...], frozenset[str]], list[Question]] = {}
+        # per matter object (Matter.asked hands out the same one for the same situations): the
+        # roles its materials use and the materials it asks for; the matter is kept alive here
+        self._shapes: dict[int, tuple[Matter, frozenset[str], tuple[str, ...]]] = {}
 
     def plan(self, matter: Matter, holders: dict[str, Holder]) -> list[Lookup]:
         """The fewest registry questions that cover every required material's evidence specs."""
         # Keyed by the roles the matter uses, not every role a caller sends: the memo stays
         # bounded by the catalog, whatever parties arrive.
-        used = frozenset(
-            spec.holder_role for m in matter.materials if m.required for spec in m.evidence
-        )
-        # The materials asked for are part of the shape: a situation adds some (Matter.asked).
-        asked = tuple(m.code for m in matter.materials if m.required)
+        known = self._shapes.get(id(matter))
+        if known is None or known[0] is not matter:
+            used = frozenset(
+                spec.holder_role for m in matter.materials if m.required for spec in m.evidence
+            )
+            # The materials asked for are part of the shape: a situation adds some.
+            asked = tuple(m.code for m in matter.materials if m.required)
+            known = (matter, used, asked)
+            if len(self._shapes) < 4096:
+                self._shapes[id(matter)] = known
+        _, used, asked = known
         shape = (matter.code, asked, used.intersection(holders))
         template = self._plans.get(shape)
         if template is None:
