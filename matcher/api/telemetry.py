@@ -8,9 +8,9 @@ holds it in a context variable for the log formatter, and times the request by r
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,7 +35,7 @@ class Telemetry:
                 request_id = value.decode("ascii")
                 break
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()  # as random as uuid4().hex, without the object
         token = REQUEST_ID.set(request_id)
         header = (b"x-request-id", request_id.encode("ascii"))
         status = 500  # what the server sends if the app fails before it answers

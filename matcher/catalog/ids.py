@@ -20,6 +20,7 @@ __all__ = [
     "check_citizen_id",
     "check_holder_id",
     "check_uscc",
+    "is_citizen_id",
     "mask_id",
     "normalise_holder_id",
 ]
@@ -60,6 +61,13 @@ def check_citizen_id(value: str, *, today: dt.date | None = None) -> IdCheck:
     if ric.calc_check_digit(number) != number[-1]:
         raise InvalidIdentifier("公民身份号码校验码错误，请核对号码", field="id")
     return IdCheck(number)
+
+
+def is_citizen_id(value: str) -> bool:
+    """Whether ``value`` has a citizen ID's shape and check digit (its birth date untested):
+    enough to know that a licence number is someone's ID number, to be masked when shown."""
+    number = normalise_holder_id("citizen_id", value)
+    return _CITIZEN_RE.fullmatch(number) is not None and ric.calc_check_digit(number) == number[-1]
 
 
 def check_uscc(value: str, *, accept_pre_standard: bool = False) -> IdCheck:

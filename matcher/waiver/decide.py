@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from adapters.model import Evidence
-from matcher.catalog.ids import check_citizen_id, mask_id
+from matcher.catalog.ids import is_citizen_id, mask_id
 from matcher.catalog.matters import EvidenceSpec, Material
-from matcher.errors import InvalidIdentifier
 from matcher.waiver.evidence import Verification
 from matcher.waiver.payloads import Basis, DecisionKind, EvidenceRef, MaterialDecision, UploadCheck
 
@@ -93,11 +92,7 @@ def _ref(c: Considered, role: str) -> EvidenceRef:
 def _shown(number: str) -> str:
     """A licence number as a reason shows it: an ID card's number (a citizen's ID number) masked
     like the workbench masks it (330902********0314); any other as it is."""
-    try:
-        check_citizen_id(number)
-    except InvalidIdentifier:
-        return number
-    return mask_id("citizen_id", number)
+    return mask_id("citizen_id", number) if is_citizen_id(number) else number
 
 
 def _label(c: Considered) -> str:

@@ -1,7 +1,7 @@
 import pytest
 from stdnum.cn import ric
 
-from matcher.catalog.ids import check_citizen_id, check_holder_id, check_uscc
+from matcher.catalog.ids import check_citizen_id, check_holder_id, check_uscc, is_citizen_id
 from matcher.errors import InvalidIdentifier
 
 
@@ -64,3 +64,15 @@ def test_uscc_outside_the_alphabet_or_length_is_rejected(code: str) -> None:
 def test_unknown_id_type_is_rejected() -> None:
     with pytest.raises(InvalidIdentifier):
         check_holder_id("passport", "E12345678")
+
+
+def test_a_licence_number_is_known_as_an_id_number_by_shape_and_check_digit() -> None:
+    """Masking in reasons: an 18-character number with a right check digit is someone's ID
+    number, whatever its birth date says; a wrong check digit or another shape is not."""
+    good = "330902198103150314"
+    assert is_citizen_id(good) and is_citizen_id(good[:-1] + good[-1].lower())
+    assert not is_citizen_id(good[:-1] + ("0" if good[-1] != "0" else "1"))
+    body = "33090219810230031"  # 30 February: no citizen ID, but masked all the same
+    assert is_citizen_id(body + ric.calc_check_digit(body + "0"))  # it reads 17 of 18
+    for other in ("91330200MA2AXXXX1X", "11100000000013888E001", "", "33090219810315031"):
+        assert not is_citizen_id(other)
