@@ -21,7 +21,7 @@ from adapters.model import Evidence
 from matcher.catalog.ids import is_citizen_id, mask_id
 from matcher.catalog.matters import EvidenceSpec, Material
 from matcher.waiver.evidence import Verification
-from matcher.waiver.payloads import Basis, DecisionKind, EvidenceRef, MaterialDecision, UploadCheck
+from matcher.waiver.payloads import Basis, DecisionKind, MaterialDecision, UploadCheck
 
 __all__ = ["CITY_ISSUER_FALLBACK", "Considered", "SpecOutcome", "decide"]
 
@@ -71,22 +71,23 @@ class SpecOutcome:
     found: tuple[Considered, ...] = ()
 
 
-def _ref(c: Considered, role: str) -> EvidenceRef:
-    e = c.evidence
-    return EvidenceRef(
-        kind=e.kind,
-        registry=e.registry,
-        id=e.id,
-        type=e.type,
-        type_name=e.type_name,
-        number=e.number,
-        holder_role=role,
-        issuer=e.issuer.name,
-        valid_until=e.valid_until,
-        verified=c.verification.verified,
-        problems=list(c.verification.problems),
-        flags=list(c.verification.flags),
-    )
+def _ref(c: Considered, role: str) -> dict[str, object]:
+    """An EvidenceRef's fields: validated with the decision that holds it, in one pass."""
+    e, v = c.evidence, c.verification
+    return {
+        "kind": e.kind,
+        "registry": e.registry,
+        "id": e.id,
+        "type": e.type,
+        "type_name": e.type_name,
+        "number": e.number,
+        "holder_role": role,
+        "issuer": e.issuer.name,
+        "valid_until": e.valid_until,
+        "verified": v.verified,
+        "problems": list(v.problems),
+        "flags": list(v.flags),
+    }
 
 
 def _shown(number: str) -> str:
