@@ -205,8 +205,8 @@ class ProblemFinder:
             if e.holder.id_type != asked.id_type
             or normalise_holder_id(asked.id_type, e.holder.id) != wanted
         ]
-        subject = self._holder_subject(asked)
         if wrong:
+            subject = self._holder_subject(asked)
             # The registry answers for one holder with another's records: its index is wrong.
             self._file(
                 found,
@@ -222,8 +222,8 @@ class ProblemFinder:
                 holder=asked,
                 department=self.directory.route(registry=registry) or self._owner(wrong[0]),
             )
-        elif watching:
-            found.clean.add(self.key(registry, subject, "holder_mismatch"))
+        elif watching:  # the holder's keyed hash only where it is used (a few µs each)
+            found.clean.add(self.key(registry, self._holder_subject(asked), "holder_mismatch"))
         for e in lk.items:
             subject = f"record:{e.id}"
             if e.kind != "e_licence":
