@@ -36,7 +36,6 @@ __all__ = ["PATH", "WaiveCheckShortcut"]
 PATH = "/v1/waive-check"
 # What the route's X-Requester parameter accepts (matcher.api.deps.RequesterHeader).
 _REQUESTER = re.compile(rb"[A-Za-z0-9_.:-]{1,128}")
-_JSON = (b"application/json", b"application/json; charset=utf-8")
 _HEADERS = [(b"content-type", b"application/json")]
 
 
@@ -64,13 +63,15 @@ class WaiveCheckShortcut:
         content_type = None
         for name, value in scope["headers"]:
             if name == b"content-type":
-                content_type = value.lower()
+                # the media type alone: a charset or another parameter changes nothing here (a
+                # body the model cannot read as UTF-8 JSON goes on to the route all the same)
+                content_type = value.partition(b";")[0].strip().lower()
             elif name == b"x-requester":
                 if requester is not None or not _REQUESTER.fullmatch(value):
                     await self.app(scope, receive, send)  # the route refuses it, as it says
                     return
                 requester = value.decode("ascii")
-        if content_type not in _JSON:
+        if content_type != b"application/json":
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []

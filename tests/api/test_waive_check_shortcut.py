@@ -53,6 +53,24 @@ def test_the_shortcut_and_the_route_decide_alike(
         assert usage and all(u["requester"] == "window-1" for u in usage)
 
 
+@pytest.mark.parametrize(
+    ("content_type", "encoding"),
+    [
+        ("application/json;charset=UTF-8", "utf-8"),
+        ("Application/JSON", "utf-8"),
+        ("application/json; charset=utf-16", "utf-16"),  # not the model's: the route reads it
+    ],
+)
+def test_json_in_any_spelling_or_encoding_is_checked(
+    api: Api, holders: dict[str, Any], content_type: str, encoding: str
+) -> None:
+    body = {"matter_code": "ent-establish", "applicant": applicant(holders["zhang_wei"])}
+    raw = json.dumps(body, ensure_ascii=False).encode(encoding)
+    r = api.client.post("/v1/waive-check", content=raw, headers={"content-type": content_type})
+    assert r.status_code == 200, r.text
+    assert r.json()["summary"]["waived"] >= 3
+
+
 def test_a_body_sent_in_pieces_is_read_whole(api: Api, holders: dict[str, Any]) -> None:
     raw = json.dumps(
         {"matter_code": "ent-establish", "applicant": applicant(holders["zhang_wei"])},

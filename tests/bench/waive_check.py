@@ -9,7 +9,7 @@
    (cache off: every check asks both registries), for information.
 2. Throughput with a warm cache: wrk drives the API, then a bare FastAPI endpoint that parses the
    same request model and returns a response of the same shape, both under the same uvicorn
-   settings (uvicorn's "auto": uvloop and httptools where installed). Target: ratio ≥ 0.5.
+   settings (uvloop and h11, as `matcher serve` runs). Target: ratio ≥ 0.5.
    Usage records are counted afterwards: each answered check must have left its rows.
 3. Retries under load: 200 clients at once against two worker processes sharing the database and
    Redis; every request a new application of one of the sample applicants, except that one in ten
