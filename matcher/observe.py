@@ -86,11 +86,12 @@ RECHECK_QUEUE = Gauge(
 )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)
 def labelled(metric: Any, *values: str) -> Any:
     """``metric.labels(*values)``, looked up once per set of values: the client checks and
     converts the values on every call, seven times in each waive-check. Values are words from
-    fixed sets (bases, outcomes, route templates), so the cache stays small."""
+    small sets (bases, outcomes, route templates); the bound holds against a caller inventing
+    HTTP methods."""
     return metric.labels(*values)
 
 
