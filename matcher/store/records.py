@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     insert,
-    literal_column,
     select,
     text,
 )
@@ -55,7 +54,7 @@ from matcher.store.problems import (
 from matcher.store.rechecks import DONE, PENDING, backoff, queue_values
 from matcher.store.sealed import HolderIndex, Privacy, SealError, text_key_id
 from matcher.store.usage import UsageQueries, check_context, usage_context
-from matcher.store.usage_chain import ChainHead, link_use
+from matcher.store.usage_chain import head_of, head_query, link_use, move_head
 
 # The tables and rows a check writes are defined beside this module (checks, problems, engine);
 # their names are here too, where the callers of Records look for them.
@@ -323,8 +322,7 @@ class Records(UsageQueries):
                 rows.append((r, u._replace(holder_id=keys[holder])))
         if not rows:
             return []
-        row: Any = self._driver(conn, "chain head", _chain_head, {}).one()
-        head = ChainHead(int(row[0]), str(row[1]))
+        head = head_of(self._driver(conn, "chain head", _chain_head, {}).first())
         links = head.extend(
             [
                 (
@@ -465,17 +463,8 @@ class Records(UsageQueries):
 
 
 def _chain_head(locking: bool) -> ClauseElement:
-    """The chain's head, locked for the transaction where the database locks rows (PostgreSQL;
-    SQLite's write lock is already held: BEGIN IMMEDIATE)."""
-    query = select(usage_chain.c.seq, usage_chain.c.head_hash).where(
-        usage_chain.c.id == literal_column("1")
-    )
-    return query.with_for_update() if locking else query
+    return head_query(usage_chain, lock=locking)
 
 
 def _move_chain_head(_locking: bool) -> ClauseElement:
-    return (
-        usage_chain.update()
-        .where(usage_chain.c.id == literal_column("1"))
-        .values(seq=bindparam("seq"), head_hash=bindparam("head"))
-    )
+    return move_head(usage_chain)

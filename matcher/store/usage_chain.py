@@ -20,9 +20,34 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, String, Table, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    literal_column,
+    select,
+)
 
-__all__ = ["GENESIS", "ChainBreak", "ChainHead", "chain_table", "link", "link_use", "verify"]
+__all__ = [
+    "GENESIS",
+    "ChainBreak",
+    "ChainHead",
+    "chain_table",
+    "head_of",
+    "head_query",
+    "link",
+    "link_use",
+    "move_head",
+    "read_head",
+    "verify",
+]
 
 GENESIS = "0" * 64
 
@@ -123,14 +148,31 @@ def verify(rows: Iterator[tuple[Any, ...]], head: tuple[int, str]) -> Verified:
     return Verified(count, None)
 
 
-def read_head(conn: Connection, table: Table, *, lock: bool) -> ChainHead:
-    query = select(table.c.seq, table.c.head_hash).where(table.c.id == 1)
-    if lock:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+def head_query(table: Table, *, lock: bool) -> Select[tuple[int, str]]:
+    """The chain's head, locked for the transaction where ``lock`` (PostgreSQL's row lock; SQLite's
+    writers already hold the database's write lock: BEGIN IMMEDIATE)."""
+    query = select(table.c.seq, table.c.head_hash).where(table.c.id == literal_column("1"))
+    return query.with_for_update() if lock else query
+
+
+def move_head(table: Table) -> Update:
+    """The statement that moves the head: parameters ``seq`` and ``head``."""
+    return (
+        table.update()
+        .where(table.c.id == literal_column("1"))
+        .values(seq=bindparam("seq"), head_hash=bindparam("head"))
+    )
+
+
+def head_of(row: Any) -> ChainHead:
+    """The head from :func:`head_query`'s row (None: the database was never upgraded)."""
     if row is None:
         raise RuntimeError("usage_chain has no head row: run matcher db upgrade")
-    return ChainHead(int(row.seq), str(row.head_hash))
+    return ChainHead(int(row[0]), str(row[1]))
+
+
+def read_head(conn: Connection, table: Table, *, lock: bool) -> ChainHead:
+    return head_of(conn.execute(head_query(table, lock=lock)).first())
 
 
 def link_use(use: str | None, purpose: str | None) -> tuple[str | None, ...]:
