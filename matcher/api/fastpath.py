@@ -44,16 +44,12 @@ class WaiveCheckShortcut:
         self.app = app
         self.fastapi = fastapi
         self.max_body = max_body
-        self._route: APIRoute | None = None
-
-    def _the_route(self) -> APIRoute:
-        if self._route is None:
-            self._route = next(
-                r
-                for r in v1.routes
-                if isinstance(r, APIRoute) and r.path == PATH and "POST" in (r.methods or ())
-            )
-        return self._route
+        # the route this road stands in for: its template labels the latency metric
+        self.route = next(
+            r
+            for r in v1.routes
+            if isinstance(r, APIRoute) and r.path == PATH and "POST" in (r.methods or ())
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
@@ -96,7 +92,7 @@ class WaiveCheckShortcut:
             # The route's own parsing makes its own answer (400 or 422, with its details).
             await self.app(scope, _replay([body], None, receive, False), send)
             return
-        scope["route"] = self._the_route()  # for the latency metric's route label
+        scope["route"] = self.route
         checker: WaiveCheckService = self.fastapi.state.services.checker
         try:
             result = await checker.check(request, caller_of(scope) or requester or "anonymous")
@@ -129,12 +125,12 @@ def _replay(
 ) -> Receive:
     """A receive that gives the app what was already read, then whatever is still to come."""
     queue: list[Message] = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
-    if last is None:
-        if not queue:
-            queue.append({"type": "http.request", "body": b"", "more_body": more})
-        queue[-1]["more_body"] = more
     if last is not None:
         queue.append(last)
+    elif queue:
+        queue[-1]["more_body"] = more
+    else:
+        queue.append({"type": "http.request", "body": b"", "more_body": more})
 
     async def again() -> Message:
         if queue:
