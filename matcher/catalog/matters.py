@@ -167,6 +167,10 @@ class Matter(BaseModel):
         """The matter as one application meets it: a material asked for only in a situation
         stays only when the application names that situation. An unknown situation is an
         input error (the application names a situation this matter does not have)."""
+        named = frozenset(situations)
+        found = self._asked.get(named)
+        if found is not None:  # only sets of known situations are kept
+            return found
         known = {s.code for s in self.situations}
         for i, code in enumerate(situations):
             if code not in known:
@@ -175,18 +179,13 @@ class Matter(BaseModel):
                     + (f"（可选：{'、'.join(sorted(known))}）" if known else ""),
                     field=f"situations[{i}]",
                 )
-        named = frozenset(situations)
-        found = self._asked.get(named)
-        if found is None:
-            found = self
-            if any(m.situation for m in self.materials):
-                kept = tuple(
-                    m for m in self.materials if m.situation is None or m.situation in named
-                )
-                found = self.model_copy(update={"materials": kept})
-                found._asked = {}  # the copy's own: model_copy shares private values
-            if len(self._asked) < 64:  # bounded: only known situations get this far
-                self._asked[named] = found
+        found = self
+        if any(m.situation for m in self.materials):
+            kept = tuple(m for m in self.materials if m.situation is None or m.situation in named)
+            found = self.model_copy(update={"materials": kept})
+            found._asked = {}  # the copy's own: model_copy shares private values
+        if len(self._asked) < 64:  # bounded: at most the sets of this matter's situations
+            self._asked[named] = found
         return found
 
     def material(self, code: str) -> Material:
